@@ -1,0 +1,54 @@
+-- spec/helper.lua: small shared tools for the specs (require "spec.helper").
+local H = {}
+
+H.bin = os.getenv("MAPBUF_BIN") or "build/mapbuf"
+H.build = os.getenv("MAPBUF_BUILD") or "build"
+H.src = os.getenv("MAPBUF_SRC") or "."
+H.lua = os.getenv("LUA") or "lua5.4"
+
+local tmpdir = os.getenv("TMPDIR") or "/tmp"
+local counter = 0
+
+-- A fresh path under a per-process temporary directory; removed by H.cleanup.
+function H.tmpname(suffix)
+  counter = counter + 1
+  local dir = H.tmpdir or (function()
+    local p = io.popen("mktemp -d " .. tmpdir .. "/mapbuf-spec.XXXXXX")
+    H.tmpdir = p:read("l"); p:close()
+    return H.tmpdir
+  end)()
+  return string.format("%s/f%d%s", dir, counter, suffix or "")
+end
+
+function H.cleanup()
+  if H.tmpdir then os.execute("rm -rf '" .. H.tmpdir .. "'"); H.tmpdir = nil end
+end
+
+function H.writefile(path, s)
+  local f = assert(io.open(path, "wb")); f:write(s); f:close(); return path
+end
+
+function H.readfile(path)
+  local f = assert(io.open(path, "rb")); local s = f:read("a"); f:close(); return s
+end
+
+-- A temporary file holding s.
+function H.file(s, suffix) return H.writefile(H.tmpname(suffix), s) end
+
+-- Quote a string for the shell.
+function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+-- Run a shell command; returns stdout, exit status.
+function H.run(cmd)
+  local p = io.popen(cmd, "r"); local out = p:read("a")
+  local _, _, code = p:close()
+  return out, code
+end
+
+-- Run Python 3 code (given as a string); returns stdout, exit status.
+function H.python(code)
+  local f = H.file(code, ".py")
+  return H.run("python3 " .. H.q(f))
+end
+
+return H

@@ -1,0 +1,38 @@
+/*
+** mapbuf_lua.h - the Lua glue: open the module, hand maps and host memory
+** to a lua_State and get them back.  Include after lua.h.
+*/
+#ifndef MAPBUF_LUA_H
+#define MAPBUF_LUA_H
+
+#include "lua.h"
+#include "mapbuf.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The module table, as require "mapbuf" returns it. */
+int luaopen_mapbuf(lua_State *L);
+
+/* Push a core map as a map object; Lua owns it from now on (mb_free on
+** collection). */
+void mapbuf_pushmap(lua_State *L, mb_map *m);
+
+/* Push host memory as a map object with every method; resize is refused,
+** and close or collection calls release(ud, p, len) once.  Returns 0, or an
+** error code (then nothing is pushed and release is not called). */
+int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
+                      mb_release_fn release, void *ud);
+
+/* The live map (or view) at idx: its bytes now, their length and whether
+** they may be written.  checkmap raises (not a map, closed, stale view);
+** testmap returns NULL instead. */
+void *mapbuf_checkmap(lua_State *L, int idx, size_t *len, int *writable);
+void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
