@@ -1,0 +1,423 @@
+/*
+** map.c - the life cycle of a mapping: open, map a descriptor, anonymous
+** and borrowed memory, resize, flush, advise, close.
+*/
+#include "mapbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define RW (PROT_READ | PROT_WRITE)
+
+
+size_t mb_pagesize(void) {
+  static size_t ps;
+  if (ps == 0) ps = (size_t)sysconf(_SC_PAGESIZE);
+  return ps;
+}
+
+/* On Linux the offset of a mapping only has to be page-aligned. */
+size_t mb_granularity(void) { return mb_pagesize(); }
+
+
+int mb_parsemode(const char *mode) {
+  /* a trailing "b", as io.open allows, changes nothing */
+  size_t n = strlen(mode);
+  if (n > 0 && mode[n - 1] == 'b') n--;
+  if (n == 1 && mode[0] == 'r') return MB_MODE_READ;
+  if (n == 2 && mode[0] == 'r' && mode[1] == '+') return MB_MODE_UPDATE;
+  if (n == 2 && mode[0] == 'w' && mode[1] == '+') return MB_MODE_CREATE;
+  if (n == 1 && mode[0] == 'c') return MB_MODE_COPY;
+  return MB_E_MODE;
+}
+
+
+static mb_map *newmap(int kind) {
+  mb_map *m = calloc(1, sizeof *m);
+  if (m == NULL) return NULL;
+  m->fd = -1;
+  m->kind = kind;
+  m->trackfd = 1;
+  return m;
+}
+
+/* Map len bytes of fd (or anonymous memory) as m->flags and m->prot say.
+** A zero length maps nothing: base stays NULL. */
+static int domap(mb_map *m, size_t len, int fd, int populate) {
+  void *p;
+  if (len == 0) {
+    m->base = NULL;
+    m->len = m->valid = 0;
+    return 0;
+  }
+  if (len > (size_t)PTRDIFF_MAX) return ENOMEM;
+  p = mmap(NULL, len, m->prot, m->flags | (populate ? MAP_POPULATE : 0), fd,
+           (off_t)m->offset);
+  if (p == MAP_FAILED) return errno;
+  m->base = p;
+  m->len = m->valid = len;
+  return 0;
+}
+
+/* Give up on a half-made map. */
+static int fail(mb_map *m, int rc) {
+  if (m->fd >= 0) close(m->fd);
+  free(m);
+  return rc;
+}
+
+
+int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
+  static const mb_openopts none = {0, 0, 0, 0};
+  int oflags, rc;
+  struct stat st;
+  uint64_t fsize;
+  size_t len;
+  mb_map *m;
+  if (o == NULL) o = &none;
+  switch (mode) {
+    case MB_MODE_READ: case MB_MODE_COPY: oflags = O_RDONLY; break;
+    case MB_MODE_UPDATE: oflags = O_RDWR; break;
+    case MB_MODE_CREATE: oflags = O_RDWR | O_CREAT | O_TRUNC; break;
+    default: return MB_E_MODE;
+  }
+  if (o->size > 0 && (mode == MB_MODE_READ || mode == MB_MODE_COPY))
+    return MB_E_SIZEMODE;
+  if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
+  if (o->size > (uint64_t)INT64_MAX || o->offset > (uint64_t)INT64_MAX)
+    return MB_E_TOOBIG;
+  if ((m = newmap(MB_KIND_FILE)) == NULL) return ENOMEM;
+  if ((m->fd = open(path, oflags | O_CLOEXEC, 0666)) < 0) return fail(m, errno);
+  if (fstat(m->fd, &st) != 0) return fail(m, errno);
+  fsize = (uint64_t)st.st_size;
+  if (o->size > fsize) {  /* extend, never shrink */
+    if (ftruncate(m->fd, (off_t)o->size) != 0) return fail(m, errno);
+    fsize = o->size;
+  }
+  if (o->offset > fsize) return fail(m, MB_E_OFFSET);
+  if (o->length == 0) len = (size_t)(fsize - o->offset);
+  else if (o->length > fsize - o->offset) return fail(m, MB_E_LENGTH);
+  else len = (size_t)o->length;
+  m->offset = o->offset;
+  if (mode == MB_MODE_READ) {
+    m->access = MB_ACCESS_READ; m->prot = PROT_READ; m->flags = MAP_SHARED;
+  } else if (mode == MB_MODE_COPY) {
+    m->access = MB_ACCESS_COPY; m->prot = RW; m->flags = MAP_PRIVATE;
+  } else {
+    m->access = MB_ACCESS_WRITE; m->prot = RW; m->flags = MAP_SHARED;
+  }
+  if ((rc = domap(m, len, m->fd, o->populate)) != 0) return fail(m, rc);
+  *out = m;
+  return 0;
+}
+
+
+/* Python's rules: access excludes flags and prot; otherwise prot decides
+** whether the map may be written. */
+static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
+  *access = o->access;
+  *flags = o->flags < 0 ? MAP_SHARED : o->flags;
+  *prot = o->prot < 0 ? RW : o->prot;
+  if (*access < MB_ACCESS_DEFAULT || *access > MB_ACCESS_COPY)
+    return MB_E_ACCESS;
+  if (*access != MB_ACCESS_DEFAULT && (*flags != MAP_SHARED || *prot != RW))
+    return MB_E_BOTH;
+  switch (*access) {
+    case MB_ACCESS_READ: *flags = MAP_SHARED; *prot = PROT_READ; break;
+    case MB_ACCESS_WRITE: *flags = MAP_SHARED; *prot = RW; break;
+    case MB_ACCESS_COPY: *flags = MAP_PRIVATE; *prot = RW; break;
+    default:
+      if (!((*prot & PROT_READ) && (*prot & PROT_WRITE)))
+        *access = (*prot & PROT_WRITE) ? MB_ACCESS_WRITE : MB_ACCESS_READ;
+  }
+  return 0;
+}
+
+/* Python checks a regular file's size before mapping it. */
+static int pysize(int fd, uint64_t offset, uint64_t *length) {
+  struct stat st;
+  uint64_t fsize;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  fsize = (uint64_t)st.st_size;
+  if (*length == 0) {
+    if (fsize == 0) return MB_E_EMPTY;
+    if (offset >= fsize) return MB_E_OFFSET;
+    *length = fsize - offset;
+  } else if (offset > fsize || fsize - offset < *length) {
+    return MB_E_LENGTH;
+  }
+  return 0;
+}
+
+int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
+  static const mb_mapopts none = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
+  int access, flags, prot, rc;
+  mb_map *m;
+  if (o == NULL) o = &none;
+  if ((rc = pyaccess(o, &access, &flags, &prot)) != 0) return rc;
+  if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
+  if (o->offset > (uint64_t)INT64_MAX) return MB_E_TOOBIG;
+  if (fd >= 0 && (rc = pysize(fd, o->offset, &length)) != 0) return rc;
+  if (length == 0) return EINVAL;  /* mmap's own answer, as in Python */
+  if (length > (uint64_t)PTRDIFF_MAX) return ENOMEM;
+  if ((m = newmap(fd < 0 ? MB_KIND_ANON : MB_KIND_FILE)) == NULL) return ENOMEM;
+  if (fd < 0) {
+    flags |= MAP_ANONYMOUS;
+  } else if (o->trackfd) {
+    if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return fail(m, errno);
+  } else {
+    m->trackfd = 0;
+  }
+  m->access = access;
+  m->flags = flags;
+  m->prot = prot;
+  m->offset = fd < 0 ? 0 : o->offset;
+  if ((rc = domap(m, (size_t)length, fd, o->populate)) != 0) return fail(m, rc);
+  *out = m;
+  return 0;
+}
+
+
+int mb_anon(mb_map **out, size_t size, int private_) {
+  int rc;
+  mb_map *m = newmap(MB_KIND_ANON);
+  if (m == NULL) return ENOMEM;
+  m->access = MB_ACCESS_WRITE;
+  m->prot = RW;
+  m->flags = MAP_ANONYMOUS | (private_ ? MAP_PRIVATE : MAP_SHARED);
+  if ((rc = domap(m, size, -1, 0)) != 0) return fail(m, rc);
+  *out = m;
+  return 0;
+}
+
+
+int mb_wrap(mb_map **out, void *p, size_t len, int writable,
+            mb_release_fn release, void *ud) {
+  mb_map *m;
+  if (p == NULL && len > 0) return MB_E_RANGE;
+  if ((m = newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
+  m->base = len > 0 ? p : NULL;
+  m->len = m->valid = len;
+  m->access = writable ? MB_ACCESS_WRITE : MB_ACCESS_READ;
+  m->prot = writable ? RW : PROT_READ;
+  m->release = release;
+  m->release_ud = ud;
+  *out = m;
+  return 0;
+}
+
+
+/* Why m may not change its length, or 0. */
+static int noresize(const mb_map *m, size_t n) {
+  if (m->closed) return MB_E_CLOSED;
+  if (m->kind == MB_KIND_HOST) return MB_E_BORROWED;
+  if (m->access == MB_ACCESS_READ || m->access == MB_ACCESS_COPY)
+    return MB_E_NORESIZE;
+  if (m->kind != MB_KIND_ANON && m->fd < 0) return MB_E_UNTRACKED;
+  if (m->kind == MB_KIND_ANON && !(m->flags & MAP_PRIVATE) && n > m->len)
+    return MB_E_GROWSHARED;  /* its shmem object cannot grow under it */
+  if (n > (size_t)PTRDIFF_MAX || (uint64_t)n > (uint64_t)INT64_MAX - m->offset)
+    return MB_E_TOOBIG;
+  return 0;
+}
+
+/* Move the mapping to n bytes, in place or elsewhere (mremap may move). */
+static int remap(mb_map *m, size_t n) {
+  void *p;
+  if (m->len == 0) return domap(m, n, m->fd, 0);
+  if (n == 0) {
+    if (munmap(m->base, m->len) != 0) return errno;
+    m->base = NULL;
+    m->len = m->valid = 0;
+    return 0;
+  }
+  p = mremap(m->base, m->len, n, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return errno;
+  m->base = p;
+  m->len = m->valid = n;
+  return 0;
+}
+
+int mb_resize(mb_map *m, size_t n) {
+  int rc = noresize(m, n);
+  if (rc != 0) return rc;
+  if (m->fd >= 0 && ftruncate(m->fd, (off_t)(m->offset + n)) != 0)
+    return errno;
+  if ((rc = remap(m, n)) != 0 && m->fd >= 0) {
+    /* put the file back as it was, so a failed resize loses nothing */
+    int keep = ftruncate(m->fd, (off_t)(m->offset + m->len));
+    (void)keep;
+  }
+  return rc;
+}
+
+
+int mb_flush(mb_map *m, size_t off, size_t n, int flags) {
+  size_t a;
+  if (m->closed) return MB_E_CLOSED;
+  if (off > m->len || n > m->len - off) return MB_E_RANGE;
+  /* nothing of a read-only, copy or borrowed map can reach a file */
+  if (n == 0 || m->access == MB_ACCESS_READ || m->access == MB_ACCESS_COPY ||
+      m->kind == MB_KIND_HOST)
+    return 0;
+  a = off & ~(mb_pagesize() - 1);  /* base is page-aligned */
+  if (msync(m->base + a, off + n - a, flags) != 0) return errno;
+  return 0;
+}
+
+
+/* Advice that throws data away must not reach beyond the bytes asked for. */
+static int destroys(int advice) {
+  switch (advice) {
+    case MADV_DONTNEED:
+#ifdef MADV_FREE
+    case MADV_FREE:
+#endif
+#ifdef MADV_REMOVE
+    case MADV_REMOVE:
+#endif
+      return 1;
+    default: return 0;
+  }
+}
+
+int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
+  size_t ps = mb_pagesize(), a, e;
+  if (m->closed) return MB_E_CLOSED;
+  if (off >= m->len) return MB_E_RANGE;
+  if (n > m->len - off) n = m->len - off;
+  if (m->kind == MB_KIND_HOST) return 0;  /* not our memory to advise on */
+  e = off + n;
+  if (destroys(advice)) {  /* shrink to the whole pages inside the range */
+    a = (off + ps - 1) & ~(ps - 1);
+    /* the map's last page is all ours: bytes past len are not the file's */
+    e = e == m->len ? (e + ps - 1) & ~(ps - 1) : e & ~(ps - 1);
+    if (a >= e) return 0;
+  } else {  /* widen to the pages that hold the range */
+    a = off & ~(ps - 1);
+    e = (e + ps - 1) & ~(ps - 1);
+  }
+  if (madvise(m->base + a, e - a, advice) != 0) return errno;
+  return 0;
+}
+
+
+static const struct { const char *name; int value; } advices[] = {
+  {"normal", MADV_NORMAL}, {"random", MADV_RANDOM},
+  {"sequential", MADV_SEQUENTIAL}, {"willneed", MADV_WILLNEED},
+  {"dontneed", MADV_DONTNEED},
+#ifdef MADV_FREE
+  {"free", MADV_FREE},
+#endif
+#ifdef MADV_REMOVE
+  {"remove", MADV_REMOVE},
+#endif
+#ifdef MADV_DONTFORK
+  {"dontfork", MADV_DONTFORK}, {"dofork", MADV_DOFORK},
+#endif
+#ifdef MADV_MERGEABLE
+  {"mergeable", MADV_MERGEABLE}, {"unmergeable", MADV_UNMERGEABLE},
+#endif
+#ifdef MADV_HUGEPAGE
+  {"hugepage", MADV_HUGEPAGE}, {"nohugepage", MADV_NOHUGEPAGE},
+#endif
+#ifdef MADV_DONTDUMP
+  {"dontdump", MADV_DONTDUMP}, {"dodump", MADV_DODUMP},
+#endif
+#ifdef MADV_WIPEONFORK
+  {"wipeonfork", MADV_WIPEONFORK}, {"keeponfork", MADV_KEEPONFORK},
+#endif
+#ifdef MADV_COLD
+  {"cold", MADV_COLD}, {"pageout", MADV_PAGEOUT},
+#endif
+#ifdef MADV_POPULATE_READ
+  {"populate_read", MADV_POPULATE_READ},
+  {"populate_write", MADV_POPULATE_WRITE},
+#endif
+};
+
+int mb_advice(const char *name) {
+  size_t i;
+  for (i = 0; i < sizeof advices / sizeof advices[0]; i++)
+    if (strcmp(advices[i].name, name) == 0) return advices[i].value;
+  return -1;
+}
+
+const char *mb_advicename(int i) {
+  if (i < 0 || (size_t)i >= sizeof advices / sizeof advices[0]) return NULL;
+  return advices[i].name;
+}
+
+
+int mb_filesize(mb_map *m, uint64_t *size) {
+  struct stat st;
+  if (m->closed) return MB_E_CLOSED;
+  if (m->kind == MB_KIND_ANON || m->kind == MB_KIND_HOST) {
+    *size = m->len;
+    return 0;
+  }
+  if (m->fd < 0) return MB_E_UNTRACKED;
+  if (fstat(m->fd, &st) != 0) return errno;
+  *size = (uint64_t)st.st_size;
+  return 0;
+}
+
+
+int mb_close(mb_map *m) {
+  int rc = 0;
+  if (m->closed) return 0;
+  m->closed = 1;
+  if (m->kind == MB_KIND_HOST) {
+    if (m->release) m->release(m->release_ud, m->base, m->len);
+  } else if (m->base != NULL && munmap(m->base, m->len) != 0) {
+    rc = errno;
+  }
+  if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = errno;
+  m->fd = -1;
+  m->base = NULL;
+  m->len = m->valid = 0;
+  return rc;
+}
+
+void mb_free(mb_map *m) {
+  if (m == NULL) return;
+  mb_close(m);
+  free(m);
+}
+
+
+const char *mb_strerror(int code) {
+  switch (code) {
+    case 0: return "success";
+    case MB_E_CLOSED: return "map is closed";
+    case MB_E_RANGE: return "out of range";
+    case MB_E_READONLY: return "map is read-only";
+    case MB_E_EMPTY: return "cannot map an empty file";
+    case MB_E_LENGTH: return "length is greater than file size";
+    case MB_E_OFFSET: return "offset is greater than file size";
+    case MB_E_ALIGN:
+      return "offset is not a multiple of ALLOCATIONGRANULARITY";
+    case MB_E_BOTH: return "cannot specify both access and flags, prot";
+    case MB_E_ACCESS: return "invalid access";
+    case MB_E_NORESIZE:
+      return "cannot resize a read-only or copy-on-write map";
+    case MB_E_GROWSHARED: return "cannot grow a shared anonymous map";
+    case MB_E_UNTRACKED: return "file descriptor is not tracked";
+    case MB_E_BORROWED: return "cannot resize borrowed memory";
+    case MB_E_TRUNCATED: return "file was truncated under the map";
+    case MB_E_MISALIGNED: return "misaligned position";
+    case MB_E_NEEDSIZE: return "mode \"w+\" needs a size";
+    case MB_E_MODE: return "invalid mode";
+    case MB_E_SIZEMODE: return "size needs mode \"r+\" or \"w+\"";
+    case MB_E_NOFILE: return "no file or shared memory behind the map";
+    case MB_E_BITS: return "bits must be 32 or 64";
+    case MB_E_TOOBIG: return "size is too large";
+    case MB_E_PATTERN: return "malformed pattern";
+    default: return code > 0 ? strerror(code) : "unknown error";
+  }
+}
