@@ -1,0 +1,256 @@
+/* test_map.c - the core's life cycle: open, map, resize, flush, advise, close. */
+#include "mapbuf.h"
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mapbuf-core.XXXXXX";
+
+static const char *path(const char *name) {
+  static char buf[256];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
+
+static void writefile(const char *p, const char *s, size_t n) {
+  int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0 || write(fd, s, n) != (ssize_t)n) abort();
+  close(fd);
+}
+
+static long long filesize(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+static void test_modes(void) {
+  mb_map *m = NULL;
+  mb_openopts o = {0, 0, 0, 0};
+  writefile(path("a"), "hello world", 11);
+
+  CHECK_RC(mb_open(&m, path("a"), MB_MODE_READ, NULL), 0);
+  CHECK(m->len == 11 && memcmp(m->base, "hello world", 11) == 0);
+  CHECK(!mb_writable(m) && m->access == MB_ACCESS_READ);
+  mb_free(m);
+
+  CHECK_RC(mb_open(&m, path("a"), MB_MODE_UPDATE, NULL), 0);
+  CHECK(mb_writable(m));
+  m->base[0] = 'J';
+  mb_free(m);
+  CHECK_RC(mb_open(&m, path("a"), MB_MODE_COPY, NULL), 0);
+  CHECK(m->base[0] == 'J');  /* r+ reached the file */
+  m->base[0] = 'X';          /* copy-on-write never does */
+  CHECK(mb_writable(m) && m->access == MB_ACCESS_COPY);
+  mb_free(m);
+  CHECK_RC(mb_open(&m, path("a"), MB_MODE_READ, NULL), 0);
+  CHECK(m->base[0] == 'J');
+  mb_free(m);
+
+  o.size = 8192;
+  CHECK_RC(mb_open(&m, path("new"), MB_MODE_CREATE, &o), 0);
+  CHECK(m->len == 8192 && filesize(path("new")) == 8192 && m->base[100] == 0);
+  mb_free(m);
+  CHECK_RC(mb_open(&m, path("a"), MB_MODE_READ, &o), MB_E_SIZEMODE);
+  CHECK_RC(mb_open(&m, path("missing"), MB_MODE_READ, NULL), ENOENT);
+  CHECK_RC(mb_open(&m, path("a"), MB_E_MODE, NULL), MB_E_MODE);
+
+  CHECK(mb_parsemode("r") == MB_MODE_READ && mb_parsemode("r+b") == MB_MODE_UPDATE);
+  CHECK(mb_parsemode("w+") == MB_MODE_CREATE && mb_parsemode("c") == MB_MODE_COPY);
+  CHECK(mb_parsemode("w") == MB_E_MODE && mb_parsemode("") == MB_E_MODE);
+}
+
+static void test_empty_and_ranges(void) {
+  mb_map *m = NULL;
+  mb_openopts o = {0, 0, 0, 0};
+  writefile(path("empty"), "", 0);
+  CHECK_RC(mb_open(&m, path("empty"), MB_MODE_READ, NULL), 0);
+  CHECK(m->len == 0 && m->base == NULL);
+  mb_free(m);
+
+  writefile(path("b"), "0123456789", 10);
+  o.offset = 100;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_READ, &o), MB_E_ALIGN);
+  o.offset = 8192;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_READ, &o), MB_E_OFFSET);
+  o.offset = 0; o.length = 11;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_READ, &o), MB_E_LENGTH);
+  o.length = 4;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_READ, &o), 0);
+  CHECK(m->len == 4);
+  mb_free(m);
+
+  /* a map at an offset sees the file from there */
+  o.length = 0; o.size = 8192 + 5; o.offset = 0;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_UPDATE, &o), 0);
+  memcpy(m->base + 8192, "tail!", 5);
+  mb_free(m);
+  o.size = 0; o.offset = 8192;
+  CHECK_RC(mb_open(&m, path("b"), MB_MODE_READ, &o), 0);
+  CHECK(m->len == 5 && memcmp(m->base, "tail!", 5) == 0 && m->offset == 8192);
+  mb_free(m);
+}
+
+static void test_mapfd(void) {
+  mb_map *m = NULL;
+  mb_mapopts o = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
+  int fd;
+  writefile(path("c"), "abcdef", 6);
+  fd = open(path("c"), O_RDWR);
+
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);  /* 0: the whole file */
+  CHECK(m->len == 6 && m->access == MB_ACCESS_DEFAULT && mb_writable(m));
+  CHECK(m->fd >= 0 && m->fd != fd);      /* a dup of its own */
+  mb_free(m);
+  CHECK_RC(mb_mapfd(&m, fd, 7, &o), MB_E_LENGTH);
+
+  o.access = MB_ACCESS_READ; o.prot = PROT_READ;
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_BOTH);
+  o.prot = -1; o.flags = MAP_SHARED;  /* the default value is no conflict */
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
+  CHECK(!mb_writable(m));
+  mb_free(m);
+  o.access = 7; o.flags = -1;
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_ACCESS);
+
+  o.access = MB_ACCESS_DEFAULT; o.prot = PROT_READ;
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
+  CHECK(m->access == MB_ACCESS_READ);
+  mb_free(m);
+
+  o.prot = -1; o.trackfd = 0;
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
+  CHECK(m->fd == -1);
+  uint64_t sz;
+  CHECK_RC(mb_filesize(m, &sz), MB_E_UNTRACKED);
+  CHECK_RC(mb_resize(m, 3), MB_E_UNTRACKED);
+  mb_free(m);
+  o.trackfd = 1;
+
+  CHECK_RC(ftruncate(fd, 0), 0);
+  CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_EMPTY);
+  close(fd);
+
+  CHECK_RC(mb_mapfd(&m, -1, 0, &o), EINVAL);  /* as mmap, as Python */
+  CHECK_RC(mb_mapfd(&m, -1, 100, &o), 0);
+  CHECK(m->kind == MB_KIND_ANON && m->len == 100);
+  mb_free(m);
+}
+
+static void test_resize(void) {
+  mb_map *m = NULL;
+  uint64_t sz = 0;
+  size_t i;
+  writefile(path("r"), "resize me", 9);
+  CHECK_RC(mb_open(&m, path("r"), MB_MODE_UPDATE, NULL), 0);
+  CHECK_RC(mb_resize(m, 100000), 0);
+  CHECK(m->len == 100000 && filesize(path("r")) == 100000);
+  CHECK(memcmp(m->base, "resize me", 9) == 0 && m->base[99999] == 0);
+  m->base[99999] = 7;
+  CHECK_RC(mb_resize(m, 3), 0);
+  CHECK(filesize(path("r")) == 3 && m->len == 3);
+  CHECK_RC(mb_resize(m, 0), 0);
+  CHECK(m->len == 0 && m->base == NULL && filesize(path("r")) == 0);
+  CHECK_RC(mb_resize(m, 5), 0);
+  CHECK(m->len == 5 && m->base[0] == 0);
+  CHECK_RC(mb_filesize(m, &sz), 0);
+  CHECK(sz == 5);
+  mb_free(m);
+
+  CHECK_RC(mb_open(&m, path("r"), MB_MODE_READ, NULL), 0);
+  CHECK_RC(mb_resize(m, 10), MB_E_NORESIZE);
+  mb_free(m);
+  CHECK_RC(mb_open(&m, path("r"), MB_MODE_COPY, NULL), 0);
+  CHECK_RC(mb_resize(m, 10), MB_E_NORESIZE);
+  mb_free(m);
+
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  CHECK_RC(mb_resize(m, 8192), MB_E_GROWSHARED);
+  CHECK_RC(mb_resize(m, 100), 0);
+  CHECK(m->len == 100);
+  CHECK_RC(mb_filesize(m, &sz), 0);
+  CHECK(sz == 100);
+  mb_free(m);
+
+  CHECK_RC(mb_anon(&m, 10, 1), 0);
+  for (i = 0; i < 10; i++) m->base[i] = (unsigned char)i;
+  CHECK_RC(mb_resize(m, 1 << 20), 0);  /* private memory may grow */
+  CHECK(m->len == 1 << 20 && m->base[9] == 9 && m->base[(1 << 20) - 1] == 0);
+  mb_free(m);
+}
+
+static void test_flush_advise(void) {
+  mb_map *m = NULL;
+  mb_openopts o = {3 * 4096 + 10, 0, 0, 0};
+  CHECK_RC(mb_open(&m, path("f"), MB_MODE_CREATE, &o), 0);
+  CHECK_RC(mb_flush(m, 0, m->len, MS_SYNC), 0);
+  CHECK_RC(mb_flush(m, 4097, 3, MS_SYNC), 0);   /* any range, widened */
+  CHECK_RC(mb_flush(m, m->len, 0, MS_SYNC), 0);
+  CHECK_RC(mb_flush(m, 1, m->len, MS_SYNC), MB_E_RANGE);
+  CHECK_RC(mb_flush(m, 0, 1, 12345), EINVAL);   /* the kernel judges flags */
+  CHECK_RC(mb_advise(m, 5, 100, MADV_WILLNEED), 0);
+  CHECK_RC(mb_advise(m, 5, (size_t)-1, MADV_SEQUENTIAL), 0);  /* clipped */
+  CHECK_RC(mb_advise(m, m->len, 1, MADV_NORMAL), MB_E_RANGE);
+  CHECK_RC(mb_advise(m, 0, 1, 424242), EINVAL);
+  mb_free(m);
+
+  /* dontneed on private memory zeroes only whole pages inside the range */
+  CHECK_RC(mb_anon(&m, 3 * 4096, 1), 0);
+  memset(m->base, 0xAB, m->len);
+  CHECK_RC(mb_advise(m, 100, 4096 * 2, MADV_DONTNEED), 0);
+  CHECK(m->base[100] == 0xAB && m->base[4095] == 0xAB);
+  CHECK(m->base[4096] == 0 && m->base[8191] == 0 && m->base[8192] == 0xAB);
+  mb_free(m);
+
+  CHECK(mb_advice("dontneed") == MADV_DONTNEED && mb_advice("nope") == -1);
+  CHECK(mb_advicename(0) != NULL && mb_advicename(1000) == NULL);
+}
+
+static int released;
+static void release(void *ud, void *base, size_t len) {
+  released += (ud == (void *)&released && base != NULL && len == 16);
+}
+
+static void test_wrap_close(void) {
+  static unsigned char buf[16];
+  mb_map *m = NULL;
+  CHECK_RC(mb_wrap(&m, buf, sizeof buf, 0, release, &released), 0);
+  CHECK(!mb_writable(m) && m->base == buf);
+  CHECK_RC(mb_resize(m, 8), MB_E_BORROWED);
+  CHECK_RC(mb_flush(m, 0, 16, MS_SYNC), 0);
+  CHECK_RC(mb_close(m), 0);
+  CHECK_RC(mb_close(m), 0);  /* twice is fine, and releases once */
+  CHECK(released == 1 && m->closed && m->len == 0);
+  CHECK_RC(mb_resize(m, 8), MB_E_CLOSED);
+  CHECK_RC(mb_flush(m, 0, 0, MS_SYNC), MB_E_CLOSED);
+  mb_free(m);
+  CHECK(released == 1);
+  CHECK_RC(mb_wrap(&m, NULL, 4, 1, NULL, NULL), MB_E_RANGE);
+}
+
+static void test_strerror(void) {
+  CHECK(strcmp(mb_strerror(MB_E_CLOSED), "map is closed") == 0);
+  CHECK(strcmp(mb_strerror(ENOENT), strerror(ENOENT)) == 0);
+  CHECK(strcmp(mb_strerror(-9999), "unknown error") == 0);
+}
+
+int main(void) {
+  if (mkdtemp(dir) == NULL) return 2;
+  test_modes();
+  test_empty_and_ranges();
+  test_mapfd();
+  test_resize();
+  test_flush_advise();
+  test_wrap_close();
+  test_strerror();
+  {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  }
+  return check_done();
+}
