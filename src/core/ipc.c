@@ -1,0 +1,298 @@
+/*
+** ipc.c - what processes sharing a map need: atomics on aligned words,
+** futex wait/wake, byte-range locks and POSIX named shared memory.
+*/
+#include "mapbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#endif
+
+
+/* ---- atomics ---- */
+
+/* The address of the bits-wide word at off, or NULL with *rc set.
+** Alignment is checked on the address, so borrowed memory that is not
+** page-aligned is judged by what the CPU sees. */
+static void *word(mb_map *m, size_t off, int bits, int *rc) {
+  size_t w;
+  if (m->closed) { *rc = MB_E_CLOSED; return NULL; }
+  if (bits != 32 && bits != 64) { *rc = MB_E_BITS; return NULL; }
+  w = (size_t)bits / 8;
+  if (m->len < w || off > m->len - w) { *rc = MB_E_RANGE; return NULL; }
+  if (((uintptr_t)m->base + off) % w != 0) { *rc = MB_E_MISALIGNED; return NULL; }
+  *rc = 0;
+  return m->base + off;
+}
+
+/* As word, for operations that write. */
+static void *wword(mb_map *m, size_t off, int bits, int *rc) {
+  void *p = word(m, off, bits, rc);
+  if (p != NULL && m->access == MB_ACCESS_READ) {
+    *rc = MB_E_READONLY;
+    return NULL;
+  }
+  return p;
+}
+
+int mb_atomic_load(mb_map *m, size_t off, int bits, uint64_t *v) {
+  int rc;
+  void *p = word(m, off, bits, &rc);
+  if (p == NULL) return rc;
+  if (bits == 32) *v = __atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST);
+  else *v = __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v) {
+  int rc;
+  void *p = wword(m, off, bits, &rc);
+  if (p == NULL) return rc;
+  if (bits == 32) __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_SEQ_CST);
+  else __atomic_store_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old) {
+  int rc;
+  void *p = wword(m, off, bits, &rc);
+  if (p == NULL) return rc;
+  if (bits == 32)
+    *old = __atomic_fetch_add((uint32_t *)p, (uint32_t)d, __ATOMIC_SEQ_CST);
+  else
+    *old = __atomic_fetch_add((uint64_t *)p, d, __ATOMIC_SEQ_CST);
+  return 0;
+}
+
+int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
+           uint64_t desired, int *swapped, uint64_t *current) {
+  int rc;
+  void *p = wword(m, off, bits, &rc);
+  if (p == NULL) return rc;
+  if (bits == 32) {
+    uint32_t e = (uint32_t)expected;
+    *swapped = __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)desired,
+                                           0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    *current = e;  /* on failure, what was there; on success, expected */
+  } else {
+    uint64_t e = expected;
+    *swapped = __atomic_compare_exchange_n((uint64_t *)p, &e, desired, 0,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    *current = e;
+  }
+  return 0;
+}
+
+
+/* ---- futex wait / wake ---- */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Waits longer than this are as good as forever (and keep tv_sec sane). */
+#define FOREVER 1e9
+
+int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
+            int *woken) {
+  int rc;
+  uint32_t *p = word(m, off, 32, &rc);
+  double deadline = 0;
+  if (p == NULL) return rc;
+  if (timeout != timeout) return EINVAL;  /* NaN */
+  if (timeout >= FOREVER) timeout = -1;
+  if (timeout >= 0) deadline = now() + timeout;
+#ifdef __linux__
+  for (;;) {
+    struct timespec ts, *tp = NULL;
+    long r;
+    if (timeout >= 0) {
+      double left = deadline - now();
+      if (left <= 0) left = 0;
+      ts.tv_sec = (time_t)left;
+      ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+      if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
+      tp = &ts;
+    }
+    /* No FUTEX_PRIVATE_FLAG: the word may be shared with other processes,
+    ** and the kernel must key the wait on the page, not on our address. */
+    r = syscall(SYS_futex, p, FUTEX_WAIT, expected, tp, NULL, 0);
+    if (r == 0) { *woken = 1; return 0; }  /* woken (or spuriously: the
+                                             caller rechecks the word) */
+    switch (errno) {
+      case EAGAIN: *woken = 1; return 0;     /* the word was not expected */
+      case ETIMEDOUT: *woken = 0; return 0;
+      case EINTR: continue;                  /* a signal: wait what is left */
+      default: return errno;
+    }
+  }
+#else
+  /* Without a futex: poll with short sleeps. */
+  for (;;) {
+    struct timespec ts = {0, 50000};
+    if (__atomic_load_n(p, __ATOMIC_SEQ_CST) != expected) { *woken = 1; return 0; }
+    if (timeout >= 0 && now() >= deadline) { *woken = 0; return 0; }
+    nanosleep(&ts, NULL);
+  }
+#endif
+}
+
+int mb_wake(mb_map *m, size_t off, int n, int *count) {
+  int rc;
+  uint32_t *p = word(m, off, 32, &rc);
+  if (p == NULL) return rc;
+  if (n < 0) return MB_E_RANGE;
+  if (n == 0) { *count = 0; return 0; }
+#ifdef __linux__
+  {
+    long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
+    if (r < 0) return errno;
+    *count = (int)r;
+  }
+#else
+  *count = 0;
+#endif
+  return 0;
+}
+
+
+/* ---- byte-range locks ---- */
+
+/* Fill fl for bytes off .. off+n-1 of the map (n == 0: to its end). */
+static int lockrange(mb_map *m, uint64_t off, uint64_t n, struct flock *fl) {
+  if (m->closed) return MB_E_CLOSED;
+  if (m->kind == MB_KIND_ANON || m->kind == MB_KIND_HOST) return MB_E_NOFILE;
+  if (m->fd < 0) return MB_E_UNTRACKED;
+  if (off > m->len) return MB_E_RANGE;
+  if (n == 0) n = m->len - off;
+  else if (n > m->len - off) return MB_E_RANGE;
+  memset(fl, 0, sizeof *fl);
+  fl->l_whence = SEEK_SET;
+  fl->l_start = (off_t)(m->offset + off);
+  /* l_len 0 would mean "to the end of the file, however it grows"; an
+  ** empty range of an empty map is the only way to ask for it here */
+  fl->l_len = (off_t)n;
+  fl->l_pid = 0;  /* OFD locks require it */
+  return 0;
+}
+
+int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
+            int *got) {
+  struct flock fl;
+  int rc = lockrange(m, off, n, &fl);
+  if (rc != 0) return rc;
+  fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
+  for (;;) {
+    if (fcntl(m->fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) {
+      *got = 1;
+      return 0;
+    }
+    if (errno == EINTR && wait) continue;
+    if (!wait && (errno == EAGAIN || errno == EACCES)) {
+      *got = 0;
+      return 0;
+    }
+    return errno;
+  }
+}
+
+int mb_unlock(mb_map *m, uint64_t off, uint64_t n) {
+  struct flock fl;
+  int rc = lockrange(m, off, n, &fl);
+  if (rc != 0) return rc;
+  fl.l_type = F_UNLCK;
+  if (fcntl(m->fd, F_OFD_SETLK, &fl) != 0) return errno;
+  return 0;
+}
+
+
+/* ---- POSIX named shared memory ---- */
+
+/* A zero-length map of the object: mb_mapfd, as Python, refuses empty
+** files, but an empty shared memory object is a fine thing to attach to
+** (and to resize later). */
+static int emptymap(mb_map **out, int fd, int readonly) {
+  mb_map *m = calloc(1, sizeof *m);
+  if (m == NULL) return ENOMEM;
+  if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+    int e = errno;
+    free(m);
+    return e;
+  }
+  m->kind = MB_KIND_SHM;
+  m->trackfd = 1;
+  m->access = readonly ? MB_ACCESS_READ : MB_ACCESS_WRITE;
+  m->prot = readonly ? PROT_READ : PROT_READ | PROT_WRITE;
+  m->flags = MAP_SHARED;
+  *out = m;
+  return 0;
+}
+
+int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
+           int flags) {
+  int readonly = (flags & MB_SHM_RDONLY) != 0;
+  int created = 0, fd = -1, rc;
+  struct stat st;
+  mb_map *m = NULL;
+  if (readonly && has_size) return MB_E_SIZEMODE;
+  if (has_size && size > (uint64_t)INT64_MAX) return MB_E_TOOBIG;
+  if (has_size) {
+    /* O_EXCL first, so we know whether the object is ours to remove if
+    ** anything below fails */
+    for (;;) {
+      fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) { created = 1; break; }
+      if (errno != EEXIST || (flags & MB_SHM_EXCL)) return errno;
+      fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+      if (fd >= 0) break;
+      if (errno != ENOENT) return errno;
+      /* removed between the two calls: try to create it again */
+    }
+  } else {
+    fd = shm_open(name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
+    if (fd < 0) return errno;
+  }
+  if (fstat(fd, &st) != 0) { rc = errno; goto fail; }
+  if (has_size && size > (uint64_t)st.st_size) {  /* extend, never shrink */
+    if (ftruncate(fd, (off_t)size) != 0) { rc = errno; goto fail; }
+    st.st_size = (off_t)size;
+  }
+  if (st.st_size == 0) {
+    rc = emptymap(&m, fd, readonly);
+  } else {
+    mb_mapopts o;
+    memset(&o, 0, sizeof o);
+    o.access = readonly ? MB_ACCESS_READ : MB_ACCESS_WRITE;
+    o.flags = -1;
+    o.prot = -1;
+    o.trackfd = 1;
+    rc = mb_mapfd(&m, fd, (uint64_t)st.st_size, &o);
+  }
+  if (rc != 0) goto fail;
+  m->kind = MB_KIND_SHM;
+  close(fd);  /* the map keeps its own duplicate, for resize and lock */
+  *out = m;
+  return 0;
+fail:
+  close(fd);
+  if (created) shm_unlink(name);
+  return rc;
+}
+
+int mb_shm_unlink(const char *name) {
+  if (shm_unlink(name) != 0) return errno;
+  return 0;
+}
