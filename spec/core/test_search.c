@@ -1,0 +1,131 @@
+/*
+** test_search.c - mb_memfind / mb_memrfind against a naive reference, on
+** random haystacks over small alphabets (many near-misses), adversarial
+** periodic data (forces the linear fallback), every needle length around
+** the SIMD block sizes, and needles at the very edges of the buffer.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapbuf.h"
+
+static int fails = 0, checks = 0;
+
+#define CHECK(c, ...) do { checks++; if (!(c)) { fails++; \
+  if (fails < 20) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+  printf(__VA_ARGS__); printf("\n"); } } } while (0)
+
+static size_t naive_find(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn) {
+  size_t i;
+  if (nn > hn) return MB_NPOS;
+  for (i = 0; i + nn <= hn; i++)
+    if (memcmp(h + i, n, nn) == 0) return i;
+  return MB_NPOS;
+}
+
+static size_t naive_rfind(const unsigned char *h, size_t hn,
+                          const unsigned char *n, size_t nn) {
+  size_t i;
+  if (nn > hn) return MB_NPOS;
+  for (i = hn - nn + 1; i-- > 0;)
+    if (memcmp(h + i, n, nn) == 0) return i;
+  return MB_NPOS;
+}
+
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned rnd(void) {
+  rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
+  return (unsigned)(rng >> 11);
+}
+
+/* Compare both directions on one case; h is copied to an exact-size heap
+** block so that ASan catches any read past either end. */
+static void both(const unsigned char *h0, size_t hn,
+                 const unsigned char *n0, size_t nn) {
+  unsigned char *h = malloc(hn ? hn : 1), *n = malloc(nn ? nn : 1);
+  size_t a, b;
+  memcpy(h, h0, hn); memcpy(n, n0, nn);
+  a = mb_memfind(h, hn, n, nn); b = naive_find(h, hn, n, nn);
+  CHECK(a == b, "find hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
+  a = mb_memrfind(h, hn, n, nn);
+  b = (nn == 0) ? hn : naive_rfind(h, hn, n, nn);
+  CHECK(a == b, "rfind hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
+  free(h); free(n);
+}
+
+static void random_cases(void) {
+  static unsigned char h[3000], n[80];
+  int t;
+  for (t = 0; t < 20000; t++) {
+    size_t hn = rnd() % (t < 10000 ? 200 : 3000), nn = rnd() % 70, i;
+    unsigned alpha = 1 + rnd() % 4;           /* tiny alphabets */
+    unsigned base = (rnd() % 2) ? 'a' : 250;  /* text or high bytes */
+    for (i = 0; i < hn; i++) h[i] = (unsigned char)(base + rnd() % alpha);
+    if (hn && nn && rnd() % 2) {              /* plant a real occurrence */
+      size_t at;
+      if (nn > hn) nn = hn;
+      at = rnd() % (hn - nn + 1);
+      memcpy(n, h + at, nn);
+    }
+    else
+      for (i = 0; i < nn; i++) n[i] = (unsigned char)(base + rnd() % alpha);
+    both(h, hn, n, nn);
+  }
+}
+
+static void edge_cases(void) {
+  static unsigned char h[4096];
+  unsigned char n[100];
+  size_t hn, nn;
+  both((const unsigned char *)"", 0, (const unsigned char *)"", 0);
+  both((const unsigned char *)"abc", 3, (const unsigned char *)"", 0);
+  both((const unsigned char *)"", 0, (const unsigned char *)"a", 1);
+  both((const unsigned char *)"a\0b", 3, (const unsigned char *)"\0", 1);
+  both((const unsigned char *)"a\0b\0", 4, (const unsigned char *)"b\0", 2);
+  /* a needle at the first and at the last position, all sizes around
+  ** the block widths */
+  for (hn = 1; hn < 200; hn++)
+    for (nn = 1; nn <= hn && nn < 100; nn += 1 + nn / 8) {
+      memset(h, 'x', hn);
+      memset(n, 'y', nn); n[0] = 'Q';
+      memcpy(h + hn - nn, n, nn);
+      both(h, hn, n, nn);
+      memset(h, 'x', hn);
+      memcpy(h, n, nn);
+      both(h, hn, n, nn);
+    }
+}
+
+/* Periodic data where every position is a candidate for the filter:
+** exercises the hand-over to the linear fallback in both directions. */
+static void adversarial(void) {
+  size_t hn = 1 << 20, nn, i;
+  unsigned char *h = malloc(hn), n[64];
+  for (i = 0; i < hn; i++) h[i] = 'a';
+  for (nn = 2; nn < 64; nn = nn * 2 + 1) {
+    memset(n, 'a', nn); n[nn / 2] = 'b';   /* absent */
+    CHECK(mb_memfind(h, hn, n, nn) == MB_NPOS, "adv find absent nn=%zu", nn);
+    CHECK(mb_memrfind(h, hn, n, nn) == MB_NPOS, "adv rfind absent nn=%zu",
+          nn);
+    h[hn / 3 + nn / 2] = 'b';              /* one occurrence in the middle */
+    CHECK(mb_memfind(h, hn, n, nn) == hn / 3, "adv find nn=%zu", nn);
+    CHECK(mb_memrfind(h, hn, n, nn) == hn / 3, "adv rfind nn=%zu", nn);
+    h[hn / 3 + nn / 2] = 'a';
+  }
+  /* two occurrences: find gets the first, rfind the last */
+  memset(n, 'a', 10); n[9] = 'b';
+  h[100 + 9] = 'b'; h[hn - 1000 + 9] = 'b';
+  CHECK(mb_memfind(h, hn, n, 10) == 100, "adv two first");
+  CHECK(mb_memrfind(h, hn, n, 10) == hn - 1000, "adv two last");
+  free(h);
+}
+
+int main(void) {
+  edge_cases();
+  random_cases();
+  adversarial();
+  printf("test_search: %d checks, %d failures\n", checks, fails);
+  return fails != 0;
+}

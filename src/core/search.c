@@ -1,0 +1,298 @@
+/*
+** search.c - plain substring search over mapped bytes, forward and
+** backward, at memory speed.
+**
+** The idea: pick the two bytes of the needle that are least likely to
+** occur in ordinary data, compare 16 or 32 haystack positions at once
+** against both (SSE2 / AVX2), and only run memcmp where both agree.  On
+** real data that leaves almost no candidates, so the scan runs at the
+** speed the memory can deliver.  Adversarial data (every position a
+** candidate) is detected by counting wasted verifications; the search
+** then hands over to a linear-time algorithm (glibc's two-way memmem), so
+** the worst case stays linear.
+*/
+#include <string.h>
+#include <stdint.h>
+
+#include "mapbuf.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MB_X86 1
+#endif
+
+
+/*
+** A rough rank of how common each byte is in text, code, and binary
+** files: lower is rarer.  Only the order matters.
+*/
+static int byterank(unsigned char c) {
+  if (c == ' ' || c == 'e' || c == 't' || c == 'a' || c == 'o') return 250;
+  if (c == 0) return 240;                       /* padding in binaries */
+  if (c == 'i' || c == 'n' || c == 's' || c == 'r' || c == 'h') return 230;
+  if (c >= 'a' && c <= 'z') return 200;
+  if (c == '\n' || c == 0xff || c == '\t') return 190;
+  if (c >= '0' && c <= '9') return 180;
+  if (c == ',' || c == '.' || c == '_' || c == '-' || c == '"' ||
+      c == '(' || c == ')' || c == ';' || c == '=' || c == '/') return 170;
+  if (c >= 'A' && c <= 'Z') return 150;
+  if (c > ' ' && c < 0x7f) return 120;          /* other punctuation */
+  if (c == 1 || c == 0x80 || c == 0xfe) return 100;
+  if (c >= 0x80) return 60;
+  return 40;                                    /* other control bytes */
+}
+
+/* The indices of the rarest byte (*i1) and of the next rarest at another
+** index (*i2) of a needle of nn >= 2 bytes.  Ties go to the later index:
+** needles often share prefixes with their surroundings. */
+static void rarepair(const unsigned char *n, size_t nn, size_t *i1,
+                     size_t *i2) {
+  size_t a = 0, b = MB_NPOS, i;
+  for (i = 1; i < nn; i++)
+    if (byterank(n[i]) <= byterank(n[a])) a = i;
+  for (i = 0; i < nn; i++)
+    if (i != a && (b == MB_NPOS || byterank(n[i]) <= byterank(n[b])))
+      b = i;
+  *i1 = a; *i2 = b;
+}
+
+/*
+** Budget of verifications that found nothing before the scan gives up
+** on the filter: a fixed allowance plus one per 32 bytes scanned.
+*/
+#define WASTE_ALLOW(scanned) (256 + ((scanned) >> 5))
+
+
+/* ---------------- forward ---------------- */
+
+/* Linear-time fallback from offset pos on. */
+static size_t find_slow(const unsigned char *h, size_t hn, size_t pos,
+                        const unsigned char *n, size_t nn) {
+  const unsigned char *r = memmem(h + pos, hn - pos, n, nn);
+  return r ? (size_t)(r - h) : MB_NPOS;
+}
+
+#ifdef MB_X86
+__attribute__((target("avx2")))
+static size_t find_avx2(const unsigned char *h, size_t hn,
+                        const unsigned char *n, size_t nn,
+                        size_t i1, size_t i2, size_t *posp) {
+  const __m256i v1 = _mm256_set1_epi8((char)n[i1]);
+  const __m256i v2 = _mm256_set1_epi8((char)n[i2]);
+  size_t last = hn - nn;   /* the last candidate position */
+  size_t pos = 0, waste = 0;
+  while (pos + 64 <= last + 1) {   /* two blocks of 32 per round */
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)(h + pos + i1));
+    __m256i a2 = _mm256_loadu_si256((const __m256i *)(h + pos + i2));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(h + pos + 32 + i1));
+    __m256i b2 = _mm256_loadu_si256((const __m256i *)(h + pos + 32 + i2));
+    __m256i ea = _mm256_and_si256(_mm256_cmpeq_epi8(a1, v1),
+                                  _mm256_cmpeq_epi8(a2, v2));
+    __m256i eb = _mm256_and_si256(_mm256_cmpeq_epi8(b1, v1),
+                                  _mm256_cmpeq_epi8(b2, v2));
+    uint64_t mask = (uint32_t)_mm256_movemask_epi8(ea) |
+                    ((uint64_t)(uint32_t)_mm256_movemask_epi8(eb) << 32);
+    while (mask) {
+      size_t c = pos + (size_t)__builtin_ctzll(mask);
+      if (memcmp(h + c, n, nn) == 0) return c;
+      if (++waste > WASTE_ALLOW(c)) { *posp = c + 1; return MB_NPOS - 1; }
+      mask &= mask - 1;
+    }
+    pos += 64;
+  }
+  *posp = pos;
+  return MB_NPOS;
+}
+#endif
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static size_t find_sse2(const unsigned char *h, size_t hn,
+                        const unsigned char *n, size_t nn,
+                        size_t i1, size_t i2, size_t *posp) {
+  const __m128i v1 = _mm_set1_epi8((char)n[i1]);
+  const __m128i v2 = _mm_set1_epi8((char)n[i2]);
+  size_t last = hn - nn;
+  size_t pos = 0, waste = 0;
+  while (pos + 16 <= last + 1) {
+    __m128i a1 = _mm_loadu_si128((const __m128i *)(h + pos + i1));
+    __m128i a2 = _mm_loadu_si128((const __m128i *)(h + pos + i2));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(a1, v1), _mm_cmpeq_epi8(a2, v2)));
+    while (mask) {
+      size_t c = pos + (size_t)__builtin_ctz(mask);
+      if (memcmp(h + c, n, nn) == 0) return c;
+      if (++waste > WASTE_ALLOW(c)) { *posp = c + 1; return MB_NPOS - 1; }
+      mask &= mask - 1;
+    }
+    pos += 16;
+  }
+  *posp = pos;
+  return MB_NPOS;
+}
+#endif
+
+static int have_avx2(void) {
+#ifdef MB_X86
+  static int known = -1;
+  if (known < 0) {
+    __builtin_cpu_init();
+    known = __builtin_cpu_supports("avx2") ? 1 : 0;
+  }
+  return known;
+#else
+  return 0;
+#endif
+}
+
+size_t mb_memfind(const void *hay, size_t hn, const void *needle, size_t nn) {
+  const unsigned char *h = hay, *n = needle;
+  size_t i1, i2, pos = 0, r = MB_NPOS, waste = 0;
+  if (nn == 0) return 0;
+  if (nn > hn) return MB_NPOS;
+  if (nn == 1) {
+    const unsigned char *p = memchr(h, n[0], hn);
+    return p ? (size_t)(p - h) : MB_NPOS;
+  }
+  rarepair(n, nn, &i1, &i2);
+#ifdef MB_X86
+  if (have_avx2()) r = find_avx2(h, hn, n, nn, i1, i2, &pos);
+  else
+#endif
+#if defined(__SSE2__)
+  r = find_sse2(h, hn, n, nn, i1, i2, &pos);
+#endif
+  if (r == MB_NPOS - 1) return find_slow(h, hn, pos, n, nn);
+  if (r != MB_NPOS) return r;
+  /* the tail, fewer than a block of candidates, byte by byte */
+  for (; pos <= hn - nn; pos++)
+    if (h[pos + i1] == n[i1] && h[pos + i2] == n[i2]) {
+      if (memcmp(h + pos, n, nn) == 0) return pos;
+      if (++waste > WASTE_ALLOW(pos)) return find_slow(h, hn, pos + 1, n, nn);
+    }
+  return MB_NPOS;
+}
+
+
+/* ---------------- backward ---------------- */
+
+/*
+** Linear-ish fallback: search windows from the end with the forward
+** algorithm, taking the last hit of each window.  Windows overlap by
+** nn - 1 bytes, so no occurrence falls between two of them.  end is one
+** past the last candidate position still to consider.
+*/
+static size_t rfind_slow(const unsigned char *h, size_t end,
+                         const unsigned char *n, size_t nn) {
+  const size_t W = (size_t)1 << 16;
+  while (end > 0) {
+    size_t lo = end > W ? end - W : 0;
+    size_t span = end - lo + nn - 1;       /* bytes of h from lo */
+    size_t best = MB_NPOS, at = 0;
+    for (;;) {
+      const unsigned char *r = memmem(h + lo + at, span - at, n, nn);
+      if (r == NULL) break;
+      best = (size_t)(r - h);
+      at = best - lo + 1;
+      if (at + nn > span) break;
+    }
+    if (best != MB_NPOS) return best;
+    end = lo;
+  }
+  return MB_NPOS;
+}
+
+#ifdef MB_X86
+__attribute__((target("avx2")))
+static size_t rfind_avx2(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn,
+                         size_t i1, size_t i2, size_t *endp) {
+  const __m256i v1 = _mm256_set1_epi8((char)n[i1]);
+  const __m256i v2 = _mm256_set1_epi8((char)n[i2]);
+  size_t end = hn - nn + 1;   /* candidates are 0 .. end-1 */
+  size_t waste = 0, scanned = 0;
+  while (end >= 64) {
+    size_t pos = end - 64;
+    __m256i a1 = _mm256_loadu_si256((const __m256i *)(h + pos + i1));
+    __m256i a2 = _mm256_loadu_si256((const __m256i *)(h + pos + i2));
+    __m256i b1 = _mm256_loadu_si256((const __m256i *)(h + pos + 32 + i1));
+    __m256i b2 = _mm256_loadu_si256((const __m256i *)(h + pos + 32 + i2));
+    __m256i ea = _mm256_and_si256(_mm256_cmpeq_epi8(a1, v1),
+                                  _mm256_cmpeq_epi8(a2, v2));
+    __m256i eb = _mm256_and_si256(_mm256_cmpeq_epi8(b1, v1),
+                                  _mm256_cmpeq_epi8(b2, v2));
+    uint64_t mask = (uint32_t)_mm256_movemask_epi8(ea) |
+                    ((uint64_t)(uint32_t)_mm256_movemask_epi8(eb) << 32);
+    while (mask) {
+      int b = 63 - __builtin_clzll(mask);
+      size_t c = pos + (size_t)b;
+      if (memcmp(h + c, n, nn) == 0) return c;
+      if (++waste > WASTE_ALLOW(scanned)) { *endp = c; return MB_NPOS - 1; }
+      mask &= ~((uint64_t)1 << b);
+    }
+    end = pos;
+    scanned += 64;
+  }
+  *endp = end;
+  return MB_NPOS;
+}
+#endif
+
+#if defined(__SSE2__)
+static size_t rfind_sse2(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn,
+                         size_t i1, size_t i2, size_t *endp) {
+  const __m128i v1 = _mm_set1_epi8((char)n[i1]);
+  const __m128i v2 = _mm_set1_epi8((char)n[i2]);
+  size_t end = hn - nn + 1;
+  size_t waste = 0, scanned = 0;
+  while (end >= 16) {
+    size_t pos = end - 16;
+    __m128i a1 = _mm_loadu_si128((const __m128i *)(h + pos + i1));
+    __m128i a2 = _mm_loadu_si128((const __m128i *)(h + pos + i2));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(a1, v1), _mm_cmpeq_epi8(a2, v2)));
+    while (mask) {
+      int b = 31 - __builtin_clz(mask);
+      size_t c = pos + (size_t)b;
+      if (memcmp(h + c, n, nn) == 0) return c;
+      if (++waste > WASTE_ALLOW(scanned)) { *endp = c; return MB_NPOS - 1; }
+      mask &= ~(1u << b);
+    }
+    end = pos;
+    scanned += 16;
+  }
+  *endp = end;
+  return MB_NPOS;
+}
+#endif
+
+size_t mb_memrfind(const void *hay, size_t hn, const void *needle,
+                   size_t nn) {
+  const unsigned char *h = hay, *n = needle;
+  size_t i1, i2, end = hn - nn + 1, r = MB_NPOS, waste = 0;
+  if (nn == 0) return hn;
+  if (nn > hn) return MB_NPOS;
+  if (nn == 1) {
+    const unsigned char *p = memrchr(h, n[0], hn);
+    return p ? (size_t)(p - h) : MB_NPOS;
+  }
+  rarepair(n, nn, &i1, &i2);
+#ifdef MB_X86
+  if (have_avx2()) r = rfind_avx2(h, hn, n, nn, i1, i2, &end);
+  else
+#endif
+#if defined(__SSE2__)
+  r = rfind_sse2(h, hn, n, nn, i1, i2, &end);
+#endif
+  if (r == MB_NPOS - 1) return rfind_slow(h, end, n, nn);
+  if (r != MB_NPOS) return r;
+  while (end > 0) {   /* the head, byte by byte */
+    size_t c = --end;
+    if (h[c + i1] == n[i1] && h[c + i2] == n[i2]) {
+      if (memcmp(h + c, n, nn) == 0) return c;
+      if (++waste > WASTE_ALLOW(hn - c)) return rfind_slow(h, c, n, nn);
+    }
+  }
+  return MB_NPOS;
+}
