@@ -1,10 +1,244 @@
-/* lipc.c - (placeholder, filled in by its issue) */
+/*
+** lipc.c - the map object's IPC methods (atomics, wait/wake, locks) and
+** the module's named shared memory functions.
+*/
+#include <limits.h>
+#include <time.h>
+
 #include "lmapbuf.h"
 
+
+/* Raise for a misuse code, naming the argument it is about where there
+** is one, as luaL_argerror does. */
+static int misuse(lua_State *L, int rc, int posarg, int bitsarg) {
+  if ((rc == MB_E_RANGE || rc == MB_E_MISALIGNED) && posarg > 0)
+    return luaL_argerror(L, posarg, mb_strerror(rc));
+  if (rc == MB_E_BITS && bitsarg > 0)
+    return luaL_argerror(L, bitsarg, mb_strerror(rc));
+  return lmb_misuse(L, rc);
+}
+
+/* A core result: misuse raises, an OS failure becomes nil, msg, errno
+** (returns 3), success returns 0. */
+static int result(lua_State *L, int rc, int posarg, int bitsarg) {
+  if (rc < 0) return misuse(L, rc, posarg, bitsarg);
+  return rc == 0 ? 0 : lmb_result(L, rc, NULL);
+}
+
+static int optbits(lua_State *L, int arg) {
+  lua_Integer b = lmb_optint(L, arg, 64);
+  luaL_argcheck(L, b == 32 || b == 64, arg, mb_strerror(MB_E_BITS));
+  return (int)b;
+}
+
+/* The core offset of the w-byte word at the 1-based (or negative)
+** position in argument arg of a map of len bytes. */
+static size_t wordoff(lua_State *L, LMap *m, size_t len, int arg, size_t w) {
+  lua_Integer pos = lmb_checkint(L, arg);
+  if (pos < 0) pos += (lua_Integer)len + 1;  /* -1 is the last byte */
+  luaL_argcheck(L, pos >= 1 && len >= w && (lua_Unsigned)pos - 1 <= len - w,
+                arg, mb_strerror(MB_E_RANGE));
+  return m->start + (size_t)(pos - 1);
+}
+
+/* A 64-bit word goes to Lua as the integer with the same bits. */
+static void pushword(lua_State *L, uint64_t v, int bits) {
+  if (bits == 32) lua_pushinteger(L, (lua_Integer)(uint32_t)v);
+  else lua_pushinteger(L, (lua_Integer)(int64_t)v);
+}
+
+
+static int atomic_load(lua_State *L) {
+  LMap *m; size_t len; uint64_t v; size_t off; int bits, rc;
+  lmb_check(L, 1, &m, &len);
+  bits = optbits(L, 3);
+  off = wordoff(L, m, len, 2, (size_t)bits / 8);
+  rc = mb_atomic_load(m->core, off, bits, &v);
+  if (rc != 0) return misuse(L, rc, 2, 3);
+  pushword(L, v, bits);
+  return 1;
+}
+
+static int atomic_store(lua_State *L) {
+  LMap *m; size_t len; size_t off; int bits, rc;
+  lua_Integer v;
+  lmb_check(L, 1, &m, &len);
+  bits = optbits(L, 4);
+  off = wordoff(L, m, len, 2, (size_t)bits / 8);
+  v = lmb_checkint(L, 3);
+  rc = mb_atomic_store(m->core, off, bits, (uint64_t)v);
+  if (rc != 0) return misuse(L, rc, 2, 4);
+  return 0;
+}
+
+static int atomic_add(lua_State *L) {
+  LMap *m; size_t len; size_t off; int bits, rc;
+  uint64_t old;
+  lua_Integer d;
+  lmb_check(L, 1, &m, &len);
+  bits = optbits(L, 4);
+  off = wordoff(L, m, len, 2, (size_t)bits / 8);
+  d = lmb_checkint(L, 3);
+  /* unsigned arithmetic wraps: a negative delta subtracts */
+  rc = mb_atomic_add(m->core, off, bits, (uint64_t)d, &old);
+  if (rc != 0) return misuse(L, rc, 2, 4);
+  pushword(L, old, bits);
+  return 1;
+}
+
+static int cas(lua_State *L) {
+  LMap *m; size_t len; size_t off; int bits, rc, swapped;
+  uint64_t cur;
+  lua_Integer e, d;
+  lmb_check(L, 1, &m, &len);
+  bits = optbits(L, 5);
+  off = wordoff(L, m, len, 2, (size_t)bits / 8);
+  e = lmb_checkint(L, 3);
+  d = lmb_checkint(L, 4);
+  rc = mb_cas(m->core, off, bits, (uint64_t)e, (uint64_t)d, &swapped, &cur);
+  if (rc != 0) return misuse(L, rc, 2, 5);
+  lua_pushboolean(L, swapped);
+  if (swapped) return 1;
+  pushword(L, cur, bits);
+  return 2;
+}
+
+
+static int l_wait(lua_State *L) {
+  LMap *m; size_t len; size_t off; int rc, woken;
+  lua_Integer e;
+  double timeout = -1;
+  lmb_check(L, 1, &m, &len);
+  off = wordoff(L, m, len, 2, 4);
+  e = lmb_checkint(L, 3);
+  if (!lua_isnoneornil(L, 4)) {
+    timeout = (double)luaL_checknumber(L, 4);
+    luaL_argcheck(L, timeout == timeout && timeout >= 0, 4,
+                  "timeout must be a non-negative number");
+  }
+  rc = mb_wait(m->core, off, (uint32_t)e, timeout, &woken);
+  if (rc != 0) return result(L, rc, 2, 0);
+  lua_pushboolean(L, woken);
+  return 1;
+}
+
+static int l_wake(lua_State *L) {
+  LMap *m; size_t len; size_t off; int rc, count;
+  lua_Integer n;
+  lmb_check(L, 1, &m, &len);
+  off = wordoff(L, m, len, 2, 4);
+  n = lmb_optint(L, 3, INT_MAX);
+  luaL_argcheck(L, n >= 0, 3, "count must be non-negative");
+  if (n > INT_MAX) n = INT_MAX;
+  rc = mb_wake(m->core, off, (int)n, &count);
+  if (rc != 0) return result(L, rc, 2, 0);
+  lua_pushinteger(L, count);
+  return 1;
+}
+
+
+/* The byte range of arguments i and n (1-based start, count; default the
+** whole map or view) as a core offset and count. */
+static void lockrange(lua_State *L, LMap *m, size_t len, int iarg,
+                      uint64_t *off, uint64_t *n) {
+  lua_Integer i = lmb_optint(L, iarg, 1), c;
+  if (i < 0) i += (lua_Integer)len + 1;
+  luaL_argcheck(L, i >= 1 && (lua_Unsigned)i - 1 <= len, iarg,
+                mb_strerror(MB_E_RANGE));
+  c = lmb_optint(L, iarg + 1, (lua_Integer)(len - (size_t)(i - 1)));
+  luaL_argcheck(L, c >= 0 && (lua_Unsigned)c <= len - (size_t)(i - 1),
+                iarg + 1, mb_strerror(MB_E_RANGE));
+  *off = m->start + (uint64_t)(i - 1);
+  *n = (uint64_t)c;
+}
+
+static int l_lock(lua_State *L) {
+  static const char *const modes[] = {"r", "w", NULL};
+  LMap *m; size_t len; uint64_t off, n; int excl, block = 1, got, rc;
+  lmb_check(L, 1, &m, &len);
+  excl = luaL_checkoption(L, 2, "w", modes);
+  lockrange(L, m, len, 3, &off, &n);
+  if (!lua_isnoneornil(L, 5)) block = lua_toboolean(L, 5);
+  rc = mb_lock(m->core, excl, off, n, block, &got);
+  if (rc != 0) return result(L, rc, 3, 0);
+  lua_pushboolean(L, got);
+  return 1;
+}
+
+static int l_unlock(lua_State *L) {
+  LMap *m; size_t len; uint64_t off, n; int rc;
+  lmb_check(L, 1, &m, &len);
+  lockrange(L, m, len, 2, &off, &n);
+  rc = mb_unlock(m->core, off, n);
+  if (rc != 0) return result(L, rc, 2, 0);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
 const luaL_Reg lmb_ipc_methods[] = {
+  {"atomic_load", atomic_load},
+  {"atomic_store", atomic_store},
+  {"atomic_add", atomic_add},
+  {"cas", cas},
+  {"wait", l_wait},
+  {"wake", l_wake},
+  {"lock", l_lock},
+  {"unlock", l_unlock},
   {NULL, NULL}
 };
 
+
+/* mapbuf.shm(name [, size [, opts]]) */
+static int l_shm(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  int has_size = !lua_isnoneornil(L, 2), flags = 0, rc;
+  lua_Integer size = 0;
+  mb_map *core;
+  if (has_size) {
+    size = lmb_checkint(L, 2);
+    luaL_argcheck(L, size >= 0, 2, "size must be non-negative");
+  }
+  if (!lua_isnoneornil(L, 3)) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (lua_getfield(L, 3, "exclusive") != LUA_TNIL && lua_toboolean(L, -1))
+      flags |= MB_SHM_EXCL;
+    if (lua_getfield(L, 3, "readonly") != LUA_TNIL && lua_toboolean(L, -1))
+      flags |= MB_SHM_RDONLY;
+    lua_pop(L, 2);
+    luaL_argcheck(L, !((flags & MB_SHM_RDONLY) && has_size), 3,
+                  "'readonly' cannot be given with a size");
+    luaL_argcheck(L, !((flags & MB_SHM_EXCL) && !has_size), 3,
+                  "'exclusive' needs a size");
+  }
+  rc = mb_shm(&core, name, (uint64_t)size, has_size, flags);
+  if (rc != 0) return lmb_result(L, rc, name);
+  lmb_newmap(L, core);
+  return 1;
+}
+
+/* mapbuf.shm_unlink(name) */
+static int l_shm_unlink(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  int rc = mb_shm_unlink(name);
+  if (rc != 0) return lmb_result(L, rc, name);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* mapbuf.monotime(): seconds on a monotonic clock, with nanosecond
+** resolution; what timeouts, heartbeats and latency benches need and
+** os.time / os.clock cannot give. */
+static int monotime(lua_State *L) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  return 1;
+}
+
 const luaL_Reg lmb_ipc_funcs[] = {
+  {"shm", l_shm},
+  {"shm_unlink", l_shm_unlink},
+  {"monotime", monotime},
   {NULL, NULL}
 };

@@ -1,0 +1,293 @@
+/* test_ipc.c - the core's IPC: atomics, futex wait/wake across fork, OFD
+** locks between maps and processes, named shared memory. */
+#include "mapbuf.h"
+#include "check.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mapbuf-ipc.XXXXXX";
+
+static const char *path(const char *name) {
+  static char buf[256];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void test_atomics(void) {
+  mb_map *m = NULL;
+  uint64_t v = 0, old = 0, cur = 0;
+  int sw = -1;
+  CHECK_RC(mb_anon(&m, 64, 0), 0);
+  CHECK_RC(mb_atomic_store(m, 8, 64, 0x0102030405060708ull), 0);
+  CHECK_RC(mb_atomic_load(m, 8, 64, &v), 0);
+  CHECK(v == 0x0102030405060708ull);
+  CHECK_RC(mb_atomic_load(m, 8, 32, &v), 0);
+  CHECK(v == 0x05060708u);  /* little-endian low word */
+  CHECK_RC(mb_atomic_add(m, 12, 32, (uint64_t)-1, &old), 0);
+  CHECK(old == 0x01020304u);
+  CHECK_RC(mb_atomic_load(m, 12, 32, &v), 0);
+  CHECK(v == 0x01020303u);
+  CHECK_RC(mb_atomic_store(m, 0, 32, 0xFFFFFFFFull), 0);
+  CHECK_RC(mb_atomic_add(m, 0, 32, 1, &old), 0);
+  CHECK_RC(mb_atomic_load(m, 0, 32, &v), 0);
+  CHECK(old == 0xFFFFFFFFu && v == 0);  /* wraps modulo 2^32 */
+  CHECK_RC(mb_cas(m, 16, 64, 0, 7, &sw, &cur), 0);
+  CHECK(sw == 1);
+  CHECK_RC(mb_cas(m, 16, 64, 0, 9, &sw, &cur), 0);
+  CHECK(sw == 0 && cur == 7);
+  CHECK_RC(mb_cas(m, 20, 32, 5, 9, &sw, &cur), 0);
+  CHECK(sw == 0 && cur == 0);
+  /* misuse */
+  CHECK_RC(mb_atomic_load(m, 4, 64, &v), MB_E_MISALIGNED);
+  CHECK_RC(mb_atomic_load(m, 2, 32, &v), MB_E_MISALIGNED);
+  CHECK_RC(mb_atomic_load(m, 60, 64, &v), MB_E_RANGE);
+  CHECK_RC(mb_atomic_load(m, 60, 32, &v), 0);
+  CHECK_RC(mb_atomic_load(m, 64, 32, &v), MB_E_RANGE);
+  CHECK_RC(mb_atomic_load(m, (size_t)-4, 32, &v), MB_E_RANGE);
+  CHECK_RC(mb_atomic_load(m, 0, 16, &v), MB_E_BITS);
+  CHECK_RC(mb_wait(m, 1, 0, 0, &sw), MB_E_MISALIGNED);
+  CHECK_RC(mb_wake(m, 64, 1, &sw), MB_E_RANGE);
+  CHECK_RC(mb_lock(m, 1, 0, 0, 0, &sw), MB_E_NOFILE);
+  mb_close(m);
+  CHECK_RC(mb_atomic_load(m, 0, 32, &v), MB_E_CLOSED);
+  CHECK_RC(mb_atomic_add(m, 0, 32, 1, &v), MB_E_CLOSED);
+  mb_free(m);
+}
+
+static void test_readonly(void) {
+  mb_map *m = NULL;
+  uint64_t v = 1;
+  int sw;
+  mb_openopts o = {4096, 0, 0, 0};
+  CHECK_RC(mb_open(&m, path("ro"), MB_MODE_CREATE, &o), 0);
+  mb_free(m);
+  CHECK_RC(mb_open(&m, path("ro"), MB_MODE_READ, NULL), 0);
+  CHECK_RC(mb_atomic_load(m, 0, 64, &v), 0);
+  CHECK(v == 0);
+  CHECK_RC(mb_atomic_store(m, 0, 64, 1), MB_E_READONLY);
+  CHECK_RC(mb_atomic_add(m, 0, 64, 1, &v), MB_E_READONLY);
+  CHECK_RC(mb_cas(m, 0, 64, 0, 1, &sw, &v), MB_E_READONLY);
+  CHECK_RC(mb_wake(m, 0, 1, &sw), 0);  /* waking needs no write */
+  CHECK(sw == 0);
+  mb_free(m);
+}
+
+/* Two processes add to one word of a shared anonymous map. */
+static void test_add_fork(void) {
+  mb_map *m = NULL;
+  uint64_t v = 0, old;
+  int i, st;
+  pid_t pid;
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  pid = fork();
+  if (pid == 0) {
+    for (i = 0; i < 100000; i++) mb_atomic_add(m, 8, 64, 1, &old);
+    _exit(0);
+  }
+  for (i = 0; i < 100000; i++) mb_atomic_add(m, 8, 64, 1, &old);
+  waitpid(pid, &st, 0);
+  CHECK_RC(mb_atomic_load(m, 8, 64, &v), 0);
+  CHECK(v == 200000);
+  mb_free(m);
+}
+
+static void test_wait_wake(void) {
+  mb_map *m = NULL;
+  int woken = -1, count = -1, st, i;
+  uint64_t old;
+  double t;
+  pid_t pid;
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  /* a value other than expected returns at once */
+  CHECK_RC(mb_wait(m, 0, 1, 5.0, &woken), 0);
+  CHECK(woken == 1);
+  /* timeout */
+  t = now();
+  CHECK_RC(mb_wait(m, 0, 0, 0.05, &woken), 0);
+  t = now() - t;
+  CHECK(woken == 0 && t >= 0.045 && t < 1.0);
+  CHECK_RC(mb_wait(m, 0, 0, 0, &woken), 0);
+  CHECK(woken == 0);
+  CHECK_RC(mb_wake(m, 0, 10, &count), 0);
+  CHECK(count == 0);
+  /* three children wait (not the private futex: they are processes) */
+  for (i = 0; i < 3; i++) {
+    if ((pid = fork()) == 0) {
+      int w = 0;
+      mb_atomic_add(m, 64, 32, 1, &old);
+      mb_wait(m, 0, 0, 10.0, &w);
+      _exit(w ? 0 : 1);
+    }
+  }
+  /* let them all reach the futex */
+  for (t = now(); now() - t < 5;) {
+    uint64_t n = 0;
+    mb_atomic_load(m, 64, 32, &n);
+    if (n == 3) break;
+  }
+  usleep(100000);
+  CHECK_RC(mb_wake(m, 0, 2, &count), 0);
+  CHECK(count == 2);
+  CHECK_RC(mb_wake(m, 0, 0, &count), 0);
+  CHECK(count == 0);
+  CHECK_RC(mb_wake(m, 0, 100, &count), 0);
+  CHECK(count == 1);
+  for (i = 0; i < 3; i++) {
+    CHECK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  }
+  CHECK_RC(mb_wake(m, 0, -1, &count), MB_E_RANGE);
+  mb_free(m);
+}
+
+static void onalarm(int sig) { (void)sig; }
+
+/* A signal in the middle of a wait does not cut the timeout short. */
+static void test_wait_eintr(void) {
+  mb_map *m = NULL;
+  struct sigaction sa;
+  int woken = -1;
+  double t;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onalarm;  /* no SA_RESTART: the futex sees EINTR */
+  sigaction(SIGALRM, &sa, NULL);
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  ualarm(50000, 0);
+  t = now();
+  CHECK_RC(mb_wait(m, 0, 0, 0.2, &woken), 0);
+  t = now() - t;
+  CHECK(woken == 0 && t >= 0.19);
+  signal(SIGALRM, SIG_DFL);
+  mb_free(m);
+}
+
+static void test_locks(void) {
+  mb_map *a = NULL, *b = NULL;
+  mb_openopts o = {8192, 0, 0, 0};
+  int got = -1, st;
+  pid_t pid;
+  CHECK_RC(mb_open(&a, path("lock"), MB_MODE_CREATE, &o), 0);
+  CHECK_RC(mb_open(&b, path("lock"), MB_MODE_UPDATE, NULL), 0);
+  /* two maps of one process exclude each other (OFD locks) */
+  CHECK_RC(mb_lock(a, 1, 0, 0, 1, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_lock(b, 1, 0, 0, 0, &got), 0);
+  CHECK(got == 0);
+  CHECK_RC(mb_lock(b, 0, 100, 10, 0, &got), 0);
+  CHECK(got == 0);
+  CHECK_RC(mb_unlock(a, 0, 4096), 0);
+  CHECK_RC(mb_lock(b, 1, 0, 4096, 0, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_lock(a, 1, 4095, 2, 0, &got), 0);
+  CHECK(got == 0);
+  CHECK_RC(mb_lock(a, 1, 4096, 10, 0, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_unlock(a, 0, 0), 0);
+  CHECK_RC(mb_unlock(b, 0, 0), 0);
+  /* shared locks share; an exclusive one waits for them */
+  CHECK_RC(mb_lock(a, 0, 0, 0, 0, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_lock(b, 0, 0, 0, 0, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_lock(b, 1, 0, 0, 0, &got), 0);  /* a still holds it shared */
+  CHECK(got == 0);
+  CHECK_RC(mb_unlock(a, 0, 0), 0);
+  CHECK_RC(mb_lock(b, 1, 0, 0, 0, &got), 0);  /* upgrade, now alone */
+  CHECK(got == 1);
+  /* a child process is excluded too, and waits until the lock goes */
+  pid = fork();
+  if (pid == 0) {
+    mb_map *c = NULL;
+    int g = -1;
+    if (mb_open(&c, path("lock"), MB_MODE_UPDATE, NULL) != 0) _exit(3);
+    if (mb_lock(c, 1, 0, 0, 0, &g) != 0 || g != 0) _exit(4);
+    if (mb_lock(c, 1, 0, 0, 1, &g) != 0 || g != 1) _exit(5);
+    _exit(0);
+  }
+  usleep(100000);
+  CHECK_RC(mb_unlock(b, 0, 0), 0);
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK_RC(mb_lock(a, 1, 0, 8193, 0, &got), MB_E_RANGE);
+  CHECK_RC(mb_lock(a, 1, 8193, 0, 0, &got), MB_E_RANGE);
+  mb_free(a);
+  mb_free(b);
+}
+
+static void test_shm(void) {
+  char name[64];
+  mb_map *a = NULL, *b = NULL, *c = NULL;
+  uint64_t v = 0;
+  int got;
+  snprintf(name, sizeof name, "/mapbuf-test-%d", (int)getpid());
+  mb_shm_unlink(name);
+  CHECK_RC(mb_shm(&a, name, 0, 0, 0), ENOENT);
+  CHECK_RC(mb_shm(&a, name, 10000, 1, MB_SHM_EXCL), 0);
+  CHECK(a->len == 10000 && a->kind == MB_KIND_SHM && a->fd >= 0);
+  CHECK_RC(mb_shm(&b, name, 100, 1, MB_SHM_EXCL), EEXIST);
+  CHECK_RC(mb_shm(&b, name, 100, 1, 0), 0);  /* never shrinks */
+  CHECK(b->len == 10000);
+  CHECK_RC(mb_atomic_store(a, 8, 64, 42), 0);
+  CHECK_RC(mb_atomic_load(b, 8, 64, &v), 0);
+  CHECK(v == 42);
+  CHECK_RC(mb_shm(&c, name, 0, 0, MB_SHM_RDONLY), 0);
+  CHECK(c->len == 10000 && c->access == MB_ACCESS_READ);
+  CHECK_RC(mb_atomic_store(c, 8, 64, 1), MB_E_READONLY);
+  CHECK_RC(mb_lock(c, 0, 0, 0, 0, &got), 0);
+  CHECK(got == 1);
+  CHECK_RC(mb_lock(a, 1, 0, 0, 0, &got), 0);
+  CHECK(got == 0);
+  mb_free(c);
+  CHECK_RC(mb_shm(&c, name, 20000, 1, 0), 0);  /* grows */
+  CHECK(c->len == 20000);
+  CHECK_RC(mb_resize(b, 20000), 0);
+  CHECK_RC(mb_atomic_load(b, 8, 64, &v), 0);
+  CHECK(v == 42);
+  CHECK_RC(mb_shm(&c, name, 1, 1, MB_SHM_RDONLY), MB_E_SIZEMODE);
+  mb_free(a);
+  mb_free(b);
+  mb_free(c);
+  CHECK_RC(mb_shm_unlink(name), 0);
+  CHECK_RC(mb_shm_unlink(name), ENOENT);
+  /* an empty object maps to a zero-length map that can grow */
+  CHECK_RC(mb_shm(&a, name, 0, 1, 0), 0);
+  CHECK(a->len == 0);
+  CHECK_RC(mb_resize(a, 4096), 0);
+  CHECK_RC(mb_atomic_store(a, 0, 32, 7), 0);
+  mb_free(a);
+  CHECK_RC(mb_shm(&a, name, 0, 0, 0), 0);
+  CHECK(a->len == 4096);
+  mb_free(a);
+  CHECK_RC(mb_shm_unlink(name), 0);
+  /* a bad name fails and leaves nothing behind */
+  CHECK(mb_shm(&a, "/no/slashes", 10, 1, 0) > 0);
+}
+
+int main(void) {
+  if (mkdtemp(dir) == NULL) return 2;
+  test_atomics();
+  test_readonly();
+  test_add_fork();
+  test_wait_wake();
+  test_wait_eintr();
+  test_locks();
+  test_shm();
+  {
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  }
+  return check_done();
+}
