@@ -3,6 +3,7 @@
 ** and borrowed memory, resize, flush, advise, close.
 */
 #include "mapbuf.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,6 +62,7 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
   if (p == MAP_FAILED) return errno;
   m->base = p;
   m->len = m->valid = len;
+  mb_guard_track(m);
   return 0;
 }
 
@@ -229,18 +231,29 @@ static int noresize(const mb_map *m, size_t n) {
 /* Move the mapping to n bytes, in place or elsewhere (mremap may move). */
 static int remap(mb_map *m, size_t n) {
   void *p;
+  int rc;
   if (m->len == 0) return domap(m, n, m->fd, 0);
-  if (n == 0) {
-    if (munmap(m->base, m->len) != 0) return errno;
+  mb_guard_forget(m);
+  /* after a caught truncation the map is several mappings, which mremap
+  ** refuses: start afresh (the zero pages hold nothing of the file) */
+  if (n == 0 || m->valid < m->len) {
+    if (munmap(m->base, m->len) != 0) {
+      rc = errno;
+      mb_guard_track(m);
+      return rc;
+    }
     m->base = NULL;
     m->len = m->valid = 0;
-    return 0;
+    return domap(m, n, m->fd, 0);
   }
   p = mremap(m->base, m->len, n, MREMAP_MAYMOVE);
-  if (p == MAP_FAILED) return errno;
-  m->base = p;
-  m->len = m->valid = n;
-  return 0;
+  rc = p == MAP_FAILED ? errno : 0;
+  if (rc == 0) {
+    m->base = p;
+    m->len = m->valid = n;
+  }
+  mb_guard_track(m);
+  return rc;
 }
 
 int mb_resize(mb_map *m, size_t n) {
@@ -374,8 +387,9 @@ int mb_close(mb_map *m) {
   m->closed = 1;
   if (m->kind == MB_KIND_HOST) {
     if (m->release) m->release(m->release_ud, m->base, m->len);
-  } else if (m->base != NULL && munmap(m->base, m->len) != 0) {
-    rc = errno;
+  } else if (m->base != NULL) {
+    mb_guard_forget(m);
+    if (munmap(m->base, m->len) != 0) rc = errno;
   }
   if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = errno;
   m->fd = -1;

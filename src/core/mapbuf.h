@@ -123,6 +123,17 @@ static inline int mb_writable(const mb_map *m) {
   return !m->closed && m->access != MB_ACCESS_READ;
 }
 
+/* ---- truncation guard (guard.c) ----
+** File and shared memory maps are guarded: when the file shrinks under the
+** map, a touch of the vanished pages does not kill the process; the pages
+** read as zeros (writes to them are lost) and `valid` drops below `len`.
+** Check mb_intact after an access (and before, to refuse early). */
+static inline int mb_intact(const mb_map *m, size_t off, size_t n) {
+  size_t v = m->valid;
+  return v >= m->len || (off <= v && n <= v - off);
+}
+unsigned long mb_guard_faults(void);      /* faults caught so far */
+
 /* ---- search (search.c) ---- */
 #define MB_NPOS ((size_t)-1)
 /* First / last offset of needle in h[0..hn), or MB_NPOS. */

@@ -1,0 +1,99 @@
+/* test_guard.c - a file truncated under a live map: no crash, `valid` drops,
+** other maps go on, and faults elsewhere reach the handler that was there. */
+#include "mapbuf.h"
+#include "check.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mapbuf-guard.XXXXXX";
+static char pa[300], pb[300];
+static sigjmp_buf env;
+static volatile int theirs;
+
+static void their_handler(int sig) {
+  theirs++;
+  siglongjmp(env, sig);
+}
+
+static void makefile(const char *p, size_t n, int byte) {
+  int fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+  char page[4096];
+  memset(page, byte, sizeof page);
+  for (size_t i = 0; i < n; i += sizeof page)
+    if (write(fd, page, sizeof page) != (ssize_t)sizeof page) abort();
+  close(fd);
+}
+
+int main(void) {
+  mb_map *a = NULL, *b = NULL;
+  struct sigaction sa;
+  volatile unsigned char v;
+  size_t ps = mb_pagesize();
+  if (mkdtemp(dir) == NULL) return 2;
+  snprintf(pa, sizeof pa, "%s/a", dir);
+  snprintf(pb, sizeof pb, "%s/b", dir);
+  makefile(pa, 4 * ps, 'a');
+  makefile(pb, 4 * ps, 'b');
+
+  /* a handler of the application's, installed before mapbuf's */
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = their_handler;
+  sigaction(SIGBUS, &sa, NULL);
+
+  CHECK_RC(mb_open(&a, pa, MB_MODE_READ, NULL), 0);
+  CHECK_RC(mb_open(&b, pb, MB_MODE_UPDATE, NULL), 0);
+  CHECK(mb_intact(a, 0, a->len));
+  CHECK_RC(truncate(pa, (off_t)ps), 0);   /* another party shrinks it */
+
+  v = a->base[0];                         /* still there */
+  CHECK(v == 'a');
+  v = a->base[2 * ps + 7];                /* vanished: SIGBUS, caught */
+  CHECK(v == 0);
+  CHECK(a->valid == 2 * ps && !mb_intact(a, 2 * ps, 1));
+  CHECK(mb_intact(a, 0, 2 * ps) && !mb_intact(a, ps, 2 * ps));
+  CHECK(mb_guard_faults() == 1 && theirs == 0);
+  v = a->base[ps + 1];                    /* a lower page: valid drops */
+  CHECK(v == 0 && a->valid == ps);
+  CHECK(b->base[3 * ps] == 'b');          /* other maps are untouched */
+
+  /* a fault outside mapbuf's maps goes to their handler */
+  {
+    int fd = open(pb, O_RDONLY);
+    unsigned char *p = mmap(NULL, 4 * ps, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    CHECK(p != MAP_FAILED);
+    mb_free(b);                           /* b's range is forgotten */
+    CHECK_RC(truncate(pb, 0), 0);
+    volatile int reached = 0;
+    if (sigsetjmp(env, 1) == 0) {
+      v = ((volatile unsigned char *)p)[5];
+      reached = 1;
+    }
+    CHECK(theirs == 1 && !reached);
+    munmap(p, 4 * ps);
+  }
+
+  /* a writable map that was truncated and then resized is whole again */
+  makefile(pb, 4 * ps, 'c');
+  CHECK_RC(mb_open(&b, pb, MB_MODE_UPDATE, NULL), 0);
+  CHECK_RC(truncate(pb, (off_t)ps), 0);
+  b->base[3 * ps] = 1;                    /* lost, but no crash */
+  CHECK(b->valid == 3 * ps);              /* the first page it saw vanish */
+  CHECK_RC(mb_resize(b, 2 * ps), 0);
+  CHECK(b->valid == b->len && b->len == 2 * ps);
+  CHECK(b->base[0] == 'c' && b->base[ps + 5] == 0);
+  b->base[ps + 5] = 9;
+  mb_free(b);
+  mb_free(a);
+  {
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) return 2;
+  }
+  return check_done();
+}

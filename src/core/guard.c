@@ -1,0 +1,167 @@
+/*
+** guard.c - the truncation guard: when the file behind a live map shrinks,
+** touching the vanished pages raises SIGBUS.  The handler finds the map
+** that holds the address, maps zero pages over the vanished part so the
+** access finishes harmlessly, and lowers the map's `valid` mark.  The
+** binding checks `valid` after each access and raises a "truncated" error,
+** so the process goes on and nothing outside the map is touched.
+**
+** Why zero pages rather than siglongjmp: an access may be a memcpy inside
+** lua_pushlstring or a pattern match deep in recursion; jumping out of
+** those would leave the Lua state half-changed.  Letting the access finish
+** and checking afterwards costs nothing on the hot path but one load.
+**
+** Faults anywhere else go to the handler that was there before.
+*/
+#include "mapbuf.h"
+#include "internal.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* The registry of guarded ranges.  Writers hold `lock`; the handler reads
+** without it, so a slot is published only once complete, and a table that
+** grew is never freed (the handler may still be reading it). */
+typedef struct slot {
+  _Atomic uintptr_t lo, hi;
+  mb_map *_Atomic map;
+} slot;
+
+typedef struct table {
+  size_t cap;
+  _Atomic size_t n;      /* slots in use or once used */
+  slot s[];
+} table;
+
+static table *_Atomic tab;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static struct sigaction previous;
+static _Atomic int installed;
+static _Atomic unsigned long faults;
+
+
+static void chain(int sig, siginfo_t *si, void *uc) {
+  if (previous.sa_flags & SA_SIGINFO) {
+    previous.sa_sigaction(sig, si, uc);
+  } else if (previous.sa_handler == SIG_DFL) {
+    /* let the access fault again, this time with the default action */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+  } else if (previous.sa_handler != SIG_IGN) {
+    previous.sa_handler(sig);
+  }
+}
+
+static mb_map *owner(uintptr_t a) {
+  table *t = atomic_load(&tab);
+  size_t i, n;
+  if (t == NULL) return NULL;
+  n = atomic_load(&t->n);
+  for (i = 0; i < n; i++) {
+    mb_map *m = atomic_load(&t->s[i].map);
+    if (m != NULL && a >= atomic_load(&t->s[i].lo) && a < atomic_load(&t->s[i].hi))
+      return m;
+  }
+  return NULL;
+}
+
+static void onbus(int sig, siginfo_t *si, void *uc) {
+  uintptr_t a = (uintptr_t)si->si_addr, ps = mb_pagesize();
+  uintptr_t page = a & ~(ps - 1), end;
+  mb_map *m = owner(a);
+  if (m == NULL || m->base == NULL) { chain(sig, si, uc); return; }
+  end = ((uintptr_t)m->base + m->len + ps - 1) & ~(ps - 1);
+  /* everything from the first vanished page on is gone: a truncation
+  ** removes a tail.  Zero pages, private, so nothing reaches any file. */
+  if (mmap((void *)page, end - page, m->prot, MAP_FIXED | MAP_PRIVATE |
+           MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
+    chain(sig, si, uc);
+    return;
+  }
+  if (page - (uintptr_t)m->base < m->valid) m->valid = page - (uintptr_t)m->base;
+  atomic_fetch_add(&faults, 1);
+}
+
+static void install(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = onbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  if (sigaction(SIGBUS, &sa, &previous) == 0) atomic_store(&installed, 1);
+}
+
+
+/* The slot holding m (NULL: a free slot), or NULL.  Holding lock. */
+static slot *find(mb_map *m) {
+  table *t = atomic_load(&tab);
+  size_t i, n = t ? atomic_load(&t->n) : 0;
+  for (i = 0; i < n; i++)
+    if (atomic_load(&t->s[i].map) == m) return &t->s[i];
+  return NULL;
+}
+
+/* A free slot, growing the table if need be.  Holding lock. */
+static slot *alloc(void) {
+  table *t = atomic_load(&tab);
+  size_t i, n = t ? atomic_load(&t->n) : 0;
+  slot *s = find(NULL);
+  if (s != NULL) return s;
+  if (t == NULL || n == t->cap) {
+    size_t cap = t ? 2 * t->cap : 64;
+    table *g = calloc(1, sizeof *g + cap * sizeof(slot));
+    if (g == NULL) return NULL;  /* unguarded, but still a working map */
+    g->cap = cap;
+    for (i = 0; i < n; i++) {
+      atomic_store(&g->s[i].lo, atomic_load(&t->s[i].lo));
+      atomic_store(&g->s[i].hi, atomic_load(&t->s[i].hi));
+      atomic_store(&g->s[i].map, atomic_load(&t->s[i].map));
+    }
+    atomic_store(&g->n, n);
+    atomic_store(&tab, g);  /* the old table stays: see above */
+    t = g;
+  }
+  atomic_store(&t->n, n + 1);
+  return &t->s[n];
+}
+
+static int guarded(const mb_map *m) {
+  return m->kind == MB_KIND_FILE || m->kind == MB_KIND_SHM;
+}
+
+/* Register m's current range: call after every mmap or mremap of a file or
+** shared memory map. */
+void mb_guard_track(mb_map *m) {
+  slot *s;
+  if (!guarded(m)) return;
+  pthread_once(&once, install);
+  pthread_mutex_lock(&lock);
+  if ((s = find(m)) == NULL && m->len > 0) s = alloc();
+  if (s != NULL) {
+    atomic_store(&s->map, NULL);  /* unpublished while the range changes */
+    if (m->len > 0 && m->base != NULL) {
+      atomic_store(&s->lo, (uintptr_t)m->base);
+      atomic_store(&s->hi, (uintptr_t)m->base + m->len);
+      atomic_store(&s->map, m);
+    }
+  }
+  pthread_mutex_unlock(&lock);
+}
+
+/* Unregister m: call before unmapping it or moving it. */
+void mb_guard_forget(mb_map *m) {
+  slot *s;
+  if (!guarded(m)) return;
+  pthread_mutex_lock(&lock);
+  if ((s = find(m)) != NULL) atomic_store(&s->map, NULL);
+  pthread_mutex_unlock(&lock);
+}
+
+unsigned long mb_guard_faults(void) { return atomic_load(&faults); }
