@@ -226,6 +226,22 @@ static void test_locks(void) {
   mb_free(b);
 }
 
+/* A word whose page went with a truncated file is refused, not a crash. */
+static void test_truncated(void) {
+  mb_map *m = NULL;
+  mb_openopts o = {8192, 0, 0, 0};
+  uint64_t v = 1;
+  int w = -1;
+  CHECK_RC(mb_open(&m, path("trunc"), MB_MODE_CREATE, &o), 0);
+  CHECK_RC(mb_atomic_store(m, 4096, 64, 5), 0);
+  CHECK(ftruncate(m->fd, 100) == 0);
+  CHECK_RC(mb_atomic_load(m, 0, 64, &v), 0);
+  CHECK_RC(mb_atomic_load(m, 4096, 64, &v), MB_E_TRUNCATED);
+  CHECK_RC(mb_atomic_add(m, 4104, 32, 1, &v), MB_E_TRUNCATED);
+  CHECK_RC(mb_wait(m, 4200, 0, 0.01, &w), MB_E_TRUNCATED);
+  mb_free(m);
+}
+
 static void test_shm(void) {
   char name[64];
   mb_map *a = NULL, *b = NULL, *c = NULL;
@@ -283,6 +299,7 @@ int main(void) {
   test_wait_wake();
   test_wait_eintr();
   test_locks();
+  test_truncated();
   test_shm();
   {
     char cmd[300];

@@ -32,9 +32,15 @@ static void *word(mb_map *m, size_t off, int bits, int *rc) {
   w = (size_t)bits / 8;
   if (m->len < w || off > m->len - w) { *rc = MB_E_RANGE; return NULL; }
   if (((uintptr_t)m->base + off) % w != 0) { *rc = MB_E_MISALIGNED; return NULL; }
+  if (!mb_intact(m, off, w)) { *rc = MB_E_TRUNCATED; return NULL; }
   *rc = 0;
   return m->base + off;
 }
+
+/* After an access: the guard lowers valid when the word's page vanished
+** with a truncated file (a load read zero, a store was lost). */
+#define DONE(m, off, bits) \
+  (mb_intact(m, off, (size_t)(bits) / 8) ? 0 : MB_E_TRUNCATED)
 
 /* As word, for operations that write. */
 static void *wword(mb_map *m, size_t off, int bits, int *rc) {
@@ -52,7 +58,7 @@ int mb_atomic_load(mb_map *m, size_t off, int bits, uint64_t *v) {
   if (p == NULL) return rc;
   if (bits == 32) *v = __atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST);
   else *v = __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
-  return 0;
+  return DONE(m, off, bits);
 }
 
 int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v) {
@@ -61,7 +67,7 @@ int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v) {
   if (p == NULL) return rc;
   if (bits == 32) __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_SEQ_CST);
   else __atomic_store_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
-  return 0;
+  return DONE(m, off, bits);
 }
 
 int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old) {
@@ -72,7 +78,7 @@ int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old) {
     *old = __atomic_fetch_add((uint32_t *)p, (uint32_t)d, __ATOMIC_SEQ_CST);
   else
     *old = __atomic_fetch_add((uint64_t *)p, d, __ATOMIC_SEQ_CST);
-  return 0;
+  return DONE(m, off, bits);
 }
 
 int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
@@ -91,7 +97,7 @@ int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     *current = e;
   }
-  return 0;
+  return DONE(m, off, bits);
 }
 
 
@@ -136,6 +142,7 @@ int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
       case EAGAIN: *woken = 1; return 0;     /* the word was not expected */
       case ETIMEDOUT: *woken = 0; return 0;
       case EINTR: continue;                  /* a signal: wait what is left */
+      case EFAULT: return MB_E_TRUNCATED;    /* the page went with the file */
       default: return errno;
     }
   }
@@ -159,7 +166,7 @@ int mb_wake(mb_map *m, size_t off, int n, int *count) {
 #ifdef __linux__
   {
     long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
-    if (r < 0) return errno;
+    if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : errno;
     *count = (int)r;
   }
 #else
