@@ -1,0 +1,112 @@
+/*
+** files.c - the files named on the command line: map them all or none,
+** flush the writable ones before the process ends.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "host.h"
+
+/* -s: create the file or extend it to the size, remembering how to undo. */
+static int prepare(host_file *f, uint64_t size) {
+  struct stat st;
+  int fd;
+  errno = 0;
+  fd = open(f->path, O_RDWR | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0) f->created = 1;
+  }
+  if (fd < 0) return errno;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int rc = errno ? errno : EINVAL;
+    close(fd);
+    return rc;
+  }
+  if ((uint64_t)st.st_size < size) {
+    if (ftruncate(fd, (off_t)size) != 0) {
+      int rc = errno;
+      close(fd);
+      return rc;
+    }
+    f->extended = 1;
+    f->oldsize = (uint64_t)st.st_size;
+  }
+  close(fd);
+  return 0;
+}
+
+/* Put back what prepare did (nothing had been written into the bytes). */
+static void undo(host_file *f) {
+  if (f->map) { mb_free(f->map); f->map = NULL; }
+  if (f->created) unlink(f->path);
+  else if (f->extended && truncate(f->path, (off_t)f->oldsize) != 0)
+    fprintf(stderr, HOST_NAME ": cannot restore the size of '%s': %s\n",
+            f->path, strerror(errno));
+  f->created = f->extended = 0;
+}
+
+/* Map every file; on the first failure undo them all, say which file and
+** why, and return 1.  Nothing is pushed to Lua here. */
+int host_mapfiles(const host_opts *o) {
+  int i, rc = 0;
+  for (i = 0; i < o->nfiles; i++) {
+    host_file *f = &o->files[i];
+    if (o->has_size && (rc = prepare(f, o->size)) != 0) break;
+    if ((rc = mb_open(&f->map, f->path, o->mode, NULL)) != 0) {
+      f->map = NULL;
+      break;
+    }
+  }
+  if (rc == 0) return 0;
+  fprintf(stderr, HOST_NAME ": cannot map '%s': %s\n", o->files[i].path,
+          rc == EINVAL && o->has_size ? "not a regular file"
+          : rc == ENODEV ? "the file cannot be mapped" : mb_strerror(rc));
+  for (; i >= 0; i--) undo(&o->files[i]);
+  return 1;
+}
+
+/* msync every writable shared map the chunk has left open. */
+void host_flushfiles(const host_opts *o) {
+  int i;
+  for (i = 0; i < o->nfiles; i++) {
+    mb_map *m = o->files[i].map;
+    int rc;
+    if (m == NULL || !mb_writable(m) || m->access != MB_ACCESS_WRITE ||
+        m->len == 0)
+      continue;
+    if ((rc = mb_flush(m, 0, m->len, MS_SYNC)) != 0)
+      fprintf(stderr, HOST_NAME ": cannot flush '%s': %s\n",
+              o->files[i].path, mb_strerror(rc));
+  }
+}
+
+/* os.exit flushes first: the state (and the maps) may never be closed. */
+static int hostexit(lua_State *L) {
+  const host_opts *o = (const host_opts *)lua_touserdata(L,
+                                                         lua_upvalueindex(2));
+  host_progress_finish(L);
+  host_flushfiles(o);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+void host_wrapexit(lua_State *L, const host_opts *o) {
+  if (lua_getglobal(L, "os") == LUA_TTABLE) {
+    lua_getfield(L, -1, "exit");
+    lua_pushlightuserdata(L, (void *)o);
+    lua_pushcclosure(L, hostexit, 2);
+    lua_setfield(L, -2, "exit");
+  }
+  lua_pop(L, 1);
+}

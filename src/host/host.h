@@ -1,0 +1,71 @@
+/*
+** host.h - private to the host executable `mapbuf`: what its files share.
+*/
+#ifndef MAPBUF_HOST_H
+#define MAPBUF_HOST_H
+
+#include <stdint.h>
+
+#include "lua.h"
+#include "mapbuf.h"
+
+#define HOST_NAME "mapbuf"
+
+/* One file named on the command line, and what -s did to it (to undo). */
+typedef struct host_file {
+  const char *path;
+  mb_map *map;           /* Lua owns it once pushed; valid until lua_close */
+  int created;           /* -s created the file */
+  int extended;          /* -s extended it from oldsize */
+  uint64_t oldsize;
+} host_file;
+
+/* The command line, parsed. */
+typedef struct host_opts {
+  int mode;              /* MB_MODE_READ, MB_MODE_UPDATE or MB_MODE_COPY */
+  int has_size;
+  uint64_t size;
+  int sandbox, progress, interactive, version;
+  const char *script;    /* script path, "-" for stdin, NULL: none */
+  char *code;            /* the -e chunks joined, or NULL */
+  const char **libs;     /* -l names, in order */
+  int nlibs;
+  host_file *files;
+  int nfiles;
+  char **args;           /* after "--" */
+  int nargs;
+  char **argv;           /* the whole command line, for arg's negatives */
+  int argc;
+  int first;             /* argv index of arg[0] (script) or of the files */
+  int status;            /* exit status chosen so far */
+} host_opts;
+
+/* size.c */
+int host_parsesize(const char *s, uint64_t *out);
+
+/* files.c: map every file (undoing all on failure), flush writable ones. */
+int host_mapfiles(const host_opts *o);
+void host_flushfiles(const host_opts *o);
+void host_wrapexit(lua_State *L, const host_opts *o);
+
+/* run.c: call with a traceback, report errors, signals. */
+enum { HOST_PEND_INT = 1, HOST_PEND_TICK = 2 };
+int host_docall(lua_State *L, int narg, int nres);
+int host_report(lua_State *L, int status);
+void host_request(int what);   /* async-signal-safe */
+void host_setstate(lua_State *L);
+
+/* sandbox.c */
+void host_sandbox(lua_State *L);
+
+/* progress.c */
+void host_progress_open(lua_State *L, int enabled);
+void host_progress_follow(lua_State *L, int idx);
+void host_progress_start(lua_State *L);
+void host_progress_tick(lua_State *L);
+void host_progress_finish(lua_State *L);
+
+/* repl.c */
+void host_repl(lua_State *L);
+
+#endif

@@ -1,0 +1,114 @@
+/*
+** repl.c - -i: read lines from standard input, run them, print what they
+** return, as lua's prompt does.  Prompts are shown only when standard input
+** is a terminal, so that piped sessions print just their results.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "host.h"
+
+#define PROMPT1 "> "
+#define PROMPT2 ">> "
+
+/* The next line without its newline, pushed; 0 at end of input. */
+static int pushline(lua_State *L, const char *prompt) {
+  static char *buf;
+  static size_t cap;
+  ssize_t n;
+  if (isatty(STDIN_FILENO)) {
+    fputs(prompt, stdout);
+    fflush(stdout);
+  }
+  if ((n = getline(&buf, &cap, stdin)) < 0) {
+    free(buf);
+    buf = NULL;
+    cap = 0;
+    return 0;
+  }
+  if (n > 0 && buf[n - 1] == '\n') n--;
+  lua_pushlstring(L, buf, (size_t)n);
+  return 1;
+}
+
+/* A syntax error that only says the input ended: read another line. */
+static int incomplete(lua_State *L, int status) {
+  size_t n;
+  const char *msg;
+  if (status != LUA_ERRSYNTAX) return 0;
+  msg = lua_tolstring(L, -1, &n);
+  return n >= 5 && strcmp(msg + n - 5, "<eof>") == 0;
+}
+
+static int load(lua_State *L, const char *s, size_t n) {
+  return luaL_loadbufferx(L, s, n, "=stdin", "t");
+}
+
+/* Line on top: compile "return line" (an expression) if it can, or else
+** the line as statements, reading more while they are incomplete.  Leaves
+** the function or the error message in place of the line. */
+static int compile(lua_State *L) {
+  size_t n;
+  const char *line = lua_tolstring(L, -1, &n);
+  const char *ret = lua_pushfstring(L, "return %s", line);
+  int status = load(L, ret, strlen(ret));
+  if (status == LUA_OK) {
+    lua_remove(L, -2);  /* the "return" string */
+    lua_remove(L, -2);  /* the line */
+    return LUA_OK;
+  }
+  lua_pop(L, 2);
+  for (;;) {
+    line = lua_tolstring(L, -1, &n);
+    status = load(L, line, n);
+    if (!incomplete(L, status)) break;
+    lua_pop(L, 1);
+    if (!pushline(L, PROMPT2)) {
+      /* end of input inside a statement: report what was there */
+      status = load(L, lua_tostring(L, -1), lua_rawlen(L, -1));
+      break;
+    }
+    lua_pushliteral(L, "\n");
+    lua_insert(L, -2);
+    lua_concat(L, 3);
+  }
+  lua_remove(L, -2);
+  return status;
+}
+
+/* Print every value on the stack, tab-separated, as print does. */
+static int printall(lua_State *L) {
+  int i, n = lua_gettop(L);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s = luaL_tolstring(L, i, &len);
+    if (i > 1) fputc('\t', stdout);
+    fwrite(s, 1, len, stdout);
+    lua_pop(L, 1);
+  }
+  fputc('\n', stdout);
+  fflush(stdout);
+  return 0;
+}
+
+void host_repl(lua_State *L) {
+  int base = lua_gettop(L);
+  while (pushline(L, PROMPT1)) {
+    int status = compile(L);
+    if (status == LUA_OK) status = host_docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK && lua_gettop(L) > base) {
+      lua_pushcfunction(L, printall);
+      lua_insert(L, base + 1);
+      status = lua_pcall(L, lua_gettop(L) - base - 1, 0, 0);
+    }
+    if (status != LUA_OK) host_report(L, status);
+    lua_settop(L, base);
+  }
+  if (isatty(STDIN_FILENO)) fputc('\n', stdout);
+  fflush(stdout);
+}

@@ -1,0 +1,77 @@
+/*
+** run.c - calling Lua code the way lua.c does: a message handler that adds
+** a traceback, SIGINT turned into an error (so that maps are still
+** flushed), and requests from signal handlers delivered through a hook.
+*/
+#include <signal.h>
+#include <stdio.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "host.h"
+
+static lua_State *globalL;
+static volatile sig_atomic_t pending;
+
+void host_setstate(lua_State *L) { globalL = L; }
+
+/* Runs at the next instruction after a request: do what was asked. */
+static void dohook(lua_State *L, lua_Debug *ar) {
+  int p = pending;
+  (void)ar;
+  pending = 0;
+  lua_sethook(L, NULL, 0, 0);
+  if (p & HOST_PEND_TICK) host_progress_tick(L);
+  if (p & HOST_PEND_INT) luaL_error(L, "interrupted!");
+}
+
+/* Called from signal handlers: lua_sethook is safe there (lua.c does it). */
+void host_request(int what) {
+  pending |= what;
+  if (globalL)
+    lua_sethook(globalL, dohook,
+                LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void onint(int sig) {
+  signal(sig, SIG_DFL);  /* a second Ctrl-C kills at once */
+  host_request(HOST_PEND_INT);
+}
+
+/* Turn the error object into a message with a traceback. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Call the function below narg arguments, with traceback and Ctrl-C. */
+int host_docall(lua_State *L, int narg, int nres) {
+  int status, base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  signal(SIGINT, onint);
+  status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+/* Print the error on top (if status is not OK) as "mapbuf: msg". */
+int host_report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    if (msg == NULL) msg = "(error object is not a string)";
+    fprintf(stderr, HOST_NAME ": %s\n", msg);
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
