@@ -1,6 +1,193 @@
-/* lsearch.c - (placeholder, filled in by its issue) */
+/*
+** lsearch.c - find, match, gmatch and rfind over a map's bytes, with the
+** results and errors of string.find / string.match / string.gmatch.  The
+** bytes are never copied into a Lua string: only captures are pushed.
+*/
+#include <string.h>
+
 #include "lmapbuf.h"
 
+
+/* The map's bytes again, right before reading them: a __gc metamethod run
+** by an allocation could have closed or resized the map meanwhile.  Raises
+** unless bytes 0 .. need-1 are still there. */
+static const unsigned char *again(lua_State *L, int idx, size_t need) {
+  size_t len;
+  const unsigned char *s = lmb_check(L, idx, NULL, &len);
+  if (need > len) luaL_error(L, "mapbuf: map changed size during the search");
+  return s;
+}
+
+/*
+** Push the captures of a match (the whole match, bytes ws .. we-1, when
+** the pattern has none and whole is set), as lstrlib's push_captures.
+*/
+static int pushcaptures(lua_State *L, int idx, const mb_match *mt, int whole) {
+  int i, n = (mt->level == 0 && whole) ? 1 : mt->level;
+  luaL_checkstack(L, n, "too many captures");
+  for (i = 0; i < n; i++) {
+    if (i >= mt->level) {   /* the whole match */
+      const unsigned char *s = again(L, idx, mt->end);
+      lua_pushlstring(L, (const char *)s + mt->start, mt->end - mt->start);
+    }
+    else {
+      const mb_capture *c = &mt->capture[i];
+      if (c->len == MB_CAP_UNFINISHED)
+        luaL_error(L, "unfinished capture");
+      else if (c->len == MB_CAP_POSITION)
+        lua_pushinteger(L, (lua_Integer)c->init + 1);
+      else {
+        const unsigned char *s = again(L, idx, c->init + (size_t)c->len);
+        lua_pushlstring(L, (const char *)s + c->init, (size_t)c->len);
+      }
+    }
+  }
+  return n;
+}
+
+/* Would string.find take p as plain text?  (')' is plain for find.) */
+static int nospecials(const char *p, size_t lp) {
+  size_t i;
+  for (i = 0; i < lp; i++)
+    if (memchr("^$*+?.([%-", p[i], 10) != NULL) return 0;
+  return 1;
+}
+
+static int patternerror(lua_State *L, const mb_match *mt) {
+  return luaL_error(L, "%s", mt->err);
+}
+
+static int find_aux(lua_State *L, int find) {
+  size_t ls, lp, init;
+  const unsigned char *s = lmb_check(L, 1, NULL, &ls);
+  const char *p = luaL_checklstring(L, 2, &lp);
+  lua_Integer i = luaL_optinteger(L, 3, 1);
+  int plain = find && lua_toboolean(L, 4);
+  s = lmb_check(L, 1, NULL, &ls);   /* the arguments may have run code */
+  init = lmb_posrelat(i, ls) - 1;
+  if (init > ls) { luaL_pushfail(L); return 1; }
+  if (find && (plain || nospecials(p, lp))) {
+    size_t at = mb_memfind(s + init, ls - init, p, lp);
+    if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
+    lua_pushinteger(L, (lua_Integer)(init + at) + 1);
+    lua_pushinteger(L, (lua_Integer)(init + at + lp));
+    return 2;
+  }
+  else {
+    mb_match mt;
+    int rc = mb_pfind(s, ls, p, lp, init, &mt);
+    if (rc == MB_E_PATTERN) return patternerror(L, &mt);
+    if (rc == 0) { luaL_pushfail(L); return 1; }
+    if (find) {
+      lua_pushinteger(L, (lua_Integer)mt.start + 1);
+      lua_pushinteger(L, (lua_Integer)mt.end);
+      return 2 + pushcaptures(L, 1, &mt, 0);
+    }
+    return pushcaptures(L, 1, &mt, 1);
+  }
+}
+
+/* m:find(p [, init [, plain]]) */
+static int m_find(lua_State *L) { return find_aux(L, 1); }
+
+/* m:match(p [, init]) */
+static int m_match(lua_State *L) { return find_aux(L, 0); }
+
+
+/*
+** gmatch: the iterator keeps the map (upvalue 1, so it stays alive), the
+** pattern (2) and its state (3) as offsets, never pointers: the map may
+** be resized or moved between two calls, so its bytes are fetched anew at
+** every call.
+*/
+typedef struct GState {
+  size_t src;            /* where the next search starts */
+  size_t last;           /* end of the last match */
+  int haslast;           /* no match yet: Lua's lastmatch == NULL */
+} GState;
+
+static int gmatch_step(lua_State *L) {
+  size_t ls, lp;
+  const unsigned char *s = lmb_check(L, lua_upvalueindex(1), NULL, &ls);
+  const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
+  GState *g = (GState *)lua_touserdata(L, lua_upvalueindex(3));
+  mb_match mt;
+  int rc;
+  if (lp > 0 && p[0] == '^') {
+    /* '^' is an ordinary byte here, which mb_pfind would take as an
+    ** anchor: try each position the slow way. */
+    size_t at;
+    for (at = g->src; at <= ls; at++) {
+      rc = mb_pmatchat(s, ls, p, lp, at, &mt);
+      if (rc == MB_E_PATTERN) return patternerror(L, &mt);
+      if (rc == 1 && !(g->haslast && mt.end == g->last)) goto found;
+    }
+    return 0;
+  }
+  while (g->src <= ls) {
+    rc = mb_pfind(s, ls, p, lp, g->src, &mt);
+    if (rc == MB_E_PATTERN) return patternerror(L, &mt);
+    if (rc == 0) return 0;
+    /* an empty match where the last one ended: go on one byte further
+    ** (only an empty match at g->src can end there) */
+    if (!(g->haslast && mt.end == g->last)) goto found;
+    g->src = mt.start + 1;
+  }
+  return 0;
+found:
+  g->src = g->last = mt.end;
+  g->haslast = 1;
+  return pushcaptures(L, lua_upvalueindex(1), &mt, 1);
+}
+
+/* m:gmatch(p [, init]) */
+static int m_gmatch(lua_State *L) {
+  size_t ls, init;
+  lua_Integer i;
+  GState *g;
+  lmb_check(L, 1, NULL, &ls);
+  luaL_checkstring(L, 2);
+  i = luaL_optinteger(L, 3, 1);
+  lmb_check(L, 1, NULL, &ls);
+  init = lmb_posrelat(i, ls) - 1;
+  if (init > ls) init = ls + 1;   /* start after the end: no matches */
+  lua_settop(L, 2);
+  g = (GState *)lua_newuserdatauv(L, sizeof(GState), 0);
+  g->src = init;
+  g->last = 0;
+  g->haslast = 0;
+  lua_pushcclosure(L, gmatch_step, 3);
+  return 1;
+}
+
+
+/*
+** m:rfind(s [, i [, j]]): the last occurrence of s lying entirely inside
+** bytes i .. j (clipped as string.sub); start, end or nil.  An empty s is
+** found just after the range: j + 1, j.
+*/
+static int m_rfind(lua_State *L) {
+  size_t len, ln, from, to, at;
+  const unsigned char *s = lmb_check(L, 1, NULL, &len);
+  const char *needle = luaL_checklstring(L, 2, &ln);
+  lua_Integer i = luaL_optinteger(L, 3, 1);
+  lua_Integer j = luaL_optinteger(L, 4, -1);
+  s = lmb_check(L, 1, NULL, &len);
+  from = lmb_posrelat(i, len) - 1;     /* offsets from .. to-1 */
+  to = lmb_endpos(j, len);
+  if (from > to) { luaL_pushfail(L); return 1; }
+  at = mb_memrfind(s + from, to - from, needle, ln);
+  if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
+  lua_pushinteger(L, (lua_Integer)(from + at) + 1);
+  lua_pushinteger(L, (lua_Integer)(from + at + ln));
+  return 2;
+}
+
+
 const luaL_Reg lmb_search_methods[] = {
+  {"find", m_find},
+  {"match", m_match},
+  {"gmatch", m_gmatch},
+  {"rfind", m_rfind},
   {NULL, NULL}
 };
