@@ -1,0 +1,105 @@
+/*
+** lcommon.c - helpers every method file of the binding shares: checking
+** map arguments, turning core results into Lua results or errors, and
+** Lua positions into byte offsets.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "lmapbuf.h"
+
+
+LMap *lmb_tomap(lua_State *L, int arg) {
+  return (LMap *)luaL_checkudata(L, arg, LMB_MAP);
+}
+
+
+/* The name of the running C function, as luaL_argerror finds it; a
+** metamethod gets its "__" back, so errors read "__newindex", not "newindex". */
+static const char *fname(lua_State *L, char *buf, size_t sz) {
+  lua_Debug ar;
+  if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "n", &ar) || ar.name == NULL)
+    return "?";
+  if (ar.namewhat != NULL && strcmp(ar.namewhat, "metamethod") == 0) {
+    snprintf(buf, sz, "__%s", ar.name);
+    return buf;
+  }
+  return ar.name;
+}
+
+int lmb_misuse(lua_State *L, int rc) {
+  char buf[64];
+  if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");
+  return luaL_error(L, "mapbuf: %s: %s", fname(L, buf, sizeof buf),
+                    mb_strerror(rc));
+}
+
+int lmb_result(lua_State *L, int rc, const char *what) {
+  if (rc == 0) return 0;
+  if (rc < 0) return lmb_misuse(L, rc);
+  luaL_pushfail(L);
+  if (what != NULL)
+    lua_pushfstring(L, "%s: %s", what, mb_strerror(rc));
+  else
+    lua_pushstring(L, mb_strerror(rc));
+  lua_pushinteger(L, rc);
+  return 3;
+}
+
+
+unsigned char *lmb_check(lua_State *L, int arg, LMap **pm, size_t *len) {
+  LMap *m = lmb_tomap(L, arg);
+  size_t n = 0;
+  unsigned char *p = lmb_span(m, &n);
+  if (p == NULL) {
+    if (m->core->closed || m->closed)
+      luaL_error(L, "mapbuf: map is closed");
+    else
+      luaL_error(L, "mapbuf: view is out of range of its map");
+  }
+  if (pm != NULL) *pm = m;
+  if (len != NULL) *len = n;
+  return p;
+}
+
+unsigned char *lmb_checkw(lua_State *L, int arg, LMap **pm, size_t *len) {
+  LMap *m;
+  unsigned char *p = lmb_check(L, arg, &m, len);
+  if (!mb_writable(m->core)) lmb_misuse(L, MB_E_READONLY);
+  if (pm != NULL) *pm = m;
+  return p;
+}
+
+
+/*
+** Positions, exactly as lstrlib treats them: both results are 1-based.
+** lmb_posrelat gives a start in 1 .. (may exceed len: an empty range);
+** lmb_endpos gives an end in 0 .. len.  The offset of the first byte of
+** the range is then start - 1, and its length end - start + 1 when
+** start <= end.
+*/
+size_t lmb_posrelat(lua_Integer pos, size_t len) {
+  if (pos > 0) return (size_t)pos;
+  if (pos == 0) return 1;
+  if (pos < -(lua_Integer)len) return 1;
+  return len + (size_t)pos + 1;
+}
+
+size_t lmb_endpos(lua_Integer pos, size_t len) {
+  if (pos > (lua_Integer)len) return len;
+  if (pos >= 0) return (size_t)pos;
+  if (pos < -(lua_Integer)len) return 0;
+  return len + (size_t)pos + 1;
+}
+
+
+/* luaL_checkinteger already takes integral floats and numeric strings and
+** refuses NaN, infinities and fractions ("number has no integer
+** representation"); these names keep one place to change that. */
+lua_Integer lmb_checkint(lua_State *L, int arg) {
+  return luaL_checkinteger(L, arg);
+}
+
+lua_Integer lmb_optint(lua_State *L, int arg, lua_Integer def) {
+  return luaL_opt(L, luaL_checkinteger, arg, def);
+}

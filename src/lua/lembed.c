@@ -1,0 +1,43 @@
+/*
+** lembed.c - the glue of mapbuf_lua.h: a host hands core maps or its own
+** memory to a lua_State and gets the bytes of map objects back.
+*/
+#include "lbind.h"
+#include "mapbuf_lua.h"
+
+
+void mapbuf_pushmap(lua_State *L, mb_map *m) {
+  lmb_newmap(L, m);
+}
+
+int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
+                      mb_release_fn release, void *ud) {
+  mb_map *core = NULL;
+  LMap *m = lmb_newobject(L);   /* first: if this raises, nothing is owed */
+  int rc = mb_wrap(&core, p, len, writable, release, ud);
+  if (rc != 0) {
+    lua_pop(L, 1);
+    return rc;
+  }
+  m->core = core;
+  return 0;
+}
+
+void *mapbuf_checkmap(lua_State *L, int idx, size_t *len, int *writable) {
+  LMap *m;
+  size_t n;
+  void *p = lmb_check(L, lua_absindex(L, idx), &m, &n);
+  if (len != NULL) *len = n;
+  if (writable != NULL) *writable = mb_writable(m->core);
+  return p;
+}
+
+void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable) {
+  LMap *m = (LMap *)luaL_testudata(L, idx, LMB_MAP);
+  size_t n;
+  void *p;
+  if (m == NULL || (p = lmb_span(m, &n)) == NULL) return NULL;
+  if (len != NULL) *len = n;
+  if (writable != NULL) *writable = mb_writable(m->core);
+  return p;
+}

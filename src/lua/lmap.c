@@ -1,0 +1,432 @@
+/*
+** lmap.c - the map object's random access (byte, sub, set, fill, move),
+** the mapping itself (size, resize, flush, madvise, close), views, and
+** the metamethods __len, __close, __gc and __tostring.
+**
+** Every method first checks that the map is alive (so a closed map raises
+** "map is closed" before any argument is looked at), then reads its
+** arguments, then checks again and takes the bytes and length afresh:
+** turning a number into a string allocates, an allocation may run a
+** finalizer, and a finalizer may close or resize the map.
+*/
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lbind.h"
+
+
+/* Offset of a strict position: i in 1 .. len+1 or -len .. -1 (the end
+** itself is a valid place for zero bytes); -1 when outside. */
+static ptrdiff_t strictpos(lua_Integer i, size_t len) {
+  if (i > 0) return (lua_Unsigned)i - 1 <= len ? (ptrdiff_t)(i - 1) : -1;
+  if (i < 0) {
+    lua_Unsigned back = 0u - (lua_Unsigned)i;
+    return back <= len ? (ptrdiff_t)(len - back) : -1;
+  }
+  return -1;
+}
+
+/* Offset of the first byte of a view or map inside its core. */
+#define coreoff(m) ((m)->isview ? (m)->start : 0)
+
+
+/* ---------------------------------------------------------------------
+** Random access
+** ------------------------------------------------------------------- */
+
+/* m:byte([i [, j]]), as string.byte */
+static int m_byte(lua_State *L) {
+  LMap *m;
+  lua_Integer i, j;
+  size_t len, pi, pe, n, k;
+  const unsigned char *p;
+  lmb_check(L, 1, NULL, &len);
+  i = lmb_optint(L, 2, 1);
+  j = lmb_optint(L, 3, i);
+  lmb_check(L, 1, NULL, &len);
+  pi = lmb_posrelat(i, len);
+  pe = lmb_endpos(j, len);
+  if (pi > pe) return 0;
+  n = pe - pi + 1;
+  if (n >= (size_t)0x7fffffff || !lua_checkstack(L, (int)n))
+    return luaL_error(L, "string slice too long");
+  p = lmb_check(L, 1, &m, &len);   /* growing the stack may collect */
+  if (pe > len) return 0;
+  lmb_touched(L, m, pi - 1, n);
+  for (k = 0; k < n; k++) lua_pushinteger(L, p[pi - 1 + k]);
+  lmb_touched(L, m, pi - 1, n);
+  return (int)n;
+}
+
+/* m:sub(i [, j]), as string.sub: one copy of the bytes */
+static int m_sub(lua_State *L) {
+  LMap *m;
+  lua_Integer i, j;
+  size_t len, pi, pe;
+  const unsigned char *p;
+  lmb_check(L, 1, NULL, &len);
+  i = lmb_checkint(L, 2);
+  j = lmb_optint(L, 3, -1);
+  p = lmb_check(L, 1, &m, &len);
+  pi = lmb_posrelat(i, len);
+  pe = lmb_endpos(j, len);
+  if (pi > pe) lua_pushliteral(L, "");
+  else {
+    lmb_touched(L, m, pi - 1, pe - pi + 1);
+    lua_pushlstring(L, (const char *)p + pi - 1, pe - pi + 1);
+    lmb_touched(L, m, pi - 1, pe - pi + 1);
+  }
+  return 1;
+}
+
+/* m:set(i, s): slice assignment; s must fit */
+static int m_set(lua_State *L) {
+  LMap *m;
+  lua_Integer i;
+  size_t len, sl;
+  ptrdiff_t off;
+  const char *s;
+  unsigned char *p;
+  lmb_checkw(L, 1, NULL, &len);
+  i = lmb_checkint(L, 2);
+  s = luaL_checklstring(L, 3, &sl);
+  p = lmb_checkw(L, 1, &m, &len);
+  off = strictpos(i, len);
+  luaL_argcheck(L, off >= 0, 2, "out of range");
+  luaL_argcheck(L, sl <= len - (size_t)off, 3, "string does not fit");
+  lmb_touched(L, m, (size_t)off, sl);
+  memcpy(p + off, s, sl);
+  lmb_touched(L, m, (size_t)off, sl);
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* m:fill(v [, i [, j]]): bytes i..j (clipped as string.sub) set to the
+** byte v, or to the string v repeated from i */
+static int m_fill(lua_State *L) {
+  LMap *m;
+  lua_Integer i, j, b = 0;
+  size_t len, sl = 1, pi, pe, n, done;
+  const char *s = NULL;
+  unsigned char *p, *d;
+  lmb_checkw(L, 1, NULL, &len);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    s = lua_tolstring(L, 2, &sl);
+    luaL_argcheck(L, sl > 0, 2, "empty string");
+  } else if (lua_type(L, 2) == LUA_TNUMBER) {
+    b = lmb_checkint(L, 2);
+    luaL_argcheck(L, b >= 0 && b <= 255, 2, "value out of range (0..255)");
+  } else {
+    return luaL_typeerror(L, 2, "byte or string");
+  }
+  i = lmb_optint(L, 3, 1);
+  j = lmb_optint(L, 4, -1);
+  p = lmb_checkw(L, 1, &m, &len);
+  pi = lmb_posrelat(i, len);
+  pe = lmb_endpos(j, len);
+  lua_settop(L, 2);
+  lua_pushvalue(L, 1);
+  if (pi > pe) return 1;
+  d = p + pi - 1;
+  n = pe - pi + 1;
+  lmb_touched(L, m, pi - 1, n);
+  if (s == NULL || sl == 1) {
+    memset(d, s ? (unsigned char)s[0] : (int)b, n);
+    lmb_touched(L, m, pi - 1, n);
+    return 1;
+  }
+  /* one copy of s, then double what is already there */
+  done = sl < n ? sl : n;
+  memcpy(d, s, done);
+  while (done < n) {
+    size_t k = done < n - done ? done : n - done;
+    memcpy(d + done, d, k);
+    done += k;
+  }
+  lmb_touched(L, m, pi - 1, n);
+  return 1;
+}
+
+/* m:move(dst, src, n): memmove of n bytes, 1-based; both ranges must lie
+** inside the map */
+static int m_move(lua_State *L) {
+  LMap *m;
+  lua_Integer dst, src, n;
+  size_t len;
+  ptrdiff_t doff, soff;
+  unsigned char *p;
+  lmb_checkw(L, 1, NULL, &len);
+  dst = lmb_checkint(L, 2);
+  src = lmb_checkint(L, 3);
+  n = lmb_checkint(L, 4);
+  p = lmb_checkw(L, 1, &m, &len);
+  luaL_argcheck(L, n >= 0, 4, "count must not be negative");
+  doff = strictpos(dst, len);
+  soff = strictpos(src, len);
+  luaL_argcheck(L, doff >= 0 && (lua_Unsigned)n <= len - (size_t)doff, 2,
+                "out of range");
+  luaL_argcheck(L, soff >= 0 && (lua_Unsigned)n <= len - (size_t)soff, 3,
+                "out of range");
+  if (n > 0) {
+    lmb_touched(L, m, (size_t)soff, (size_t)n);
+    lmb_touched(L, m, (size_t)doff, (size_t)n);
+    memmove(p + doff, p + soff, (size_t)n);
+    lmb_touched(L, m, (size_t)soff, (size_t)n);
+    lmb_touched(L, m, (size_t)doff, (size_t)n);
+  }
+  lua_settop(L, 1);
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** The mapping
+** ------------------------------------------------------------------- */
+
+/* m:size(): the file's size; the length of anonymous memory and views */
+static int m_size(lua_State *L) {
+  LMap *m;
+  size_t len;
+  uint64_t sz;
+  int rc;
+  lmb_check(L, 1, &m, &len);
+  if (m->isview) {
+    lua_pushinteger(L, (lua_Integer)len);
+    return 1;
+  }
+  if ((rc = lmb_result(L, mb_filesize(m->core, &sz), NULL)) != 0) return rc;
+  lua_pushinteger(L, (lua_Integer)sz);
+  return 1;
+}
+
+/* m:resize(n): the cursor stays where it was, as in Python */
+static int m_resize(lua_State *L) {
+  LMap *m;
+  size_t len;
+  lua_Integer n;
+  int rc;
+  lmb_check(L, 1, &m, &len);
+  if (m->isview) return luaL_error(L, "mapbuf: resize: cannot resize a view");
+  n = lmb_checkint(L, 2);
+  luaL_argcheck(L, n >= 0, 2, "size must not be negative");
+  lmb_check(L, 1, &m, &len);
+  if ((uint64_t)n > (uint64_t)PTRDIFF_MAX) return lmb_result(L, ENOMEM, NULL);
+  if ((rc = lmb_result(L, mb_resize(m->core, (size_t)n), NULL)) != 0)
+    return rc;
+  lua_settop(L, 1);
+  return 1;
+}
+
+/* m:flush([i [, n [, flags]]]): the bytes must lie inside the map; the
+** core widens them to whole pages */
+static int m_flush(lua_State *L) {
+  LMap *m;
+  size_t len;
+  lua_Integer i, n, flags;
+  ptrdiff_t off;
+  int rc;
+  lmb_check(L, 1, &m, &len);
+  i = lmb_optint(L, 2, 1);
+  n = lmb_optint(L, 3, -1);   /* not given: to the end */
+  luaL_argcheck(L, n >= 0 || lua_isnoneornil(L, 3), 3, "out of range");
+  flags = lmb_optint(L, 4, MS_SYNC);
+  luaL_argcheck(L, flags >= 0 && flags <= 0x7fffffff, 4, "invalid flags");
+  lmb_check(L, 1, &m, &len);
+  off = strictpos(i, len);
+  luaL_argcheck(L, off >= 0, 2, "out of range");
+  if (n < 0) n = (lua_Integer)(len - (size_t)off);
+  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)off, 3, "out of range");
+  rc = mb_flush(m->core, coreoff(m) + (size_t)off, (size_t)n, (int)flags);
+  if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* m:madvise(advice [, i [, n]]): i inside the map, n clipped at the end */
+static int m_madvise(lua_State *L) {
+  LMap *m;
+  size_t len;
+  lua_Integer i, n, adv;
+  ptrdiff_t off;
+  int rc;
+  lmb_check(L, 1, &m, &len);
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    const char *name = lua_tostring(L, 2);
+    luaL_argcheck(L, (adv = mb_advice(name)) >= 0, 2,
+                  lua_pushfstring(L, "invalid advice '%s'", name));
+  } else {
+    adv = lmb_checkint(L, 2);
+    luaL_argcheck(L, adv >= 0 && adv <= 0x7fffffff, 2, "invalid advice");
+  }
+  i = lmb_optint(L, 3, 1);
+  n = lmb_optint(L, 4, LUA_MAXINTEGER);
+  luaL_argcheck(L, n >= 0, 4, "length must not be negative");
+  lmb_check(L, 1, &m, &len);
+  off = strictpos(i, len);
+  luaL_argcheck(L, off >= 0 && (size_t)off < len, 3, "out of range");
+  if ((lua_Unsigned)n > len - (size_t)off) n = (lua_Integer)(len - (size_t)off);
+  rc = mb_advise(m->core, coreoff(m) + (size_t)off, (size_t)n, (int)adv);
+  if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* m:close(): unmap a map (its views with it); a view closes only itself */
+static int m_close(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  int rc;
+  if (m->isview) m->closed = 1;
+  else if ((rc = lmb_result(L, mb_close(m->core), NULL)) != 0) return rc;
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int m_closed(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  lua_pushboolean(L, m->closed || m->core->closed);
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** Views
+** ------------------------------------------------------------------- */
+
+/* Remember view v (at index -1) in the weak-keyed set of views of root (at
+** index r), so the root's finalizer can cut them loose. */
+static void addview(lua_State *L, int r) {
+  if (lua_getiuservalue(L, r, 1) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, r, 1);
+  }
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* m:view([i [, j]]): bytes i..j, clipped as string.sub, without a copy */
+static int m_view(lua_State *L) {
+  LMap *m, *v;
+  size_t len, pi, pe, start, vlen;
+  lua_Integer i, j;
+  int r;
+  lmb_check(L, 1, &m, &len);
+  i = lmb_optint(L, 2, 1);
+  j = lmb_optint(L, 3, -1);
+  lmb_check(L, 1, &m, &len);
+  pi = lmb_posrelat(i, len);
+  pe = lmb_endpos(j, len);
+  if (pi > pe) { start = pi - 1 < len ? pi - 1 : len; vlen = 0; }
+  else { start = pi - 1; vlen = pe - pi + 1; }
+  lua_settop(L, 1);
+  if (m->isview) lua_getiuservalue(L, 1, 1);   /* views of views: the root */
+  else lua_pushvalue(L, 1);
+  r = lua_gettop(L);
+  v = lmb_newobject(L);
+  /* the root cannot be finalized while on this stack, but a collection
+  ** above may have closed it: then the view starts closed too */
+  v->core = m->core;
+  v->start = coreoff(m) + start;
+  v->len = vlen;
+  v->isview = 1;
+  lua_pushvalue(L, r);
+  lua_setiuservalue(L, -2, 1);
+  addview(L, r);
+  return 1;
+}
+
+
+/* ---------------------------------------------------------------------
+** Metamethods
+** ------------------------------------------------------------------- */
+
+static int m_len(lua_State *L) {
+  size_t len;
+  lmb_check(L, 1, NULL, &len);
+  lua_pushinteger(L, (lua_Integer)len);
+  return 1;
+}
+
+static const char *accessname(int a) {
+  switch (a) {
+    case MB_ACCESS_READ: return "read";
+    case MB_ACCESS_WRITE: return "write";
+    case MB_ACCESS_COPY: return "copy";
+    default: return "default";
+  }
+}
+
+static int m_tostring(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  const mb_map *c = m->core;
+  if (m->closed || c->closed) {
+    lua_pushliteral(L, "mapbuf.map(closed)");
+    return 1;
+  }
+  lua_pushfstring(L, "mapbuf.map(length=%I, access=%s, pos=%I, offset=%I)",
+                  (lua_Integer)(m->isview ? m->len : c->len),
+                  accessname(c->access), (lua_Integer)m->pos,
+                  (lua_Integer)(c->offset + coreoff(m)));
+  return 1;
+}
+
+/* A root frees its core and points itself and every view still known
+** (views being finalized too stay in a weak-keyed table until the next
+** cycle) at the dead core.  A view's finalizer touches nothing: its root
+** may have been finalized first. */
+static int m_gc(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  if (m->isview) return 0;
+  if (m->core != &lmb_deadcore) {
+    mb_free(m->core);
+    m->core = &lmb_deadcore;
+  }
+  if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+      LMap *v = (LMap *)lua_touserdata(L, -2);
+      if (v != NULL) { v->core = &lmb_deadcore; v->closed = 1; }
+      lua_pop(L, 1);
+    }
+  }
+  return 0;
+}
+
+static int m_toclose(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  if (m->isview) m->closed = 1;
+  else mb_close(m->core);
+  return 0;
+}
+
+const luaL_Reg lmb_map_metamethods[] = {
+  {"__len", m_len},
+  {"__tostring", m_tostring},
+  {"__gc", m_gc},
+  {"__close", m_toclose},
+  {NULL, NULL}
+};
+
+const luaL_Reg lmb_map_methods[] = {
+  {"byte", m_byte},
+  {"sub", m_sub},
+  {"set", m_set},
+  {"fill", m_fill},
+  {"move", m_move},
+  {"size", m_size},
+  {"resize", m_resize},
+  {"flush", m_flush},
+  {"madvise", m_madvise},
+  {"close", m_close},
+  {"closed", m_closed},
+  {"view", m_view},
+  {NULL, NULL}
+};
