@@ -1,0 +1,70 @@
+-- spec/ipc/proc.lua: start peer scripts as separate processes, through the
+-- host executable `mapbuf` when it is built (else stock lua5.4).
+local H = require "spec.helper"
+
+local P = {}
+
+P.peers = H.src .. "/spec/ipc/peers/"
+
+local function exists(p)
+  local f = io.open(p, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+P.host = exists(H.bin)
+
+-- The command line that runs peer script name with the words in args.
+-- With the host, files are mapped read-write and passed as the chunk's
+-- arguments (`local m = ...`); without it the peer opens them itself.
+function P.cmd(name, args, files)
+  local words = {}
+  for _, a in ipairs(args or {}) do words[#words + 1] = H.q(a) end
+  local script = H.q(P.peers .. name .. ".lua")
+  if P.host then
+    local f = {}
+    for _, p in ipairs(files or {}) do f[#f + 1] = H.q(p) end
+    return string.format("%s -w %s %s -- %s", H.q(H.bin), script,
+                         table.concat(f, " "), table.concat(words, " "))
+  end
+  return string.format("%s %s %s", H.q(H.lua), script, table.concat(words, " "))
+end
+
+-- Start a peer in the background; returns a handle with :pid() and
+-- :finish() -> output, exit status.
+function P.start(name, args, files)
+  -- the shell prints its pid, then becomes the peer (so kill reaches it)
+  local p = io.popen("echo $$; exec " .. P.cmd(name, args, files) .. " 2>&1", "r")
+  local pid = tonumber(p:read("l"))
+  local h = {}
+  function h.pid() return pid end
+  function h.finish()
+    local out = p:read("a")
+    local _, how, code = p:close()
+    if how == "signal" then code = 128 + code end
+    return out, code
+  end
+  function h.kill(sig)
+    os.execute("kill -" .. (sig or 9) .. " " .. pid .. " 2>/dev/null")
+  end
+  return h
+end
+
+-- Sleep for s seconds (without a busy loop).
+function P.sleep(s)
+  os.execute("sleep " .. s)
+end
+
+-- Poll f() until it is true or timeout seconds pass; returns f()'s last value.
+function P.poll(f, timeout)
+  local mapbuf = require "mapbuf"
+  local deadline = mapbuf.monotime() + (timeout or 10)
+  local v = f()
+  while not v and mapbuf.monotime() < deadline do
+    os.execute("sleep 0.01")
+    v = f()
+  end
+  return v
+end
+
+return P
