@@ -1,0 +1,393 @@
+-- spec/lua/pack_spec.lua: m:unpack and m:pack against string.unpack and
+-- string.pack, differentially (random formats x values x positions, errors
+-- included) and by hand for the rules only a map has (in place, all or
+-- nothing, read-only, closed, views).
+local mapbuf = require "mapbuf"
+local H = require "spec.helper"
+
+local seed = tonumber(os.getenv("SEED")) or os.time()
+math.randomseed(seed)
+local R = math.random
+
+-- A map holding exactly the bytes s (anonymous memory).
+local function mapof(s)
+  local m = assert(mapbuf.anon(#s))
+  if #s > 0 then m:set(1, s) end
+  return m
+end
+
+local function randbytes(n)
+  local mode, t = R(4), {}
+  for i = 1, n do
+    if mode == 1 then t[i] = R(0, 255)
+    elseif mode == 2 then t[i] = R(0, 3) == 0 and 0 or R(1, 255)     -- NULs for z
+    elseif mode == 3 then t[i] = R(0, 1) * 255                       -- wide ints fit
+    else t[i] = R(0, 1) == 0 and 0 or R(32, 126) end
+  end
+  return string.char(table.unpack(t))
+end
+
+-- ---- random formats ----
+
+local intletters = { "b", "B", "h", "H", "l", "L", "j", "J", "T" }
+
+local function sizearg(lo, hi)
+  local r = R(10)
+  if r == 1 then return "" end
+  if r == 2 then return tostring(({ 0, 17, 99, 2147483647, 99999999999 })[R(5)]) end
+  return tostring(R(lo, hi))
+end
+
+-- One option: its text and what kind of value it takes ("int", "float",
+-- "str" or nil for none).
+local function option()
+  local r = R(100)
+  if r <= 30 then
+    if R(2) == 1 then return intletters[R(#intletters)], "int" end
+    return (R(2) == 1 and "i" or "I") .. sizearg(1, 16), "int"
+  elseif r <= 42 then return ({ "f", "d", "n" })[R(3)], "float"
+  elseif r <= 50 then return "z", "str"
+  elseif r <= 58 then return "s" .. sizearg(1, 8), "str"
+  elseif r <= 66 then return "c" .. (R(12) == 1 and "" or tostring(R(0, 9))), "str"
+  elseif r <= 80 then
+    return ({ " ", "<", ">", "=", "!", "!" .. sizearg(1, 16),
+              "!" .. ({ 1, 2, 4, 8, 16 })[R(5)] })[R(7)], nil
+  elseif r <= 86 then return "x", nil
+  elseif r <= 97 then
+    local nxt = R(8) == 1 and "" or (option())   -- X eats the next option
+    return "X" .. nxt, nil
+  else return ({ "y", "%", "\255", "?" })[R(4)], nil
+  end
+end
+
+local function randfmt()
+  local parts, kinds = {}, {}
+  for _ = 1, R(0, 6) do
+    local o, k = option()
+    parts[#parts + 1] = o
+    if k then kinds[#kinds + 1] = k end
+  end
+  return table.concat(parts), kinds
+end
+
+-- ---- random values ----
+
+local function intvalue()
+  local r = R(12)
+  local b = R(1, 8) * 8
+  if r <= 4 then return R(-300, 300)
+  elseif r <= 7 then
+    local lim = b == 64 and math.maxinteger or (1 << (b - 1))
+    return lim + R(-2, 1) - (R(2) == 1 and 0 or 2 * lim)
+  elseif r == 8 then return ({ math.maxinteger, math.mininteger, -1, 0 })[R(4)]
+  elseif r == 9 then return R(-1000, 1000) + 0.0
+  elseif r == 10 then return ({ 2.5, 0 / 0, 1 / 0, 2 ^ 63 })[R(4)]
+  elseif r == 11 then return ({ "12", " 0x10 ", "x", "1e2" })[R(4)]
+  else return ({ {}, true })[R(2)]
+  end
+end
+
+local function floatvalue()
+  local r = R(8)
+  if r <= 4 then return (R() - 0.5) * 10 ^ R(-40, 40)
+  elseif r == 5 then return R(-100, 100)
+  elseif r == 6 then return ({ 0 / 0, 1 / 0, -1 / 0, 1e300, -0.0 })[R(5)]
+  elseif r == 7 then return ({ "1.5", "x" })[R(2)]
+  else return {}
+  end
+end
+
+local function strvalue()
+  local r = R(10)
+  if r <= 7 then return randbytes(R(0, 10))
+  elseif r == 8 then return R(-99, 9999)
+  elseif r == 9 then return 0.5
+  else return {}
+  end
+end
+
+local function randvalues(kinds)
+  local v = {}
+  local n = #kinds + R(-1, 1)
+  for i = 1, math.max(n, 0) do
+    local k = kinds[i] or ({ "int", "float", "str" })[R(3)]
+    if R(20) == 1 then k = ({ "int", "float", "str" })[R(3)] end   -- mismatch
+    v[i] = k == "int" and intvalue() or k == "float" and floatvalue()
+           or strvalue()
+  end
+  return v, math.max(n, 0)
+end
+
+-- ---- comparing ----
+
+local function same(a, b)
+  if math.type(a) ~= math.type(b) or type(a) ~= type(b) then return false end
+  if a ~= a then return b ~= b end                       -- NaN
+  if type(a) == "number" and a == 0 and b == 0 then return 1 / a == 1 / b end
+  return a == b
+end
+
+local function samelist(a, na, b, nb)
+  if na ~= nb then return false end
+  for i = 1, na do if not same(a[i], b[i]) then return false end end
+  return true
+end
+
+-- Error text without its "chunk:line: " prefix.
+local function bare(e) return (tostring(e):gsub("^[^:]*:%d+: ", "")) end
+
+-- string.unpack(fmt, s, pos): #1 fmt, #2 data, #3 pos;
+-- m:unpack(fmt, pos):          #1 fmt, #2 pos (data too short: #2 too).
+local function unpackmsg(e)
+  return (e:gsub("^bad argument #3 to 'unpack'", "bad argument #2 to 'unpack'"))
+end
+
+-- string.pack(fmt, ...) argument #k is m:pack(pos, fmt, ...)'s #k+1.
+local function packmsg(e)
+  return (e:gsub("^bad argument #(%d+) to 'pack'", function(k)
+    return "bad argument #" .. (tonumber(k) + 1) .. " to 'pack'"
+  end))
+end
+
+local function show(v)
+  if type(v) == "string" then return string.format("%q", v) end
+  return tostring(v)
+end
+
+local function describe_case(fmt, vals, n, pos)
+  local t = {}
+  for i = 1, n do t[i] = show(vals[i]) end
+  return string.format("seed %d fmt %q pos %s values {%s}", seed, fmt,
+                       tostring(pos), table.concat(t, ", "))
+end
+
+describe("m:unpack", function()
+  it("reads what string.unpack reads, errors included (random)", function()
+    local checked, failed = 0, 0
+    for _ = 1, 4000 do
+      local data = randbytes(R(0, 48))
+      local m = mapof(data)
+      local fmt = randfmt()
+      local pos = ({ nil, R(-60, 60), R(1, #data + 1), 0, -#data,
+                     math.mininteger, math.maxinteger, 2.0 })[R(8)]
+      local e = table.pack(pcall(function() return string.unpack(fmt, data, pos) end))
+      local g = table.pack(pcall(function() return m:unpack(fmt, pos) end))
+      local ok
+      if e[1] then
+        ok = g[1] and samelist(e, e.n, g, g.n)
+      else
+        ok = not g[1] and unpackmsg(bare(e[2])) == bare(g[2])
+      end
+      if not ok then
+        failed = failed + 1
+        assert.are.same({ e[1], e[2], e[3] }, { g[1], g[2], g[3] },
+                        describe_case(fmt, {}, 0, pos) .. " data " .. show(data))
+      end
+      checked = checked + 1
+      m:close()
+    end
+    assert.are.equal(0, failed)
+    assert.is_true(checked > 0)
+  end)
+
+  it("reads values written by string.pack at every position", function()
+    local fmts = { "<i4", ">I3", "=h", "<d", ">f", "<j", "<s1", "z", "c5",
+                   "!4 i1 i4", "<i16", ">I9", "<!8 b Xd d", "b x H", "T n" }
+    for _, fmt in ipairs(fmts) do
+      for pre = 0, 9 do
+        local vals = { 1, -2, 7, 1.25, "abc" }
+        local ok, packed = pcall(string.pack, fmt, table.unpack(vals))
+        if not ok then packed = string.pack(fmt, 3, 4, 5) end
+        local data = string.rep("\1", pre) .. packed .. "\2\3"
+        local m = mapof(data)
+        assert.are.same({ string.unpack(fmt, data, pre + 1) },
+                        { m:unpack(fmt, pre + 1) })
+        assert.are.same({ string.unpack(fmt, data, pre - #data) },
+                        { m:unpack(fmt, pre - #data) })
+        m:close()
+      end
+    end
+  end)
+
+  it("counts alignment from position 1 of the map", function()
+    local m = mapof("\0\0\0\0\1\0\0\0\2\0\0\0")
+    -- from position 2 the int aligns to 4 bytes counted from position 1
+    assert.are.same({ 1, 9 }, { m:unpack("<!4 i4", 2) })
+    assert.are.same({ 2, 13 }, { m:unpack("<!4 i4", 6) })
+  end)
+
+  it("defaults pos to 1 and counts negative positions from the end", function()
+    local m = mapof(string.pack("<i2 i2", 5, -6))
+    assert.are.same({ 5, 3 }, { m:unpack("<i2") })
+    assert.are.same({ -6, 5 }, { m:unpack("<i2", -2) })
+    assert.are.same({ 5, 3 }, { m:unpack("<i2", -100) })
+    assert.are.same({ 5 }, { m:unpack("", 5) })
+  end)
+
+  it("does not read past the map (z, s, wide integers)", function()
+    local m = mapof("abc")
+    assert.has_error(function() m:unpack("z") end,
+                     "bad argument #2 to 'unpack' (unfinished string for format 'z')")
+    assert.has_error(function() m:unpack("c4") end,
+                     "bad argument #2 to 'unpack' (data string too short)")
+    local w = mapof(string.pack("<s1", "hello"):sub(1, 4))
+    assert.has_error(function() w:unpack("<s1") end,
+                     "bad argument #2 to 'unpack' (data string too short)")
+    assert.has_error(function() m:unpack("b", 5) end,
+                     "bad argument #2 to 'unpack' (initial position out of string)")
+    local big = mapof("\0\0\0\0\0\0\0\0\1")
+    assert.has_error(function() big:unpack("<i9") end,
+                     "9-byte integer does not fit into Lua Integer")
+  end)
+
+  it("works on an empty map", function()
+    local m = assert(mapbuf.anon(0))
+    assert.are.same({ 1 }, { m:unpack("") })
+    assert.are.same({ 1 }, { m:unpack("!4 <") })
+    assert.has_error(function() m:unpack("b") end,
+                     "bad argument #2 to 'unpack' (data string too short)")
+  end)
+
+  it("reads a view at the view's positions", function()
+    local m = mapof("xx" .. string.pack("<i4 i4", 10, 20) .. "yy")
+    local v = m:view(3, 10)
+    assert.are.same({ 10, 20, 9 }, { v:unpack("<i4 i4") })
+    assert.are.same({ 20, 9 }, { v:unpack("<i4", -4) })
+    assert.has_error(function() v:unpack("<i4", 6) end,
+                     "bad argument #2 to 'unpack' (data string too short)")
+  end)
+
+  it("raises on a closed map before looking at its arguments", function()
+    local m = mapof("abcd")
+    m:close()
+    assert.has_error(function() m:unpack({}) end, "mapbuf: map is closed")
+    assert.has_error(function() m:unpack("i4") end, "mapbuf: map is closed")
+  end)
+
+  it("survives finalizers that close the map while strings are made", function()
+    for round = 1, 20 do
+      local m = mapof(string.rep("abcdefgh", 64))
+      local fmt = string.rep("c7 ", 70)
+      for _ = 1, 200 do
+        setmetatable({}, { __gc = function() m:close() end })
+      end
+      local ok, err = pcall(function()
+        for _ = 1, 50 do m:unpack(fmt) end
+      end)
+      if not ok then assert.matches("map is closed", err) end
+      m:close()
+      if round % 5 == 0 then collectgarbage() end
+    end
+  end)
+end)
+
+describe("m:pack", function()
+  it("writes what string.pack makes, all or nothing (random)", function()
+    local failed = 0
+    for _ = 1, 4000 do
+      local size = R(0, 40)
+      local before = randbytes(size)
+      local m = mapof(before)
+      local fmt, kinds = randfmt()
+      local vals, n = randvalues(kinds)
+      local pos = ({ R(1, size + 1), R(-size - 1, -1), R(-50, 50), 0,
+                     math.maxinteger, math.mininteger })[R(6)]
+      local e = table.pack(pcall(function() return string.pack(fmt, table.unpack(vals, 1, n)) end))
+      local g = table.pack(pcall(function() return m:pack(pos, fmt, table.unpack(vals, 1, n)) end))
+      local after = m:sub(1, -1)
+      local want_ok, want, want_after
+      if e[1] then
+        local at = pos < 0 and size + pos + 1 or pos
+        if at >= 1 and at <= size + 1 and #e[2] <= size - at + 1 then
+          want_ok, want = true, at + #e[2]
+          want_after = before:sub(1, at - 1) .. e[2] .. before:sub(at + #e[2])
+        else
+          want_ok, want = false, "bad argument #1 to 'pack' (out of range)"
+          want_after = before
+        end
+      else
+        want_ok, want, want_after = false, packmsg(bare(e[2])), before
+      end
+      local got = g[1] and g[2] or bare(g[2])
+      if g[1] ~= want_ok or got ~= want or after ~= want_after or
+         (g[1] and g.n ~= 2) then
+        failed = failed + 1
+        assert.are.same({ want_ok, want, show(want_after) },
+                        { g[1], got, show(after) }, describe_case(fmt, vals, n, pos))
+      end
+      m:close()
+    end
+    assert.are.equal(0, failed)
+  end)
+
+  it("round-trips with unpack and returns the next position", function()
+    local m = assert(mapbuf.anon(64))
+    local p = m:pack(1, "<i4 >I2 d z s1 c3", -7, 513, 0.5, "hi", "abc", "xy")
+    assert.are.equal(1 + #string.pack("<i4 >I2 d z s1 c3", -7, 513, 0.5, "hi", "abc", "xy"), p)
+    assert.are.same({ -7, 513, 0.5, "hi", "abc", "xy\0", p },
+                    { m:unpack("<i4 >I2 d z s1 c3") })
+    assert.are.equal(64, m:pack(-4, "<i3", 1))  -- bytes 61..63
+    assert.are.same({ 1, 64 }, { m:unpack("<i3", 61) })
+    assert.are.equal(65, m:pack(-1, "B", 255))
+    assert.are.equal(255, m:unpack("B", 64))
+    assert.are.equal(65, m:pack(65, ""))    -- nothing written just past the end
+  end)
+
+  it("aligns from the start of what it writes, as string.pack does", function()
+    local m = mapof(string.rep("\9", 12))
+    assert.are.equal(10, m:pack(2, "!4 b i4", 1, 2))
+    assert.are.equal("\9\1\0\0\0\2\0\0\0\9\9\9", m:sub(1, -1))
+  end)
+
+  it("writes nothing when it does not fit or a value is bad", function()
+    local m = mapof("0123456789")
+    assert.has_error(function() m:pack(8, "i4", 1) end,
+                     "bad argument #1 to 'pack' (out of range)")
+    assert.has_error(function() m:pack(1, "i4 i2", 1, 1 << 20) end,
+                     "bad argument #4 to 'pack' (integer overflow)")
+    assert.has_error(function() m:pack(1, "i4 z", 1, "a\0b") end,
+                     "bad argument #4 to 'pack' (string contains zeros)")
+    assert.has_error(function() m:pack(1, "i4 i4", 1) end,
+                     "bad argument #4 to 'pack' (number expected, got nil)")
+    assert.has_error(function() m:pack(1, "i4 y", 1) end,
+                     "invalid format option 'y'")
+    assert.has_error(function() m:pack(0, "b", 1) end,
+                     "bad argument #1 to 'pack' (out of range)")
+    assert.has_error(function() m:pack(-11, "b", 1) end,
+                     "bad argument #1 to 'pack' (out of range)")
+    assert.has_error(function() m:pack(12, "", 1) end,
+                     "bad argument #1 to 'pack' (out of range)")
+    assert.has_error(function() m:pack(1.5, "b", 1) end,
+                     "bad argument #1 to 'pack' (number has no integer representation)")
+    assert.are.equal("0123456789", m:sub(1, -1))
+  end)
+
+  it("refuses a huge item without building it", function()
+    local m = mapof("0123456789")
+    -- string.pack would make 2 GB here; m:pack only measures
+    assert.has_error(function() m:pack(1, "c2000000000", "") end,
+                     "bad argument #1 to 'pack' (out of range)")
+    assert.has_error(function() m:pack(1, "x c2000000000 c2000000000", "", "") end,
+                     "bad argument #1 to 'pack' (out of range)")
+  end)
+
+  it("raises on a read-only map and on a closed one", function()
+    local p = H.file("abcdefgh")
+    local r = assert(mapbuf.open(p, "r"))
+    assert.has_error(function() r:pack(1, "b", 1) end)
+    assert.are.equal("abcdefgh", r:sub(1, -1))
+    assert.are.same({ 97, 2 }, { r:unpack("b") })
+    r:close()
+    assert.has_error(function() r:pack({}, {}) end, "mapbuf: map is closed")
+    H.cleanup()
+  end)
+
+  it("writes through a view at the view's positions", function()
+    local m = mapof("..........")
+    local v = m:view(4, 7)
+    assert.are.equal(5, v:pack(1, "<I4", 0x44434241))
+    assert.are.equal("...ABCD...", m:sub(1, -1))
+    assert.has_error(function() v:pack(2, "<I4", 0) end,
+                     "bad argument #1 to 'pack' (out of range)")
+  end)
+end)
