@@ -199,6 +199,11 @@ static int l_open(lua_State *L) {
   LMap *m;
   mb_map *core = NULL;
   luaL_argcheck(L, md >= 0, 2, "invalid mode");
+  if (md == MB_MODE_CREATE) {   /* truncating to nothing is never meant */
+    if (t) lua_getfield(L, t, "size");
+    if (!t || lua_isnil(L, -1)) return lmb_misuse(L, MB_E_NEEDSIZE);
+    lua_pop(L, 1);
+  }
   if (t) {
     o.size = (uint64_t)optfield(L, t, 3, "size", 0);
     o.offset = (uint64_t)optfield(L, t, 3, "offset", 0);
