@@ -13,6 +13,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+#include "mapbuf_lua.h"
 #include "host.h"
 
 /* -s: create the file or extend it to the size, remembering how to undo. */
@@ -74,19 +75,32 @@ int host_mapfiles(const host_opts *o) {
   return 1;
 }
 
-/* msync every writable shared map the chunk has left open. */
-void host_flushfiles(const host_opts *o) {
+/*
+** msync every writable map the chunk has left open.  The maps are found
+** through their userdata (kept in the registry by main.c), never through
+** the core pointers: a chunk may have finalized a map by hand.  Copy maps
+** are skipped by msync itself (private pages never reach the file).
+*/
+void host_flushfiles(lua_State *L, const host_opts *o) {
   int i;
-  for (i = 0; i < o->nfiles; i++) {
-    mb_map *m = o->files[i].map;
-    int rc;
-    if (m == NULL || !mb_writable(m) || m->access != MB_ACCESS_WRITE ||
-        m->len == 0)
-      continue;
-    if ((rc = mb_flush(m, 0, m->len, MS_SYNC)) != 0)
-      fprintf(stderr, HOST_NAME ": cannot flush '%s': %s\n",
-              o->files[i].path, mb_strerror(rc));
+  if (lua_getfield(L, LUA_REGISTRYINDEX, HOST_NAME ".maps") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return;
   }
+  for (i = 0; i < o->nfiles; i++) {
+    size_t len;
+    int writable;
+    void *p;
+    lua_rawgeti(L, -1, i + 1);
+    p = mapbuf_testmap(L, -1, &len, &writable);
+    lua_pop(L, 1);
+    if (p == NULL || !writable || len == 0 || o->mode != MB_MODE_UPDATE)
+      continue;
+    if (msync(p, len, MS_SYNC) != 0)
+      fprintf(stderr, HOST_NAME ": cannot flush '%s': %s\n",
+              o->files[i].path, strerror(errno));
+  }
+  lua_pop(L, 1);
 }
 
 /* os.exit flushes first: the state (and the maps) may never be closed. */
@@ -94,7 +108,7 @@ static int hostexit(lua_State *L) {
   const host_opts *o = (const host_opts *)lua_touserdata(L,
                                                          lua_upvalueindex(2));
   host_progress_finish(L);
-  host_flushfiles(o);
+  host_flushfiles(L, o);
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);

@@ -14,7 +14,7 @@
 /* One file named on the command line, and what -s did to it (to undo). */
 typedef struct host_file {
   const char *path;
-  mb_map *map;           /* Lua owns it once pushed; valid until lua_close */
+  mb_map *map;           /* Lua owns it once pushed: then use the userdata */
   int created;           /* -s created the file */
   int extended;          /* -s extended it from oldsize */
   uint64_t oldsize;
@@ -45,7 +45,7 @@ int host_parsesize(const char *s, uint64_t *out);
 
 /* files.c: map every file (undoing all on failure), flush writable ones. */
 int host_mapfiles(const host_opts *o);
-void host_flushfiles(const host_opts *o);
+void host_flushfiles(lua_State *L, const host_opts *o);
 void host_wrapexit(lua_State *L, const host_opts *o);
 
 /* run.c: call with a traceback, report errors, signals. */

@@ -307,7 +307,7 @@ int main(int argc, char **argv) {
     host_report(L, LUA_ERRMEM);
     o.status = 1;
   }
-  host_flushfiles(&o);
+  host_flushfiles(L, &o);
   lua_close(L);
   free(o.code);
   return o.status;

@@ -1,0 +1,132 @@
+-- --sandbox: the chunk keeps the safe libraries and its maps, and has no
+-- way left to reach another file or the process.
+local H = require "spec.helper"
+
+local function mb(words, input)
+  local q = {}
+  for i, w in ipairs(words) do q[i] = H.q(w) end
+  local err = H.tmpname(".err")
+  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
+      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
+  local out, code = H.run(cmd)
+  return out, code, H.readfile(err)
+end
+
+describe("mapbuf --sandbox", function()
+  teardown(H.cleanup)
+
+  it("removes io, os, require, package, debug, dofile, loadfile", function()
+    local out, code = mb {"--sandbox", "-e", [[
+      for _, k in ipairs {"io", "os", "require", "package", "debug",
+                          "dofile", "loadfile", "mapbuf"} do
+        local v = rawget(_G, k); if v ~= nil then print("still there: " .. k) end
+      end
+      print "ok"
+    ]], H.file("x")}
+    assert.equal(0, code)
+    assert.equal("ok\n", out)
+  end)
+
+  it("keeps string, table, math, utf8, coroutine and the safe base functions",
+     function()
+    local out, code, err = mb {"--sandbox", "-e", [[
+      local t = {}
+      for _, k in ipairs {"string", "table", "math", "utf8", "coroutine"} do
+        t[#t + 1] = type(_G[k])
+      end
+      for _, k in ipairs {"assert", "error", "ipairs", "pairs", "next",
+          "pcall", "xpcall", "print", "select", "tonumber", "tostring",
+          "type", "rawget", "rawset", "rawequal", "rawlen", "setmetatable",
+          "getmetatable", "load", "collectgarbage", "progress"} do
+        t[#t + 1] = type(_G[k])
+      end
+      print(table.concat(t, " "))
+      print(string.format("%5.1f", math.pi), utf8.char(228),
+            coroutine.wrap(function() coroutine.yield(3) end)())
+    ]], H.file("x")}
+    assert.equal(0, code, err)
+    assert.equal(("table "):rep(5) .. ("function "):rep(20) .. "function\n"
+                 .. "  3.1\tä\t3\n", out)
+  end)
+
+  it("the maps work, with -w too", function()
+    local f = H.file("abc")
+    local out, code = mb {"--sandbox", "-w", "-e",
+                          "m[1] = 65; print(m:sub(1), #maps)", f}
+    assert.equal(0, code)
+    assert.equal("Abc\t1\n", out)
+    assert.equal("Abc", H.readfile(f))
+  end)
+
+  it("a map offers no function that opens files", function()
+    local out, code = mb {"--sandbox", "-e", [[
+      local found = {}
+      for _, k in ipairs {"open", "map", "anon", "shm", "shm_unlink",
+                          "popen", "tmpfile", "input", "output"} do
+        if m[k] ~= nil then found[#found + 1] = k end
+      end
+      print(#found, type(getmetatable(m).__index))
+    ]], H.file("x")}
+    assert.equal(0, code)
+    assert.equal("0\tfunction\n", out)
+  end)
+
+  it("load accepts text but refuses binary chunks, whatever mode is asked",
+     function()
+    local out, code = mb {"--sandbox", "-e", [[
+      local b = string.dump(function() return 1 end)
+      print(load("return 1 + 1")())
+      print(select(2, load(b)))
+      print(select(2, load(b, "x", "b")))
+      print(select(2, load(b, "x", "bt", {})))
+      local parts = {b}
+      print(select(2, load(function() return table.remove(parts) end)))
+    ]]}
+    assert.equal(0, code)
+    local msg = "attempt to load a binary chunk (mode is 't')"
+    assert.equal("2\n" .. (msg .. "\n"):rep(4), out)
+  end)
+
+  it("a binary script is refused", function()
+    local b = H.tmpname(".luac")
+    H.run(H.q(H.lua) .. " -e " .. H.q(("local f = io.open(%q, 'wb') "
+      .. "f:write(string.dump(load('print(1)'))) f:close()"):format(b)))
+    local out, code, err = mb {"--sandbox", b}
+    assert.equal(1, code)
+    assert.equal("", out)
+    assert.matches("binary chunk", err)
+  end)
+
+  it("a text script runs", function()
+    local s = H.file("local m = ...\nprint(#m, io)\nreturn 3", ".lua")
+    local out, code = mb {"--sandbox", s, H.file("1234")}
+    assert.equal(3, code)
+    assert.equal("4\tnil\n", out)
+  end)
+
+  it("reaching for a file fails as an error, status 1", function()
+    for _, code in ipairs {"io.open('/etc/passwd')", "require 'mapbuf'",
+                           "dofile('/etc/passwd')", "os.remove('x')",
+                           "package.loadlib('x', 'y')"} do
+      local out, status, err = mb {"--sandbox", "-e", code}
+      assert.equal(1, status)
+      assert.equal("", out)
+      assert.matches("attempt to .* a nil value", err)
+    end
+  end)
+
+  it("the prompt is sandboxed too", function()
+    local out, code = mb({"--sandbox", "-i", H.file("xy")},
+                         "io\nos\n#m\nrequire\n")
+    assert.equal(0, code)
+    assert.equal("nil\nnil\n2\nnil\n", out)
+  end)
+
+  it("-l loads a module chosen on the command line before the sandbox",
+     function()
+    local out, code = mb {"--sandbox", "-l", "mapbuf", "-e",
+                          "print(type(mapbuf.open), require)"}
+    assert.equal(0, code)
+    assert.equal("function\tnil\n", out)
+  end)
+end)
