@@ -105,8 +105,9 @@ while True:
 p.wait()
 print(buf.decode().replace("\r", ""), end="")
 ]]):format(H.bin))
-    -- the terminal echoes the input; the prompts come after it
-    assert.truthy(out:find("\n2\n", 1, true), out)
-    assert.truthy(out:find("> >> > ", 1, true), out)
+    -- the terminal echoes the input, interleaved with the output
+    assert.truthy(out:find("2\n", 1, true), out)
+    assert.equal(1, select(2, out:gsub(">> ", "")), out)
+    assert.equal(3, select(2, out:gsub(">>? ", "")), out)
   end)
 end)
