@@ -108,6 +108,6 @@ print(buf.decode().replace("\r", ""), end="")
     -- the terminal echoes the input, interleaved with the output
     assert.truthy(out:find("2\n", 1, true), out)
     assert.equal(1, select(2, out:gsub(">> ", "")), out)
-    assert.equal(3, select(2, out:gsub(">>? ", "")), out)
+    assert.equal(4, select(2, out:gsub(">>? ", "")), out)  -- 3 "> ", 1 ">> "
   end)
 end)
