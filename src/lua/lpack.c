@@ -12,6 +12,7 @@
 */
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "lmapbuf.h"
@@ -158,9 +159,14 @@ static void copyorder (void *dst, const void *src, int n, int little) {
 
 /* The integer of 'size' bytes at s.  Wider than a Lua integer: the extra
 ** bytes must be the sign extension of the rest, else it does not fit. */
-static lua_Integer getint (lua_State *L, const unsigned char *s, int little,
+static inline lua_Integer getint (lua_State *L, const unsigned char *s, int little,
                            int size, int issigned) {
   lua_Unsigned v = 0;
+  if (size == 4 && little == host_little()) {     /* the common case */
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return issigned ? (lua_Integer)(int32_t)w : (lua_Integer)w;
+  }
   int used = size < LINT ? size : LINT;
   int i;
   for (i = used - 1; i >= 0; i--)   /* most significant byte first */
@@ -209,7 +215,9 @@ static int m_unpack (lua_State *L) {
     luaL_argcheck(L, (size_t)pad + (size_t)size <= len - pos, 3,
                   "data string too short");
     pos += (size_t)pad;
-    luaL_checkstack(L, 2, "too many results");
+    /* a C function starts with LUA_MINSTACK free slots: ask for more
+    ** only when many values are out */
+    if (n >= LUA_MINSTACK - 2) luaL_checkstack(L, 2, "too many results");
     switch (k) {
       case ISINT: case ISUINT:
         lua_pushinteger(L, getint(L, d + pos, f.little, size, k == ISINT));
