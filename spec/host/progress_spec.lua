@@ -1,0 +1,124 @@
+-- -P/--progress: a bar on stderr only when stderr is a terminal.
+local H = require "spec.helper"
+
+local function mb(words, input)
+  local q = {}
+  for i, w in ipairs(words) do q[i] = H.q(w) end
+  local err = H.tmpname(".err")
+  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
+      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
+  local out, code = H.run(cmd)
+  return out, code, H.readfile(err)
+end
+
+-- Run mapbuf with stderr on a pseudo-terminal; returns stdout, what the
+-- terminal got, and the exit status (as "out\0tty\0status").
+local function ontty(words)
+  local list = {}
+  for i, w in ipairs(words) do list[i] = ("%q"):format(w) end
+  local res = H.python(([[
+import os, pty, subprocess, sys
+m, s = pty.openpty()
+p = subprocess.Popen([%q, %s], stdin=subprocess.DEVNULL,
+                     stdout=subprocess.PIPE, stderr=s)
+os.close(s)
+out = p.stdout.read()
+tty = b""
+while True:
+    try:
+        d = os.read(m, 65536)
+    except OSError:
+        break
+    if not d:
+        break
+    tty += d
+p.wait()
+sys.stdout.buffer.write(out + b"\0" + tty + b"\0" + str(p.returncode).encode())
+]]):format(H.bin, table.concat(list, ", ")))
+  local out, tty, status = res:match("^(.-)%z(.-)%z(%d+)$")
+  return out, tty, tonumber(status)
+end
+
+-- A chunk that moves the first map's cursor from 0 to the end in ~0.5 s CPU time.
+local sweep = [[
+  local t0 = os.clock()
+  repeat
+    local f = (os.clock() - t0) / 0.5
+    m:seek("set", math.min(#m, math.floor(#m * f)))
+  until f >= 1
+  print("done", m:tell())
+]]
+
+describe("mapbuf --progress", function()
+  teardown(H.cleanup)
+
+  it("draws nothing when stderr is not a terminal", function()
+    local f = H.file(("x"):rep(100000))
+    for _, p in ipairs {"-P", "--progress"} do
+      local out, code, err = mb {p, "-e", sweep, f}
+      assert.equal(0, code)
+      assert.equal("done\t100000\n", out)
+      assert.equal("", err)
+    end
+  end)
+
+  it("follows the first map's cursor on a terminal: percent, rate, time left",
+     function()
+    local f = H.file(("x"):rep(1 << 20))
+    local out, tty, status = ontty {"-P", "-e", sweep, f}
+    assert.equal(0, status)
+    assert.equal("done\t1048576\n", out)
+    assert.matches("\r%[[#%-]+%] +%d+%%  [%d.]+ %a+ / 1%.0 MiB  [%d.]+ %a+/s  ETA %d+:%d%d",
+                   tty)
+    -- the last drawing shows the end, and the bar ends with a newline
+    assert.matches("%[" .. ("#"):rep(24) .. "%] 100%%  1%.0 MiB / 1%.0 MiB[^\r]*\r?\n$",
+                   tty)
+    assert.is_nil(tty:find("done", 1, true))  -- stdout stays clean
+  end)
+
+  it("shows the chunk's own figures given with progress(done, total)",
+     function()
+    local out, tty, status = ontty {"-P", "-e", [[
+      progress(512, 2048)
+      local t0 = os.clock()
+      while os.clock() - t0 < 0.35 do end
+      progress(1024)
+      t0 = os.clock()
+      while os.clock() - t0 < 0.35 do end
+    ]]}
+    assert.equal(0, status)
+    assert.equal("", out)
+    assert.matches("%] +25%%  512 B / 2%.0 KiB", tty)
+    assert.matches("%] +50%%  1%.0 KiB / 2%.0 KiB[^\r]*\r?\n$", tty)
+  end)
+
+  it("draws nothing on a terminal without -P", function()
+    local f = H.file(("x"):rep(1000))
+    local out, tty, status = ontty {"-e", sweep .. " progress(1, 2)", f}
+    assert.equal(0, status)
+    assert.equal("done\t1000\n", out)
+    assert.equal("", tty)
+  end)
+
+  it("progress() is there without -P and checks its arguments", function()
+    local out, code = mb {"-e", "progress(1, 10); progress(3); print'ok'"}
+    assert.equal(0, code)
+    assert.equal("ok\n", out)
+    local _, code2, err = mb {"-P", "-e", "progress(-1, 10)"}
+    assert.equal(1, code2)
+    assert.matches("bad argument #1 to 'progress'", err)
+    _, code2, err = mb {"-e", "progress('x')"}
+    assert.equal(1, code2)
+    assert.matches("bad argument #1 to 'progress' %(number expected", err)
+    _, code2, err = mb {"-e", "progress(1, 0/0)"}
+    assert.equal(1, code2)
+    assert.matches("bad argument #2 to 'progress'", err)
+  end)
+
+  it("an error ends the bar's line before the message", function()
+    local f = H.file(("x"):rep(4096))
+    local _, tty, status = ontty {"-P", "-e", sweep .. " error('stop')", f}
+    assert.equal(1, status)
+    assert.matches("\n\rmapbuf: %(command line%):%d+: stop", tty:gsub("\r\n", "\n\r"))
+  end)
+end)
