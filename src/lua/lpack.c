@@ -17,6 +17,12 @@
 
 #include "lmapbuf.h"
 
+#if defined(__GNUC__)
+#define INLINE inline __attribute__((always_inline))
+#else
+#define INLINE inline
+#endif
+
 #define INTMAX_BYTES 16            /* widest integer option: i16 / I16 */
 #define LINT ((int)sizeof(lua_Integer))
 
@@ -55,7 +61,7 @@ static int isdigitc (int c) { return c >= '0' && c <= '9'; }
 
 /* An optional decimal size after an option; def when absent.  Stops
 ** growing before it could pass INT_MAX, as string.pack does. */
-static int readsize (Fmt *f, int def) {
+static INLINE int readsize (Fmt *f, int def) {
   int n = 0;
   if (!isdigitc((unsigned char)*f->p)) return def;
   do {
@@ -65,7 +71,7 @@ static int readsize (Fmt *f, int def) {
 }
 
 /* A size for an integral option, limited to 1..16. */
-static int readintsize (Fmt *f, int def) {
+static INLINE int readintsize (Fmt *f, int def) {
   int n = readsize(f, def);
   if (n < 1 || n > INTMAX_BYTES)
     luaL_error(f->L, "integral size (%d) out of limits [1,%d]", n,
@@ -74,7 +80,7 @@ static int readintsize (Fmt *f, int def) {
 }
 
 /* Read one option letter (and its number); *size gets its size. */
-static ItemKind readoption (Fmt *f, int *size) {
+static INLINE ItemKind readoption (Fmt *f, int *size) {
   int c = (unsigned char)*f->p++;
   *size = 0;
   switch (c) {
@@ -116,7 +122,7 @@ static ItemKind readoption (Fmt *f, int *size) {
 ** bytes must come before it, given that it would start at offset 'at'
 ** (alignment is counted from the origin of 'at').
 */
-static ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
+static INLINE ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
   ItemKind k = readoption(f, size);
   int align = *size;
   if (k == ISALIGN) {
@@ -136,14 +142,55 @@ static ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
 
 static void startfmt (Fmt *f, lua_State *L, int farg) {
   f->L = L;
-  f->p = luaL_checkstring(L, farg);
+  f->p = lua_type(L, farg) == LUA_TSTRING ? lua_tostring(L, farg)
+                                          : luaL_checkstring(L, farg);
   f->farg = farg;
   f->little = host_little();
   f->maxalign = 1;
 }
 
 
+/*
+** The map at index 1, fast.  lmb_check finds the metatable by name
+** (a string lookup in the registry) on every call; an unpack loop is all
+** calls, so here the metatable is kept in the registry under a light
+** userdata key of this file (per lua_State, so several states are fine)
+** and compared by identity.  Anything unusual (not a map, closed, a stale
+** view) goes to lmb_check, which raises the proper error.
+*/
+static const char mtkey = 0;
+
+static unsigned char *fastself (lua_State *L, int writable, LMap **pm,
+                                size_t *len) {
+  LMap *m = (LMap *)lua_touserdata(L, 1);
+  if (m != NULL && lua_getmetatable(L, 1)) {
+    int same;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mtkey) == LUA_TNIL) {
+      lua_pop(L, 1);
+      luaL_getmetatable(L, LMB_MAP);
+      lua_pushvalue(L, -1);
+      lua_rawsetp(L, LUA_REGISTRYINDEX, &mtkey);
+    }
+    same = lua_topointer(L, -1) == lua_topointer(L, -2);
+    lua_pop(L, 2);
+    if (same && (!writable || mb_writable(m->core))) {
+      unsigned char *d = lmb_span(m, len);
+      if (d != NULL) { *pm = m; return d; }
+    }
+  }
+  return writable ? lmb_checkw(L, 1, pm, len) : lmb_check(L, 1, pm, len);
+}
+
+
 /* ---- unpack ---- */
+
+/* Optional integer position (default 1), the cheap way first. */
+static lua_Integer optpos (lua_State *L, int arg) {
+  int isnum;
+  lua_Integer i = lua_tointegerx(L, arg, &isnum);
+  if (isnum) return i;
+  return luaL_optinteger(L, arg, 1);   /* nil/none, or raises */
+}
 
 /* Copy n bytes, reversed unless the wanted order is the host's. */
 static void copyorder (void *dst, const void *src, int n, int little) {
@@ -199,13 +246,13 @@ static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
 static int m_unpack (lua_State *L) {
   LMap *m;
   size_t len;
-  const unsigned char *d = lmb_check(L, 1, &m, &len);
+  const unsigned char *d = fastself(L, 0, &m, &len);
   Fmt f;
   lua_Integer ip;
   size_t pos, first;
   int n = 0;
   startfmt(&f, L, 2);
-  ip = luaL_optinteger(L, 3, 1);
+  ip = optpos(L, 3);
   pos = lmb_posrelat(ip, len) - 1;   /* as string.unpack reads its 'pos' */
   luaL_argcheck(L, pos <= len, 3, "initial position out of string");
   first = pos;
@@ -402,13 +449,13 @@ static int m_pack (lua_State *L) {
   size_t len, need, at;
   unsigned char *d;
   lua_Integer ip;
-  lmb_checkw(L, 1, &m, &len);          /* closed or read-only: raise first */
+  fastself(L, 1, &m, &len);            /* closed or read-only: raise first */
   ip = luaL_checkinteger(L, 2);
   lua_pushnil(L);   /* a missing value reads "got nil", as in string.pack */
   need = packwalk(L, 3, NULL);          /* raises on any bad value */
   /* the walk may have run the collector (numbers made into strings), and
   ** so finalizers: look at the map again before writing */
-  d = lmb_checkw(L, 1, &m, &len);
+  d = fastself(L, 1, &m, &len);
   /* pos: 1 .. #m+1, or negative from the end; never clipped for a write */
   if (ip < 0) ip += (lua_Integer)len + 1;
   luaL_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");
