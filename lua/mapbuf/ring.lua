@@ -10,6 +10,7 @@
 --  16  u64 data offset   256
 --  64  u64 tail          bytes ever committed by the producer
 --  72  u32 cwait         1 while the consumer sleeps on tail
+--  80  u64 longest       longest message ever pushed (a bound for readers)
 -- 128  u64 head          bytes ever consumed
 -- 136  u32 pwait         1 while the producer sleeps on head
 -- 192  byte              held (OFD lock) by the live producer
@@ -35,7 +36,7 @@ local M = {}
 
 local MAGIC, VERSION, HEADER = "MBRG", 1, 256
 local CAP, DATAOFF = 8, 16
-local TAIL, CWAIT, HEAD, PWAIT = 64, 72, 128, 136
+local TAIL, CWAIT, LONGEST, HEAD, PWAIT = 64, 72, 80, 128, 136
 local PRODUCER, CONSUMER, INIT, NAP = 192, 193, 194, 196
 local MAXCAP = 0x7FFFFFF8   -- the futex trick needs capacity < 2^32
 local SLICE = 0.5           -- longest single sleep: a peer killed between
@@ -70,17 +71,175 @@ local function trylock(m, off, wait)
   return got
 end
 
+
+-- Sleep until cond() holds or the deadline passes: spin a little first,
+-- then raise our flag, check once more (the other side checks the flag
+-- after it publishes, so one of us sees the other) and wait on the futex
+-- word of the other side's index.
+local function block(m, spin, flag, word, cond, timeout)
+  for _ = 1, spin do
+    if cond() then return true end
+  end
+  local deadline = timeout and monotime() + timeout
+  while true do
+    local w = m:atomic_load(word, 32)
+    m:atomic_store(flag, 1, 32)
+    if cond() then m:atomic_store(flag, 0, 32); return true end
+    local left = SLICE
+    if deadline then
+      left = deadline - monotime()
+      if left <= 0 then m:atomic_store(flag, 0, 32); return false end
+      if left > SLICE then left = SLICE end
+    end
+    m:wait(word, w, left)
+    m:atomic_store(flag, 0, 32)
+    if cond() then return true end
+  end
+end
+
+
+-- A ring object: the hot paths are closures over the map, the binding's
+-- functions and the indexes this side knows, so a push or a pop costs a
+-- handful of C calls and no table lookups.
 local function new(m, opts)
-  local r = setmetatable({m = m, spin = opts and opts.spin or 0}, Ring)
   local cap = m:unpack("=I8", CAP + 1)
-  r.cap = cap
-  r.data = m:unpack("=I8", DATAOFF + 1)
-  r.tail = m:atomic_load(TAIL + 1)
-  r.head = m:atomic_load(HEAD + 1)
-  -- the binding's functions, fetched once: the hot paths call them directly
-  r.aload, r.astore = m.atomic_load, m.atomic_store
-  r.sub, r.set, r.unpack, r.pack = m.sub, m.set, m.unpack, m.pack
-  r.wait, r.wake = m.wait, m.wake
+  local base = m:unpack("=I8", DATAOFF + 1) + 1   -- Lua position of data
+  local aload, astore = m.atomic_load, m.atomic_store
+  local pack, unpack, set, sub = m.pack, m.unpack, m.set, m.sub
+  local wake = m.wake
+  local spin = opts.spin or 0
+  local TAILP, HEADP, CWAITP, PWAITP, LONGP = TAIL + 1, HEAD + 1, CWAIT + 1,
+                                                PWAIT + 1, LONGEST + 1
+  local TAILW, HEADW = TAIL + LOW + 1, HEAD + LOW + 1
+  local tail, head = aload(m, TAILP), aload(m, HEADP)
+  local longest = aload(m, LONGP)  -- producer: what it published;
+                                   -- consumer: a bound on what it will read
+  local peeked = nil               -- size of the record last peeked
+
+  local r = setmetatable({m = m, cap = cap}, Ring)
+
+  -- ---- producer ----
+
+  local function try_push(_, msg)
+    local n = #msg
+    local rec = (n + 11) & ~7
+    if rec > cap then
+      error("bad argument #1 to 'push' (message longer than the ring)", 2)
+    end
+    if rec > cap - (tail - head) then
+      head = aload(m, HEADP)       -- stale: read what is free now
+      if rec > cap - (tail - head) then return false end
+    end
+    if n > longest then            -- before the commit that needs it
+      longest = n
+      astore(m, LONGP, n)
+    end
+    local p = tail % cap
+    if p + 4 + n <= cap then
+      pack(m, base + p, "=s4", msg)
+    else                           -- the record wraps around the end
+      pack(m, base + p, "=I4", n)  -- never split: p and cap are 8-aligned
+      local q = (p + 4) % cap
+      local first = cap - q
+      if n <= first then
+        set(m, base + q, msg)
+      else
+        set(m, base + q, msg:sub(1, first))
+        set(m, base, msg:sub(first + 1))
+      end
+    end
+    tail = tail + rec
+    astore(m, TAILP, tail)         -- commit
+    if aload(m, CWAITP, 32) ~= 0 then wake(m, TAILW) end
+    return true
+  end
+
+  local function push(self, msg, timeout)
+    if try_push(self, msg) then return true end
+    return block(m, spin, PWAITP, HEADW,
+                 function() return try_push(self, msg) end, timeout)
+  end
+
+  -- ---- consumer ----
+
+  local function corrupt(what)
+    error(string.format("mapbuf.ring: corrupted ring (%s at head %d)", what,
+                        head), 0)
+  end
+
+  -- Whether there is a message: reloads tail when we know of none, and
+  -- with it the longest length, which covers every record before tail.
+  local function ready()
+    if head ~= tail then return true end
+    tail = aload(m, TAILP)
+    if head == tail then return false end
+    longest = aload(m, LONGP)
+    return true
+  end
+
+  -- The message at head (not consumed), or nil when the ring is empty.
+  local function try_peek()
+    if head == tail and not ready() then return nil end
+    local p = head % cap
+    local s
+    if p + 4 + longest <= cap then   -- cannot wrap: one call reads it
+      local ok, v = pcall(unpack, m, "=s4", base + p)
+      if not ok then corrupt("record length") end
+      s = v
+    else
+      local n = unpack(m, "=I4", base + p)
+      if n > cap - 4 then corrupt("record length " .. n) end
+      local q = (p + 4) % cap
+      local first = cap - q
+      if n <= first then
+        s = sub(m, base + q, base + q + n - 1)
+      else
+        s = sub(m, base + q, base + cap - 1) .. sub(m, base, base + n - first - 1)
+      end
+    end
+    local rec = (#s + 11) & ~7
+    if rec > tail - head then corrupt("record length " .. #s) end
+    peeked = rec
+    return s
+  end
+
+  local function ack()
+    local rec = peeked
+    if not rec then return false end
+    peeked = nil
+    head = head + rec
+    astore(m, HEADP, head)         -- commit
+    if aload(m, PWAITP, 32) ~= 0 then wake(m, HEADW) end
+    return true
+  end
+
+  local function try_pop()
+    local s = try_peek()
+    if s then ack() end
+    return s
+  end
+
+  local function peek(_, timeout)
+    local s = try_peek()
+    if s then return s end
+    if not block(m, spin, CWAITP, TAILW, ready, timeout) then
+      return nil, "timeout"
+    end
+    return try_peek()
+  end
+
+  local function pop(_, timeout)
+    local s = try_pop()
+    if s then return s end
+    if not block(m, spin, CWAITP, TAILW, ready, timeout) then
+      return nil, "timeout"
+    end
+    return try_pop()
+  end
+
+  r.try_push, r.push = try_push, push
+  r.try_peek, r.peek, r.ack = try_peek, peek, ack
+  r.try_pop, r.pop = try_pop, pop
   return r
 end
 
@@ -166,167 +325,13 @@ function M.open(m, opts)
 end
 
 
--- ---- producer ----
-
--- Write the record of msg at index t (no commit).
-local function write(r, t, msg)
-  local m, cap, data = r.m, r.cap, r.data
-  local n = #msg
-  local p = t % cap
-  r.pack(m, data + p + 1, "=I4", n)     -- never split: p and cap are 8-aligned
-  local q = (p + 4) % cap
-  local first = cap - q
-  if n <= first then
-    if n > 0 then r.set(m, data + q + 1, msg) end
-  else
-    r.set(m, data + q + 1, msg:sub(1, first))
-    r.set(m, data + 1, msg:sub(first + 1))
-  end
-end
-
-local function recsize(n) return (n + 11) & ~7 end
-
-function Ring:try_push(msg)
-  local rec = recsize(#msg)
-  if rec > self.cap then
-    error("bad argument #1 to 'push' (message longer than the ring)", 2)
-  end
-  local m, t = self.m, self.tail
-  if rec > self.cap - (t - self.head) then
-    self.head = self.aload(m, HEAD + 1)   -- stale: read what is free now
-    if rec > self.cap - (t - self.head) then return false end
-  end
-  write(self, t, msg)
-  t = t + rec
-  self.tail = t
-  self.astore(m, TAIL + 1, t)            -- commit
-  if self.aload(m, CWAIT + 1, 32) ~= 0 then self.wake(m, TAIL + LOW + 1) end
-  return true
-end
-
--- Sleep on the other side's index until cond() holds or the deadline
--- passes.  flag is our sleeping flag, word the futex word we sleep on.
-local function block(r, flag, word, cond, timeout)
-  local m = r.m
-  for _ = 1, r.spin do
-    if cond() then return true end
-  end
-  local deadline = timeout and monotime() + timeout
-  while true do
-    local w = r.aload(m, word, 32)
-    r.astore(m, flag, 1, 32)
-    if cond() then r.astore(m, flag, 0, 32); return true end
-    local left = SLICE
-    if deadline then
-      left = deadline - monotime()
-      if left <= 0 then r.astore(m, flag, 0, 32); return false end
-      if left > SLICE then left = SLICE end
-    end
-    r.wait(m, word, w, left)
-    r.astore(m, flag, 0, 32)
-    if cond() then return true end
-  end
-end
-
--- Push msg, waiting while the ring is full.  true, or false on timeout.
-function Ring:push(msg, timeout)
-  if self:try_push(msg) then return true end
-  local ok = block(self, PWAIT + 1, HEAD + LOW + 1,
-                   function() return self:try_push(msg) end, timeout)
-  return ok
-end
-
-
--- ---- consumer ----
-
-local function corrupt(r, what)
-  error(string.format("mapbuf.ring: corrupted ring (%s at head %d)", what,
-                      r.head), 0)
-end
-
--- The record at head, or nil when the ring is empty.  Returns the message
--- and the record's size.
-local function read(r)
-  local m, h = r.m, r.head
-  if h == r.tail then
-    r.tail = r.aload(m, TAIL + 1)
-    if h == r.tail then return nil end
-  end
-  local cap, data = r.cap, r.data
-  local p = h % cap
-  local n = r.unpack(m, "=I4", data + p + 1)
-  local rec = recsize(n)
-  if rec > r.tail - h then corrupt(r, "record length " .. n) end
-  local q = (p + 4) % cap
-  local first = cap - q
-  local s
-  if n <= first then
-    s = n > 0 and r.sub(m, data + q + 1, data + q + n) or ""
-  else
-    s = r.sub(m, data + q + 1, data + cap) .. r.sub(m, data + 1, data + n - first)
-  end
-  return s, rec
-end
-
--- Consume the record seen by the last peek.
-function Ring:ack()
-  local rec = self.peeked
-  if not rec then return false end
-  self.peeked = nil
-  local m = self.m
-  self.head = self.head + rec
-  self.astore(m, HEAD + 1, self.head)    -- commit
-  if self.aload(m, PWAIT + 1, 32) ~= 0 then self.wake(m, HEAD + LOW + 1) end
-  return true
-end
-
--- The next message without consuming it (nil when empty); ack consumes.
-function Ring:try_peek()
-  local s, rec = read(self)
-  self.peeked = rec
-  return s
-end
-
-function Ring:try_pop()
-  local s, rec = read(self)
-  if s then
-    self.peeked = rec
-    self:ack()
-  end
-  return s
-end
-
-local function await(r, timeout)
-  return block(r, CWAIT + 1, TAIL + LOW + 1, function()
-    if r.head ~= r.tail then return true end
-    r.tail = r.aload(r.m, TAIL + 1)
-    return r.head ~= r.tail
-  end, timeout)
-end
-
--- The next message, waiting for one; nil, "timeout" after timeout seconds.
-function Ring:peek(timeout)
-  local s = self:try_peek()
-  if s then return s end
-  if not await(self, timeout) then return nil, "timeout" end
-  return self:try_peek()
-end
-
-function Ring:pop(timeout)
-  local s = self:try_pop()
-  if s then return s end
-  if not await(self, timeout) then return nil, "timeout" end
-  return self:try_pop()
-end
-
-
 -- ---- state ----
 
 function Ring:capacity() return self.cap end
 
 -- Bytes committed and not yet consumed (records, with their headers).
 function Ring:used()
-  return self.aload(self.m, TAIL + 1) - self.aload(self.m, HEAD + 1)
+  return self.m:atomic_load(TAIL + 1) - self.m:atomic_load(HEAD + 1)
 end
 
 function Ring:empty() return self:used() == 0 end
