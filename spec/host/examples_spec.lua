@@ -1,0 +1,376 @@
+-- Every script in examples/, run through the real executable on fixtures
+-- made here (by Python, which also computes what the result must be).
+local H = require "spec.helper"
+
+local EX = H.src .. "/examples/"
+
+local function mb(words, input)
+  local q = {}
+  for i, w in ipairs(words) do q[i] = H.q(w) end
+  local err = H.tmpname(".err")
+  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
+      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
+  local out, code = H.run(cmd)
+  return out, code, H.readfile(err)
+end
+
+-- Run Python code with the path p (and more words) as sys.argv[1..];
+-- returns its stdout.
+local function py(code, p, ...)
+  local f = H.file("import sys, struct, zlib, random\n" .. code, ".py")
+  local words = {}
+  for i, w in ipairs {p or "", ...} do words[i] = H.q(w) end
+  local out, status = H.run("python3 " .. H.q(f) .. " " .. table.concat(words, " "))
+  assert(status == 0, "python failed")
+  return out
+end
+
+local function have(cmd)
+  return select(2, H.run("command -v " .. cmd .. " >/dev/null 2>&1")) == 0
+end
+
+describe("examples", function()
+  teardown(H.cleanup)
+
+  describe("png-chunks.lua", function()
+    local PNG = [[
+def chunk(kind, data, crc=None):
+    body = kind + data
+    c = zlib.crc32(body) if crc is None else crc
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", c)
+]]
+    -- The listing Python expects for a PNG file.
+    local LIST = [[
+d = open(sys.argv[1], "rb").read()
+print(sys.argv[1]); print("  offset   length  type  crc")
+pos, n = 8, 0
+while pos < len(d):
+    ln, = struct.unpack(">I", d[pos:pos+4]); kind = d[pos+4:pos+8]
+    ok = struct.unpack(">I", d[pos+8+ln:pos+12+ln])[0] == zlib.crc32(d[pos+4:pos+8+ln])
+    print("%8d %8d  %s  %s" % (pos, ln, kind.decode(), "ok" if ok else "BAD"))
+    n += 1; pos += 12 + ln
+    if kind == b"IEND": break
+]]
+
+    it("lists the bundled sample and finds every CRC good", function()
+      local sample = EX .. "data/sample.png"
+      local out, code = mb {EX .. "png-chunks.lua", sample}
+      assert.equal(0, code)
+      local want = py(LIST, sample)
+      -- the example adds a description after some chunks and a summary
+      local got = out:gsub("  ok   [^\n]*", "  ok"):gsub("[^\n]*\n$", "")
+      assert.equal(want, got)
+      assert.matches("\n4 chunks, all CRCs ok\n$", out)
+      assert.truthy(out:find("IHDR  ok   24 x 24, 8-bit RGB", 1, true))
+    end)
+
+    it("reports a bad CRC with both values and exits 1", function()
+      local f = H.tmpname(".png")
+      py(PNG .. [[
+png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 1, 8, 3, 0, 0, 0))
+png += chunk(b"PLTE", bytes(range(6)))
+png += chunk(b"IDAT", zlib.compress(b"\0\0\1"), crc=0xDEADBEEF)
+png += chunk(b"IEND", b"")
+open(sys.argv[1], "wb").write(png)
+]], f)
+      local good = tonumber(py([[
+d = open(sys.argv[1], "rb").read(); i = d.index(b"IDAT")
+n, = struct.unpack(">I", d[i-4:i]); print(zlib.crc32(d[i:i+4+n]))
+]], f))
+      local out, code = mb {EX .. "png-chunks.lua", f}
+      assert.equal(1, code)
+      assert.truthy(out:find(("IDAT  BAD (stored deadbeef, computed %08x)"):format(good),
+                             1, true), out)
+      assert.truthy(out:find("PLTE  ok   2 colors", 1, true), out)
+      assert.truthy(out:find("2 x 1, 8-bit palette", 1, true), out)
+      assert.matches("4 chunks, 1 bad CRC\n$", out)
+    end)
+
+    it("a chunk running past the end, or not a PNG: status 1", function()
+      local f = H.tmpname(".png")
+      py(PNG .. [[
+open(sys.argv[1], "wb").write((b"\x89PNG\r\n\x1a\n" + chunk(b"IDAT", b"x" * 100))[:60])
+]], f)
+      local out, code = mb {EX .. "png-chunks.lua", f}
+      assert.equal(1, code)
+      assert.truthy(out:find("truncated", 1, true))
+      local _, code2, err = mb {EX .. "png-chunks.lua", H.file("GIF89a")}
+      assert.equal(1, code2)
+      assert.matches("not a PNG file", err)
+    end)
+  end)
+
+  describe("wav-gain.lua", function()
+    local MAKE = [[
+import wave
+random.seed(7)
+s = [0, 1, -1, 2, -2, 32767, -32768, 16384, -16384, 3, -3] + \
+    [random.randint(-32768, 32767) for _ in range(1001)]
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(2); w.setsampwidth(2)
+w.setframerate(22050); w.writeframes(struct.pack("<%dh" % len(s), *s)); w.close()
+]]
+    -- The samples Python expects after a gain g, and how many clip.
+    local function samples(path)
+      return py([[
+import wave
+w = wave.open(sys.argv[1], "rb"); d = w.readframes(w.getnframes())
+print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
+]], path)
+    end
+    local function expect(before, g)
+      local out, clipped = {}, 0
+      for v in before:gmatch("-?%d+") do
+        local s = tonumber(v) * g
+        s = s >= 0 and math.floor(s + 0.5) or math.ceil(s - 0.5)
+        if s > 32767 then s, clipped = 32767, clipped + 1
+        elseif s < -32768 then s, clipped = -32768, clipped + 1 end
+        out[#out + 1] = s
+      end
+      return table.concat(out, ",") .. "\n", clipped
+    end
+
+    for _, g in ipairs {{"1.5", 1.5}, {"0.5", 0.5}, {"-6dB", 10 ^ (-6 / 20)},
+                        {"+3.5dB", 10 ^ (3.5 / 20)}, {"0", 0}} do
+      it("gain " .. g[1] .. ", with clipping, header untouched", function()
+        local f = H.tmpname(".wav")
+        py(MAKE, f)
+        local before, header = samples(f), H.readfile(f):sub(1, 44)
+        local want, clipped = expect(before, g[2])
+        local out, code, err = mb {"-w", EX .. "wav-gain.lua", f, "--", g[1]}
+        assert.equal(0, code, err)
+        assert.equal(want, samples(f))
+        assert.equal(header, H.readfile(f):sub(1, 44))
+        assert.matches(("^[^\n]+: 16%%-bit PCM, 2 channels, 22050 Hz, 1012 samples; "
+                        .. "gain [^,]+, %d clipped\n$"):format(clipped), out)
+      end)
+    end
+
+    it("refuses a read-only map, 8-bit audio and a bad gain (status 1)",
+       function()
+      local f = H.tmpname(".wav")
+      py(MAKE, f)
+      local before = H.readfile(f)
+      local _, code, err = mb {EX .. "wav-gain.lua", f, "--", "2"}
+      assert.equal(1, code)
+      assert.matches("map the files writable", err)
+      _, code, err = mb {"-w", EX .. "wav-gain.lua", f, "--", "loud"}
+      assert.equal(1, code)
+      assert.matches("bad gain 'loud'", err)
+      assert.equal(before, H.readfile(f))
+      local g = H.tmpname(".wav")
+      py([[
+import wave
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(1)
+w.setframerate(8000); w.writeframes(b"\x80\x90"); w.close()
+]], g)
+      _, code, err = mb {"-w", EX .. "wav-gain.lua", g, "--", "2"}
+      assert.equal(1, code)
+      assert.matches("only 16%-bit PCM is handled %(format 1, 8 bits%)", err)
+    end)
+  end)
+
+  describe("elf-header.lua", function()
+    local function compare(path)
+      local out, code, err = mb {EX .. "elf-header.lua", path}
+      assert.equal(0, code, err)
+      local want = H.run("readelf -h " .. H.q(path) .. " 2>/dev/null")
+      assert.equal(want, out)
+    end
+
+    it("prints the header of build/mapbuf itself as readelf -h does", function()
+      if not have("readelf") then return pending("no readelf") end
+      compare(H.bin)
+      local out = mb {EX .. "elf-header.lua", H.bin}
+      assert.matches("Type:%s+DYN %(Position%-Independent Executable file%)", out)
+    end)
+
+    it("a shared object and a big-endian ELF32 agree with readelf -h too",
+       function()
+      if not have("readelf") then return pending("no readelf") end
+      local so = H.run("ls /usr/lib/x86_64-linux-gnu/liblua5.4.so.0 /usr/lib/*/liblua5.4.so.0 2>/dev/null")
+        :match("[^\n]+")
+      if so then compare(so) end
+      local f = H.tmpname(".elf")
+      py([[
+ident = b"\x7fELF" + bytes([1, 2, 1, 3, 0]) + bytes(7)
+hdr = ident + struct.pack(">HHIIIIIHHHHHH", 2, 8, 1, 0x400120, 52, 0, 0, 52, 32, 0, 40, 0, 0)
+open(sys.argv[1], "wb").write(hdr + bytes(64))
+]], f)
+      compare(f)
+    end)
+
+    it("a file that is not ELF: status 1", function()
+      local _, code, err = mb {EX .. "elf-header.lua", H.file("#!/bin/sh\n")}
+      assert.equal(1, code)
+      assert.matches("not an ELF file", err)
+    end)
+  end)
+
+  describe("bmp-invert.lua", function()
+    -- Make a BMP: width, height (negative: top-down), bits; pixels and the
+    -- row padding set to known bytes.  Prints the expected file after
+    -- inversion as hex.
+    local MAKE = [[
+w, h, bits = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = abs(h); stride = (w * bits + 31) // 32 * 4
+pal = bytes(i % 251 for i in range(4 * (1 << bits))) if bits <= 8 else b""
+px = bytearray(); want = bytearray()
+for y in range(rows):
+    if bits <= 8:
+        row = bytes((x * 3 + y) % (1 << bits) for x in range((w * bits + 7) // 8))
+        wrow = row
+    else:
+        bpp = bits // 8
+        row = bytes((x * 40 + y * 7 + c * 11) % 256 for x in range(w) for c in range(bpp))
+        wrow = bytes(b if (i % bpp) == 3 else 255 - b for i, b in enumerate(row))
+    pad = b"\xAA" * (stride - len(row))
+    px += row + pad; want += wrow + pad
+off = 54 + len(pal)
+def header(pal):
+    return struct.pack("<2sIHHI", b"BM", off + len(px), 0, 0, off) + \
+        struct.pack("<IiiHHIIiiII", 40, w, h, 1, bits, 0, len(px), 2835, 2835, 0, 0) + pal
+open(sys.argv[1], "wb").write(header(pal) + px)
+wpal = bytes(b if i % 4 == 3 else 255 - b for i, b in enumerate(pal))
+print((header(wpal) + (bytes(px) if bits <= 8 else bytes(want))).hex())
+]]
+    local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+
+    for _, c in ipairs {{5, 3, 24}, {4, -2, 24}, {3, 2, 32}, {7, 5, 8}, {9, 2, 1}} do
+      it(("%dx%d, %d-bit"):format(c[1], c[2], c[3]), function()
+        local f = H.tmpname(".bmp")
+        local want = py(MAKE, f, c[1], c[2], c[3])
+        local out, code, err = mb {"-w", EX .. "bmp-invert.lua", f}
+        assert.equal(0, code, err)
+        assert.equal(want, hex(H.readfile(f)) .. "\n")
+        assert.matches(("%dx%d, %d%%-bit: %d "):format(c[1], math.abs(c[2]), c[3],
+          c[3] <= 8 and 1 << c[3] or c[1] * math.abs(c[2])), out)
+      end)
+    end
+
+    it("twice gives back the image; read-only and non-BMP refused", function()
+      local f = H.tmpname(".bmp")
+      py(MAKE, f, 6, 4, 24)
+      local before = H.readfile(f)
+      mb {"-w", EX .. "bmp-invert.lua", f}
+      assert.not_equal(before, H.readfile(f))
+      mb {"-w", EX .. "bmp-invert.lua", f}
+      assert.equal(before, H.readfile(f))
+      local _, code, err = mb {EX .. "bmp-invert.lua", f}
+      assert.equal(1, code)
+      assert.matches("map the files writable", err)
+      _, code, err = mb {"-w", EX .. "bmp-invert.lua", H.file(("x"):rep(60))}
+      assert.equal(1, code)
+      assert.matches("not a BMP file", err)
+    end)
+  end)
+
+  describe("hexdump.lua", function()
+    if not have("hexdump") then
+      it("needs hexdump", function() pending("no hexdump") end)
+      return
+    end
+    local function same(path)
+      local out, code, err = mb {EX .. "hexdump.lua", path}
+      assert.equal(0, code, err)
+      local want = H.run("hexdump -C " .. H.q(path))
+      assert.equal(want, out)
+    end
+
+    it("matches hexdump -C for every length from 0 to 40", function()
+      local s = {}
+      for i = 1, 40 do s[i] = string.char((i * 37 + 11) % 256) end
+      s = table.concat(s)
+      for n = 0, 40 do same(H.file(s:sub(1, n))) end
+    end)
+
+    it("folds repeated lines into '*' as hexdump -C does", function()
+      local z = ("\0"):rep(16)
+      for _, s in ipairs {
+        z:rep(4),                          -- a run to the end
+        z:rep(4) .. "ab",                  -- a run, then a short line
+        z:rep(2) .. "\0\0\0",              -- a short line equal in part
+        "x" .. z:rep(3) .. "y",            -- shifted: nothing folds
+        z .. ("A"):rep(16):rep(3) .. z:rep(2) .. "tail",
+        ("\255"):rep(16 * 100),
+      } do same(H.file(s)) end
+    end)
+
+    it("matches on random data, the bundled sample and the executable",
+       function()
+      local f = H.tmpname()
+      py([[random.seed(3); open(sys.argv[1], "wb").write(bytes(random.randrange(256) for _ in range(5000)))]], f)
+      same(f)
+      same(EX .. "data/sample.png")
+      same(H.bin)
+    end)
+  end)
+
+  describe("replace.lua", function()
+    local function pyreplace(path, from, to)
+      return py(([[
+d = open(sys.argv[1], "rb").read()
+print(d.count(%s), d.replace(%s, %s).hex())
+]]):format(from, from, to), path)
+    end
+    local function hex(s) return (s:gsub(".", function(c) return ("%02x"):format(c:byte()) end)) end
+
+    local cases = {
+      {"aa", "bb", "b'aa'", "b'bb'", "aaa xaax aa"},
+      {"\\0\\xff", "ZZ", "b'\\x00\\xff'", "b'ZZ'", "\0\255\0\255\255\0\0\255"},
+      {"\\\\n", "\\n\\t", "b'\\\\n'", "b'\\n\\t'", "a\\nb\\n\\\\n"},
+      {"needle", "NEEDLE", "b'needle'", "b'NEEDLE'", ("hay"):rep(3000) .. "needle"},
+      {"abc", "xyz", "b'abc'", "b'xyz'", "nothing here"},
+    }
+    for _, c in ipairs(cases) do
+      it(("%s -> %s as bytes.replace"):format(c[1], c[2]), function()
+        local f = H.file(c[5])
+        local count, want = pyreplace(f, c[3], c[4]):match("^(%d+) (%x*)\n$")
+        local out, code, err = mb {"-w", EX .. "replace.lua", f, "--", c[1], c[2]}
+        assert.equal(0, code, err)
+        assert.equal(f .. ": " .. count .. " replaced\n", out)
+        assert.equal(want, hex(H.readfile(f)))
+      end)
+    end
+
+    it("on random data with planted needles, over several files", function()
+      local a, b = H.tmpname(), H.tmpname()
+      py([[
+random.seed(5)
+for p in sys.argv[1].split("|"):
+    d = bytearray(random.randrange(256) for _ in range(20000))
+    for i in random.sample(range(0, 19990), 40): d[i:i+3] = b"\x01\x02\x01"
+    open(p, "wb").write(d)
+]], a .. "|" .. b)
+      local wa = pyreplace(a, "b'\\x01\\x02\\x01'", "b'\\xfe\\xfe\\xfe'")
+      local wb = pyreplace(b, "b'\\x01\\x02\\x01'", "b'\\xfe\\xfe\\xfe'")
+      local out, code = mb {"-w", EX .. "replace.lua", a, b, "--", "\\x01\\x02\\x01", "\\xfe\\xfe\\xfe"}
+      assert.equal(0, code)
+      local ca, ha = wa:match("^(%d+) (%x*)")
+      local cb, hb = wb:match("^(%d+) (%x*)")
+      assert.equal(("%s: %s replaced\n%s: %s replaced\n"):format(a, ca, b, cb), out)
+      assert.equal(ha, hex(H.readfile(a)))
+      assert.equal(hb, hex(H.readfile(b)))
+    end)
+
+    it("without -w only counts, writing nothing", function()
+      local f = H.file("xx yy xx")
+      local out, code = mb {EX .. "replace.lua", f, "--", "xx", "zz"}
+      assert.equal(0, code)
+      assert.equal(f .. ": 2 found (map with -w to replace)\n", out)
+      assert.equal("xx yy xx", H.readfile(f))
+    end)
+
+    it("different lengths, bad escapes, missing words: status 1", function()
+      local f = H.file("abc")
+      for _, words in ipairs {{"ab", "c"}, {"\\q", "x"}, {"\\x4", "xx"}, {"a"}, {"", ""}} do
+        local w = {"-w", EX .. "replace.lua", f, "--"}
+        for _, x in ipairs(words) do w[#w + 1] = x end
+        local out, code, err = mb(w)
+        assert.equal(1, code, table.concat(words, " "))
+        assert.equal("", out)
+        assert.matches("^mapbuf: ", err)
+      end
+      assert.equal("abc", H.readfile(f))
+    end)
+  end)
+end)
