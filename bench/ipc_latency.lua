@@ -1,0 +1,196 @@
+-- bench/ipc_latency.lua: one-way latency of a ping-pong between two
+-- processes over a shared map (futex wait/wake, and spinning), and messages
+-- per second of 64-byte messages through mapbuf.ring, side by side with
+-- Python's multiprocessing.Pipe (bench/ipc_latency.py) on the same machine.
+--
+--   lua5.4 bench/ipc_latency.lua [rounds]        (LUA_CPATH=build/?.so;;)
+--   build/mapbuf bench/ipc_latency.lua [-- rounds]
+--
+-- The two processes are pinned to two different CPUs when taskset exists
+-- (so are Python's), since a spinning peer sharing a CPU measures the
+-- scheduler, not the IPC.
+local mapbuf = require "mapbuf"
+local ring = require "mapbuf.ring"
+
+local now = mapbuf.monotime
+local PING, PONG = 1, 65            -- two 32-bit words, a cache line apart
+local RING = 4097                   -- the ring lives in a view from here
+local RINGCAP = 1 << 20
+
+-- ---- the peer (this script, run again with a role) ----
+
+-- Wait until the 32-bit word at pos holds i.  mode "spin": poll;
+-- "block": sleep on the futex whenever it does not; "adaptive": poll up to
+-- SPIN times, then raise the flag at flag and sleep (the other side wakes
+-- only when the flag is up, so a fast exchange makes no system call).
+local SPIN = 2000
+local function await(m, pos, i, mode, flag)
+  local load = m.atomic_load
+  local v = load(m, pos, 32)
+  if v == i then return end
+  if mode == "spin" then
+    repeat v = load(m, pos, 32) until v == i
+    return
+  end
+  if mode == "adaptive" then
+    for _ = 1, SPIN do
+      if load(m, pos, 32) == i then return end
+    end
+    v = load(m, pos, 32)
+    m:atomic_store(flag, 1, 32)
+    while v ~= i do m:wait(pos, v, 1); v = load(m, pos, 32) end
+    m:atomic_store(flag, 0, 32)
+    return
+  end
+  while v ~= i do m:wait(pos, v); v = load(m, pos, 32) end
+end
+
+-- Publish i at pos and wake the other side as the mode needs.
+local function post(m, pos, i, mode, flag)
+  m:atomic_store(pos, i, 32)
+  if mode == "block" or (mode == "adaptive" and m:atomic_load(flag, 32) ~= 0) then
+    m:wake(pos, 1)
+  end
+end
+
+local PINGFLAG, PONGFLAG = 129, 193
+local function pong(m, n, mode)
+  for i = 1, n do
+    await(m, PING, i, mode, PINGFLAG)
+    post(m, PONG, i, mode, PONGFLAG)
+  end
+end
+
+local function produce(m, n)
+  local r = ring.attach(m:view(RING), {role = "producer", spin = 200})
+  local msg = string.rep("x", 64)
+  local push, try = r.push, r.try_push
+  for _ = 1, n do
+    if not try(r, msg) then push(r, msg) end
+  end
+end
+
+local args = {}
+for i = 1, #arg do if arg[i] ~= "--" then args[#args + 1] = arg[i] end end
+if args[1] == "pong" or args[1] == "produce" then
+  local m = assert(mapbuf.shm(args[2]))
+  local n = tonumber(args[3])
+  if args[1] == "pong" then pong(m, n, args[4])
+  else produce(m, n) end
+  return
+end
+
+-- ---- the driver ----
+
+local ROUNDS = tonumber(args[1]) or 20000
+local WARM = 2000
+local NMSG = 500000
+
+local function interp()
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  return arg[i]
+end
+
+local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local taskset = os.execute("command -v taskset >/dev/null 2>&1")
+local function pin(cpu)
+  return taskset and ("taskset -c " .. cpu .. " ") or ""
+end
+
+-- Start this script as the peer, pinned to CPU 1.
+local function spawn(...)
+  local words = {}
+  for _, a in ipairs{...} do words[#words + 1] = q(a) end
+  local cmd = pin(1) .. q(interp()) .. " " .. q(arg[0]) ..
+              (arg.files and " -- " or " ") .. table.concat(words, " ")
+  return io.popen(cmd, "r")
+end
+
+if taskset then
+  -- pin ourselves to CPU 0 (the pid of our shell's parent is ours)
+  os.execute("taskset -pc 0 $PPID >/dev/null 2>&1")
+end
+
+local name = ("/mapbuf-bench-%d"):format(math.floor(now() * 1000) % 1000000)
+mapbuf.shm_unlink(name)
+local m = assert(mapbuf.shm(name, RING - 1 + ring.size(RINGCAP)))
+
+local function stats(t)
+  table.sort(t)
+  local function at(p) return t[math.max(1, math.floor(#t * p + 0.5))] end
+  return at(0.5), at(0.99)
+end
+
+local function pingpong(mode)
+  for _, pos in ipairs{PING, PONG, PINGFLAG, PONGFLAG} do
+    m:atomic_store(pos, 0, 32)
+  end
+  local total = WARM + ROUNDS
+  local child = spawn("pong", name, total, mode)
+  local samples = {}
+  for i = 1, total do
+    local t0 = now()
+    post(m, PING, i, mode, PINGFLAG)
+    await(m, PONG, i, mode, PONGFLAG)
+    if i > WARM then samples[i - WARM] = (now() - t0) / 2 * 1e6 end
+  end
+  child:close()
+  return stats(samples)
+end
+
+local function throughput()
+  local r = ring.create(m:view(RING), {role = "consumer", spin = 200})
+  local child = spawn("produce", name, NMSG)
+  local pop, try = r.pop, r.try_pop
+  local s = pop(r)
+  local t0, bytes = now(), #s
+  for _ = 2, NMSG do
+    s = try(r) or pop(r)
+    bytes = bytes + #s
+  end
+  local t = now() - t0
+  child:close()
+  r:close()
+  assert(bytes == NMSG * 64)
+  return (NMSG - 1) / t
+end
+
+local bmed, bp99 = pingpong("block")
+local amed, ap99 = pingpong("adaptive")
+local smed, sp99 = pingpong("spin")
+local rate = throughput()
+m:close()
+mapbuf.shm_unlink(name)
+
+-- Python's figures, from its own script next to this one.
+local py = {}
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+local pyf = io.popen("python3 " .. q(here .. "/ipc_latency.py") .. " " ..
+                     ROUNDS .. " " .. NMSG .. " 2>/dev/null")
+for k, v in pyf:read("a"):gmatch("(%S+)%s+(%S+)") do py[k] = tonumber(v) end
+pyf:close()
+
+local function f(x, fmt) return x and (fmt or "%8.2f"):format(x) or "     n/a" end
+print(("ipc one-way latency (µs) and throughput, %d round trips, %d messages%s")
+      :format(ROUNDS, NMSG, taskset and ", pinned to CPUs 0 and 1" or ""))
+print(("%-34s %8s %8s   %8s %8s"):format("", "median", "p99", "Py med", "Py p99"))
+print(("%-34s %s %s   %s %s"):format("ping-pong, blocking (futex)",
+      f(bmed), f(bp99), f(py.pipe_median_us), f(py.pipe_p99_us)))
+print(("%-34s %s %s   %s %s"):format("ping-pong, spin then futex",
+      f(amed), f(ap99), f(nil), f(nil)))
+print(("%-34s %s %s   %s %s"):format("ping-pong, spinning",
+      f(smed), f(sp99), f(py.spin_median_us), f(py.spin_p99_us)))
+print(("%-34s %s %8s   %s"):format("64-byte messages/s (ring / Pipe)",
+      f(rate, "%8.0f"), "", f(py.pipe_msgs_per_s, "%8.0f")))
+print(("goals: blocking median <= 2.5 µs: futex %s, spin then futex %s; " ..
+       "spinning median <= 1 µs: %s")
+      :format(bmed <= 2.5 and "met" or "missed", amed <= 2.5 and "met" or "missed",
+              smed <= 1 and "met" or "missed"))
+if py.pipe_median_us then
+  print(("vs Pipe: futex latency %.1fx lower, spin then futex %.0fx lower, " ..
+         "throughput %.1fx higher")
+        :format(py.pipe_median_us / bmed, py.pipe_median_us / amed,
+                rate / py.pipe_msgs_per_s))
+end
