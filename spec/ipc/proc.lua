@@ -50,6 +50,15 @@ function P.start(name, args, files)
   return h
 end
 
+-- Whether process pid sleeps in a futex wait (Linux's /proc tells).
+function P.infutex(pid)
+  local f = io.open("/proc/" .. pid .. "/wchan")
+  if not f then return false end
+  local w = f:read("a") or ""
+  f:close()
+  return w:find("futex") ~= nil
+end
+
 -- Sleep for s seconds (without a busy loop).
 function P.sleep(s)
   os.execute("sleep " .. s)

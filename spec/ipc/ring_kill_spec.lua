@@ -53,8 +53,9 @@ describe("ring with killed peers", function()
       -- the survivor sees the consumer gone and the producer alive
       assert.is_false(watcher:alive("consumer"))
       assert.is_true(watcher:alive("producer"))
-      -- the producer keeps going until the ring is full, then waits
-      assert.truthy(P.poll(function() return watcher:used() > 4096 - 200 end, 10))
+      -- the producer keeps going until the ring is full (no room for its
+      -- next record, at most 208 bytes), then waits
+      assert.truthy(P.poll(function() return watcher:used() > 4096 - 208 end, 10))
     end
     local c = P.start("consumer", {p, N, log})
     local cout, ccode = c.finish()

@@ -57,9 +57,11 @@ describe("wait and wake", function()
     local m = assert(mapbuf.open(p, "r+"))
     local w = {}
     for i = 1, 3 do w[i] = P.start("waiter", {p, 20}) end
-    -- all three counted in; give them time to reach the futex
+    -- all three counted in and asleep in the futex
     assert.truthy(P.poll(function() return m:atomic_load(65, 32) == 3 end, 20))
-    P.sleep(0.3)
+    assert.truthy(P.poll(function()
+      return P.infutex(w[1].pid()) and P.infutex(w[2].pid()) and P.infutex(w[3].pid())
+    end, 20))
     assert.equal(2, m:wake(1, 2))
     assert.equal(0, m:wake(1, 0))
     assert.equal(1, m:wake(1))
@@ -77,7 +79,7 @@ describe("wait and wake", function()
     local m = assert(mapbuf.open(p, "r+"))
     local w = P.start("waiter", {p, 20})
     assert.truthy(P.poll(function() return m:atomic_load(65, 32) == 1 end, 20))
-    P.sleep(0.2)
+    assert.truthy(P.poll(function() return P.infutex(w.pid()) end, 20))
     m:atomic_store(1, 1, 32)
     assert.equal(1, m:wake(1, 1))
     local out, code = w.finish()
