@@ -264,3 +264,49 @@ describe("no input crashes", function()
     end, "mapbuf: map is closed")
   end)
 end)
+
+describe("a file truncated under the map", function()
+  teardown(H.cleanup)
+
+  it("raises 'truncated' on touching the vanished pages, and only then", function()
+    local p = H.file(string.rep("x", 3 * PS))
+    local m = assert(mapbuf.open(p, "r+"))
+    local v = m:view(PS + 1)
+    assert.is_true(os.execute("truncate -s " .. PS .. " " .. H.q(p)))
+    local touch = {
+      function() return m[2 * PS] end,
+      function() m[2 * PS] = 1 end,
+      function() return m:sub(1) end,
+      function() return m:byte(PS, PS + 1) end,
+      function() return v:sub(1, 1) end,
+      function() return v[1] end,
+      function() m:seek("set", PS); return m:read(2) end,
+      function() m:seek("set", PS - 1); return m:read("a") end,
+      function() m:seek("set", PS); return m:read("l") end,
+      function() m:seek("set", PS); return m:read("n") end,
+      function() m:seek("set", PS); return m:readline() end,
+      function() m:seek("set", PS); return m:read_byte() end,
+      function() m:seek("set", PS); return m:write("ab") end,
+      function() m:seek("set", PS); return m:write_byte(1) end,
+      function() return m:set(PS, "ab") end,
+      function() return m:fill(0, PS) end,
+      function() return m:move(1, PS + 1, 1) end,
+      function() return m:move(PS + 1, 1, 1) end,
+      function() for _ in v:lines() do end end,
+    }
+    for k, f in ipairs(touch) do
+      local ok, err = pcall(f)
+      assert.is_false(ok, k)
+      assert.matches("truncated", err, 1, true, k)
+    end
+    -- the page still in the file is fine
+    assert.equals(120, m[PS])
+    assert.equals("xx", m:sub(PS - 1, PS))
+    m:set(1, "ok")
+    assert.equals("ok", H.readfile(p):sub(1, 2))
+    -- resizing maps the file afresh
+    m:resize(3 * PS)
+    assert.equals(0, m[2 * PS])
+    assert.equals("\0", v:sub(1, 1))
+  end)
+end)

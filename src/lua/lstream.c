@@ -79,7 +79,8 @@ static int readnumber(lua_State *L, LMap *m, const unsigned char *p,
     take(&r, "-+");
     takedigits(&r, 0);
   }
-  lmb_touched(L, m, m->pos, r.i);
+  /* the byte that ended the numeral was looked at too */
+  lmb_touched(L, m, m->pos, r.i < r.n ? r.i + 1 : r.i);
   m->pos += r.i;
   r.buf[r.toolong ? 0 : r.len] = '\0';
   if (lua_stringtonumber(L, r.buf) != 0) return 1;
@@ -96,7 +97,7 @@ static int readline(lua_State *L, LMap *m, const unsigned char *p,
   lmb_touched(L, m, m->pos, 1);
   nl = (const unsigned char *)memchr(s, '\n', rem);
   k = nl ? (size_t)(nl - s) : rem;
-  lmb_touched(L, m, m->pos, k);
+  lmb_touched(L, m, m->pos, nl ? k + 1 : k);
   m->pos += nl ? k + 1 : k;
   lua_pushlstring(L, (const char *)s, nl && keepnl ? k + 1 : k);
   return 1;
