@@ -292,13 +292,18 @@ int main(int argc, char **argv) {
   o.files = calloc((size_t)argc + 1, sizeof *o.files);
   if (o.libs == NULL || o.files == NULL) {
     fprintf(stderr, HOST_NAME ": not enough memory\n");
-    return 1;
+    o.status = 1;
+    goto done;
   }
-  if ((r = parseargs(&o, argc, argv)) >= 0) return r;
+  if ((r = parseargs(&o, argc, argv)) >= 0) {
+    o.status = r;
+    goto done;
+  }
   L = luaL_newstate();
   if (L == NULL) {
     fprintf(stderr, HOST_NAME ": cannot create state: not enough memory\n");
-    return 1;
+    o.status = 1;
+    goto done;
   }
   host_setstate(L);
   lua_pushcfunction(L, pmain);
@@ -309,6 +314,9 @@ int main(int argc, char **argv) {
   }
   host_flushfiles(L, &o);
   lua_close(L);
+done:
   free(o.code);
+  free(o.libs);
+  free(o.files);
   return o.status;
 }
