@@ -1,0 +1,127 @@
+"""bench/report.py RESULTS OUTDIR BIG_MB LOOP_MB TEXT_MB FILL_MB REPS
+
+Turns bench/run's raw results (one line per job: job, then the mapbuf,
+Python and Lua-string answers, tab-separated) into the printed table,
+OUTDIR/results.md and, when gnuplot is there, OUTDIR/chart.png.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+# job: (what, target on mapbuf/python or absolute, unit)
+JOBS = [
+    ("find", "plain find, needle at the end of {big} MiB", ("ratio", 1 / 8)),
+    ("index", "`m[i]` read loop over {loop} MiB", ("ratio", 0.6)),
+    ("newindex", "`m[i] = v` write loop over {loop} MiB", None),
+    ("lines", "`for l in m:lines()` over {text} MiB of text", ("ratio", 0.5)),
+    ("readline", "`m:readline()` loop over {text} MiB of text", ("ratio", 0.5)),
+    ("unpack", "`m:unpack(\"<I4\", p)` loop over {loop} MiB", ("ratio", 0.6)),
+    ("unpack_cached", "the same, `local up = m.unpack` once, then `up(m, \"<I4\", p)`", ("ratio", 0.6)),
+    ("gmatch", "`gmatch(\"%d+\")` over {text} MiB (Python: `re.finditer`)", ("ratio", 1.0)),
+    ("sub16", "`m:sub(p, p+15)` copies over {loop} MiB", None),
+    ("fill", "`m:fill(v)` 8 x {fill} MiB (Python: slice assignment)", None),
+    ("set", "`m:set(1, s)` 8 x {fill} MiB (Python: slice assignment)", None),
+    ("random4", "1M random 4-byte reads in {big} MiB", None),
+    ("startup", "start-up: `mapbuf -e ''` vs `python3 -c 'import mmap'` (wall)", ("abs", 5.0)),
+    ("mem", "anonymous memory growth scanning {big} MiB (KiB)", ("abs", 1024.0)),
+]
+
+
+def parse(field):
+    field = field.strip()
+    if not field or field.startswith("skip") or field == "-":
+        return None, field
+    t, _, check = field.partition(" ")
+    try:
+        return float(t), check
+    except ValueError:
+        return None, "error: " + field[:60]
+
+
+def main():
+    results, outdir = sys.argv[1], sys.argv[2]
+    big, loop, text, fill, reps = (int(x) for x in sys.argv[3:8])
+    sizes = dict(big=big, loop=loop, text=text, fill=fill)
+    raw = {}
+    with open(results) as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            raw[parts[0]] = [parse(p) for p in parts[1:4]]
+    rows, chart = [], []
+    for job, what, target in JOBS:
+        if job not in raw:
+            continue
+        (mt, mc), (pt, pc), (st, sc) = raw[job]
+        mem = job == "mem"
+        scale = 1 if mem else 1000.0          # seconds -> ms
+        unit = " KiB" if mem else " ms"
+
+        def fmt(t, note):
+            if t is None:
+                return note or "—"
+            return "%.1f%s" % (t * scale, unit) if not mem else "%d%s" % (t, unit)
+        ratio = mt / pt if (mt is not None and pt and not mem) else None
+        verdict = ""
+        if target and mt is not None:
+            kind, lim = target
+            if kind == "ratio" and ratio is not None:
+                verdict = ("yes" if ratio <= lim else "no") + " (≤ %.3g)" % lim
+            elif kind == "abs":
+                v = mt if mem else mt * 1000
+                verdict = ("yes" if v < lim else "no") + " (< %g%s)" % (lim, unit)
+        elif target:
+            verdict = "not run"
+        note = ""
+        if mc is not None and pc is not None and mt is not None and pt is not None \
+                and mc != pc and job not in ("startup", "mem"):
+            note = " (results differ: %s vs %s)" % (mc, pc)
+        if job in ("fill", "set") and mt:
+            note += " %.1f GB/s" % (8 * fill * 2**20 / mt / 1e9)
+        if job == "find" and mt:
+            note += " %.1f GB/s" % (big * 2**20 / mt / 1e9)
+        rows.append((what.format(**sizes), fmt(mt, raw[job][0][1]), fmt(pt, raw[job][1][1]),
+                     "%.3f" % ratio if ratio is not None else "—",
+                     fmt(st, None), verdict, note.strip()))
+        if ratio is not None:
+            chart.append((job, ratio))
+    head = ("job", "mapbuf", "Python mmap", "mapbuf/Python", "Lua string/io (copy)",
+            "target met", "notes")
+    widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
+    line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths))
+    print(line(head))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(line(r))
+    os.makedirs(outdir, exist_ok=True)
+    with open(os.path.join(outdir, "results.md"), "w") as f:
+        f.write("<!-- written by bench/run; CPU time, best of %d runs -->\n\n" % reps)
+        f.write("| " + " | ".join(head) + " |\n")
+        f.write("|" + "---|" * len(head) + "\n")
+        for r in rows:
+            f.write("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |\n")
+    if shutil.which("gnuplot") and chart:
+        dat = os.path.join(outdir, "chart.dat")
+        with open(dat, "w") as f:
+            for job, r in chart:
+                f.write("%s %.4f\n" % (job, r))
+        script = """
+set terminal png size 900,480
+set output '%s'
+set title 'mapbuf time / Python mmap time (lower is better; 1 = same)'
+set style data histograms
+set style fill solid 0.8
+set boxwidth 0.7
+set logscale y 2
+set yrange [0.01:4]
+set grid ytics
+set xtics rotate by -30
+unset key
+plot '%s' using 2:xtic(1) lc rgb '#3b7dd8', 1 with lines lc rgb '#d83b3b' lw 2
+""" % (os.path.join(outdir, "chart.png"), dat)
+        subprocess.run(["gnuplot"], input=script.encode(), check=False)
+        os.remove(dat)
+
+
+if __name__ == "__main__":
+    main()
