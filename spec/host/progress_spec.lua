@@ -92,6 +92,23 @@ describe("mapbuf --progress", function()
     assert.matches("%] +50%%  1%.0 KiB / 2%.0 KiB[^\r]*\r?\n$", tty)
   end)
 
+  it("leaves a hook the chunk set with debug.sethook in place", function()
+    local out, tty, status = ontty {"-P", "-e", [[
+      progress(1, 2)
+      local n = 0
+      debug.sethook(function() n = n + 1 end, "", 100)
+      local t0 = os.clock()
+      while os.clock() - t0 < 0.6 do end
+      local before = n
+      t0 = os.clock()
+      while os.clock() - t0 < 0.1 do end
+      print(debug.gethook() ~= nil, n > before)
+    ]]}
+    assert.equal(0, status)
+    assert.equal("true\ttrue\n", out)
+    assert.matches("50%%", tty)  -- the bar was drawn meanwhile
+  end)
+
   it("draws nothing on a terminal without -P", function()
     local f = H.file(("x"):rep(1000))
     local out, tty, status = ontty {"-e", sweep .. " progress(1, 2)", f}

@@ -14,6 +14,10 @@
 static lua_State *globalL;
 static volatile sig_atomic_t pending;
 
+/* A hook the chunk set itself (debug.sethook), put back after ours ran. */
+static lua_Hook savedhook;
+static int savedmask, savedcount;
+
 void host_setstate(lua_State *L) { globalL = L; }
 
 /* Runs at the next instruction after a request: do what was asked. */
@@ -21,17 +25,22 @@ static void dohook(lua_State *L, lua_Debug *ar) {
   int p = pending;
   (void)ar;
   pending = 0;
-  lua_sethook(L, NULL, 0, 0);
+  lua_sethook(L, savedhook, savedmask, savedcount);
   if (p & HOST_PEND_TICK) host_progress_tick(L);
   if (p & HOST_PEND_INT) luaL_error(L, "interrupted!");
 }
 
 /* Called from signal handlers: lua_sethook is safe there (lua.c does it). */
 void host_request(int what) {
+  lua_State *L = globalL;
   pending |= what;
-  if (globalL)
-    lua_sethook(globalL, dohook,
-                LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  if (L == NULL) return;
+  if (lua_gethook(L) != dohook) {
+    savedhook = lua_gethook(L);
+    savedmask = lua_gethookmask(L);
+    savedcount = lua_gethookcount(L);
+  }
+  lua_sethook(L, dohook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
 static void onint(int sig) {
