@@ -101,7 +101,10 @@ static int parseargs(host_opts *o, int argc, char **argv) {
         o->has_size = 1;
         break;
       case 'e':
-        if (addcode(o, optarg) != 0) return usage("%s", "not enough memory");
+        if (addcode(o, optarg) != 0) {
+          fprintf(stderr, HOST_NAME ": not enough memory\n");
+          return 1;
+        }
         break;
       case 'l':
         o->libs[o->nlibs++] = optarg;
@@ -115,9 +118,12 @@ static int parseargs(host_opts *o, int argc, char **argv) {
       case 'v': o->version = 1; break;
       case ':': case '?': default: {
         char opt[3] = {'-', (char)optopt, 0};
-        const char *name = optopt ? opt : argv[optind - 1];
+        const char *last = argv[optind - 1];  /* long options: as typed */
+        const char *name = strncmp(last, "--", 2) == 0 ? last : opt;
         if (optopt && strchr("sel", optopt))
           return usage("option '%s' needs an argument", name);
+        if (optopt && name == last)  /* a known long option given "=x" */
+          return usage("option '%s' takes no argument", name);
         return usage("unknown option '%s'", name);
       }
     }
