@@ -83,6 +83,22 @@ describe("mapbuf maps", function()
       assert.equal("bb2", H.readfile(b))
     end)
 
+    it("a map the chunk resized is flushed at its new length", function()
+      local f = H.file("abcde")
+      local _, code, err = mb {"-w", "-e", "m:resize(10); m:set(8, 'xyz')", f}
+      assert.equal(0, code, err)
+      assert.equal("abcde\0\0xyz", H.readfile(f))
+    end)
+
+    it("a map the chunk finalized by hand is skipped, without a crash",
+       function()
+      local f = H.file("abc")
+      local _, code, err = mb {"-w", "-e",
+        "m[1] = 65; getmetatable(m).__gc(m); getmetatable(m).__gc(m); print(m:closed())", f}
+      assert.equal(0, code, err)
+      assert.equal("Abc", H.readfile(f))
+    end)
+
     it("a file that cannot be opened for writing: status 1, named",
        function()
       local f = H.file("abc")
