@@ -9,14 +9,16 @@
 --   8  u64 capacity      bytes of the data area, a multiple of 8
 --  16  u64 data offset   256
 --  64  u64 tail          bytes ever committed by the producer
---  72  u32 cwait         1 while the consumer sleeps on tail
+--  72  u32 cwait         how many consumers sleep on tail
 --  80  u64 longest       longest message ever pushed (a bound for readers)
 -- 128  u64 head          bytes ever consumed
--- 136  u32 pwait         1 while the producer sleeps on head
+-- 136  u32 pwait         how many producers sleep on head
 -- 192  byte              held (OFD lock) by the live producer
 -- 193  byte              held by the live consumer
 -- 194  byte              held while a ring is being formatted
+-- 195  byte              held by the producer pushing (opts.multi)
 -- 196  u32 zero          never written: a word to sleep on for a while
+-- 200  byte              held by the consumer between peek and ack (multi)
 -- 256  data area         records: u32 length, the bytes, padding to 8
 --
 -- tail and head only grow; a record starts at data + index % capacity and
@@ -37,7 +39,8 @@ local M = {}
 local MAGIC, VERSION, HEADER = "MBRG", 1, 256
 local CAP, DATAOFF = 8, 16
 local TAIL, CWAIT, LONGEST, HEAD, PWAIT = 64, 72, 80, 128, 136
-local PRODUCER, CONSUMER, INIT, NAP = 192, 193, 194, 196
+local PRODUCER, CONSUMER, INIT, PUSHLOCK, NAP, POPLOCK =
+  192, 193, 194, 195, 196, 200
 local MAXCAP = 0x7FFFFFF8   -- the futex trick needs capacity < 2^32
 local SLICE = 0.5           -- longest single sleep: a peer killed between
                             -- commit and wake costs at most this much
@@ -60,10 +63,11 @@ end
 
 local function round8(n) return n - n % 8 end
 
--- Take the one-byte lock at off of the map; true if held, false if busy,
--- nil when the map has no file behind it (anonymous memory).
-local function trylock(m, off, wait)
-  local ok, got = pcall(m.lock, m, "w", off + 1, 1, wait)
+-- Take the one-byte lock at off of the map (exclusive unless mode is "r");
+-- true if held, false if busy, nil when the map has no file behind it
+-- (anonymous memory).
+local function trylock(m, off, wait, mode)
+  local ok, got = pcall(m.lock, m, mode or "w", off + 1, 1, wait)
   if not ok then
     if tostring(got):find("no file", 1, true) then return nil end
     error(got, 0)
@@ -73,9 +77,9 @@ end
 
 
 -- Sleep until cond() holds or the deadline passes: spin a little first,
--- then raise our flag, check once more (the other side checks the flag
--- after it publishes, so one of us sees the other) and wait on the futex
--- word of the other side's index.
+-- then count ourselves in at flag, check once more (the other side reads
+-- the count after it publishes, so one of us sees the other) and wait on
+-- the futex word of the other side's index.
 local function block(m, spin, flag, word, cond, timeout)
   for _ = 1, spin do
     if cond() then return true end
@@ -83,17 +87,30 @@ local function block(m, spin, flag, word, cond, timeout)
   local deadline = timeout and monotime() + timeout
   while true do
     local w = m:atomic_load(word, 32)
-    m:atomic_store(flag, 1, 32)
-    if cond() then m:atomic_store(flag, 0, 32); return true end
+    m:atomic_add(flag, 1, 32)
+    if cond() then m:atomic_add(flag, -1, 32); return true end
     local left = SLICE
     if deadline then
       left = deadline - monotime()
-      if left <= 0 then m:atomic_store(flag, 0, 32); return false end
+      if left <= 0 then m:atomic_add(flag, -1, 32); return false end
       if left > SLICE then left = SLICE end
     end
     m:wait(word, w, left)
-    m:atomic_store(flag, 0, 32)
+    m:atomic_add(flag, -1, 32)
     if cond() then return true end
+  end
+end
+
+-- Call f() until it returns a value or the deadline passes, sleeping with
+-- block on cond in between.
+local function retry(m, spin, flag, word, cond, f, timeout)
+  local deadline = timeout and monotime() + timeout
+  while true do
+    local v = f()
+    if v then return v end
+    local left = deadline and deadline - monotime()
+    if left and left <= 0 then return nil end
+    if not block(m, spin, flag, word, cond, left) then return nil end
   end
 end
 
@@ -106,8 +123,12 @@ local function new(m, opts)
   local base = m:unpack("=I8", DATAOFF + 1) + 1   -- Lua position of data
   local aload, astore = m.atomic_load, m.atomic_store
   local pack, unpack, set, sub = m.pack, m.unpack, m.set, m.sub
-  local wake = m.wake
+  local wake, lock, unlock = m.wake, m.lock, m.unlock
   local spin = opts.spin or 0
+  local multi = opts.multi         -- several producers or consumers: each
+                                   -- push, and each peek .. ack, under a lock
+  local PUSHL, POPL = PUSHLOCK + 1, POPLOCK + 1
+  local holding = false            -- multi: we hold the consumers' lock
   local TAILP, HEADP, CWAITP, PWAITP, LONGP = TAIL + 1, HEAD + 1, CWAIT + 1,
                                                 PWAIT + 1, LONGEST + 1
   local TAILW, HEADW = TAIL + LOW + 1, HEAD + LOW + 1
@@ -116,16 +137,12 @@ local function new(m, opts)
                                    -- consumer: a bound on what it will read
   local peeked = nil               -- size of the record last peeked
 
-  local r = setmetatable({m = m, cap = cap}, Ring)
+  local r = setmetatable({m = m, cap = cap, multi = multi}, Ring)
 
   -- ---- producer ----
 
-  local function try_push(_, msg)
-    local n = #msg
-    local rec = (n + 11) & ~7
-    if rec > cap then
-      error("bad argument #1 to 'push' (message longer than the ring)", 2)
-    end
+  -- Write and commit a record of rec bytes, or false if it does not fit.
+  local function put(msg, n, rec)
     if rec > cap - (tail - head) then
       head = aload(m, HEADP)       -- stale: read what is free now
       if rec > cap - (tail - head) then return false end
@@ -154,15 +171,37 @@ local function new(m, opts)
     return true
   end
 
+  local function try_push(_, msg)
+    local n = #msg
+    local rec = (n + 11) & ~7
+    if rec > cap then
+      error("bad argument #1 to 'push' (message longer than the ring)", 2)
+    end
+    if not multi then return put(msg, n, rec) end
+    -- several producers: one at a time, each from the tail as it is now;
+    -- one killed in here leaves an uncommitted record and drops the lock
+    lock(m, "w", PUSHL, 1)
+    tail, longest = aload(m, TAILP), aload(m, LONGP)
+    local ok, res = pcall(put, msg, n, rec)
+    unlock(m, PUSHL, 1)
+    if not ok then error(res, 0) end
+    return res
+  end
+
   local function push(self, msg, timeout)
-    if try_push(self, msg) then return true end
-    return block(m, spin, PWAITP, HEADW,
-                 function() return try_push(self, msg) end, timeout)
+    local rec = (#msg + 11) & ~7
+    -- whether the record would fit now: a cheap check before trying again
+    local function room()
+      return cap - (aload(m, TAILP) - aload(m, HEADP)) >= rec
+    end
+    return retry(m, spin, PWAITP, HEADW, room,
+                 function() return try_push(self, msg) end, timeout) or false
   end
 
   -- ---- consumer ----
 
   local function corrupt(what)
+    if holding then holding = false; unlock(m, POPL, 1) end
     error(string.format("mapbuf.ring: corrupted ring (%s at head %d)", what,
                         head), 0)
   end
@@ -170,6 +209,7 @@ local function new(m, opts)
   -- Whether there is a message: reloads tail when we know of none, and
   -- with it the longest length, which covers every record before tail.
   local function ready()
+    if multi then head = aload(m, HEADP) end
     if head ~= tail then return true end
     tail = aload(m, TAILP)
     if head == tail then return false end
@@ -179,7 +219,18 @@ local function new(m, opts)
 
   -- The message at head (not consumed), or nil when the ring is empty.
   local function try_peek()
-    if head == tail and not ready() then return nil end
+    if multi and not holding then
+      -- several consumers: one at a time from peek to ack, each from the
+      -- head as it is now
+      lock(m, "w", POPL, 1)
+      holding = true
+      head, tail = aload(m, HEADP), aload(m, TAILP)
+      longest = aload(m, LONGP)
+    end
+    if head == tail and not ready() then
+      if holding then holding = false; unlock(m, POPL, 1) end
+      return nil
+    end
     local p = head % cap
     local s
     if p + 4 + longest <= cap then   -- cannot wrap: one call reads it
@@ -209,6 +260,7 @@ local function new(m, opts)
     peeked = nil
     head = head + rec
     astore(m, HEADP, head)         -- commit
+    if holding then holding = false; unlock(m, POPL, 1) end
     if aload(m, PWAITP, 32) ~= 0 then wake(m, HEADW) end
     return true
   end
@@ -220,21 +272,15 @@ local function new(m, opts)
   end
 
   local function peek(_, timeout)
-    local s = try_peek()
+    local s = retry(m, spin, CWAITP, TAILW, ready, try_peek, timeout)
     if s then return s end
-    if not block(m, spin, CWAITP, TAILW, ready, timeout) then
-      return nil, "timeout"
-    end
-    return try_peek()
+    return nil, "timeout"
   end
 
   local function pop(_, timeout)
-    local s = try_pop()
+    local s = retry(m, spin, CWAITP, TAILW, ready, try_pop, timeout)
     if s then return s end
-    if not block(m, spin, CWAITP, TAILW, ready, timeout) then
-      return nil, "timeout"
-    end
-    return try_pop()
+    return nil, "timeout"
   end
 
   r.try_push, r.push = try_push, push
@@ -281,9 +327,10 @@ local function claim(r, role)
   local off = role == "producer" and PRODUCER or role == "consumer" and CONSUMER
   if not off then error("mapbuf.ring: bad role '" .. tostring(role) .. "'", 3) end
   -- another process may hold it for an instant to probe it (alive): retry
+  -- (several producers or consumers share their role's lock)
   local got
   for _ = 1, 200 do
-    got = trylock(r.m, off, false)
+    got = trylock(r.m, off, false, r.multi and "r" or "w")
     if got ~= false then break end
     r.m:wait(NAP + 1, 0, 0.001)  -- sleep 1 ms
   end
@@ -291,8 +338,10 @@ local function claim(r, role)
     error("mapbuf.ring: the ring already has a live " .. role, 3)
   end
   r.role = role
-  -- a dead predecessor may have left its sleeping flag up
-  r.m:atomic_store((role == "producer" and PWAIT or CWAIT) + 1, 0, 32)
+  -- a dead predecessor may have left itself counted among the sleepers
+  if not r.multi then
+    r.m:atomic_store((role == "producer" and PWAIT or CWAIT) + 1, 0, 32)
+  end
   return r
 end
 
