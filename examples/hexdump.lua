@@ -20,8 +20,9 @@ local function emit(s)
 end
 
 local len, prev, starred = #m, nil, false
+m:seek("set", 0)
 for off = 0, len - 1, 16 do
-  local line = m:sub(off + 1, off + 16)
+  local line = m:read(16)             -- the cursor is what -P follows
   if line == prev then                -- only whole lines can be equal
     if not starred then emit("*"); starred = true end
   else
@@ -38,7 +39,6 @@ for off = 0, len - 1, 16 do
     end
     emit(("%08x  %-49s |%s|"):format(off, hex, (line:gsub("[^\32-\126]", "."))))
   end
-  m:seek("set", off)                  -- the cursor is what -P follows
 end
 if len > 0 then emit(("%08x"):format(len)) end
 if n > 0 then io.write(table.concat(out, "\n", 1, n), "\n") end
