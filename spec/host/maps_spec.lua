@@ -242,6 +242,16 @@ describe("mapbuf maps", function()
       assert.is_false(exists(a))
     end)
 
+    it("-s larger than the file system or memory allows: named, nothing left",
+       function()
+      local a = H.tmpname()
+      local out, code, err = mb {"-s", "9000T", "-e", "print'ran'", a}
+      assert.equal(1, code)
+      assert.equal("", out)
+      assert.matches("^mapbuf: cannot map '" .. a:gsub("%p", "%%%0") .. "': ", err)
+      assert.is_false(exists(a))
+    end)
+
     it("the chunk is compiled first: a syntax error creates nothing",
        function()
       local a = H.tmpname()
