@@ -278,6 +278,24 @@ describe("mapbuf command line", function()
       assert.equal("mapbuf: mine\n", err)
     end)
 
+    it("Ctrl-C: status 1, 'interrupted!', and -w maps still flushed",
+       function()
+      local f, ready, err = H.file("abc"), H.tmpname(".ready"), H.tmpname(".err")
+      local code = ([[
+        m[1] = 90
+        io.open(%q, "w"):close()
+        local t = os.clock()
+        while os.clock() - t < 10 do end   -- ends by itself if no signal
+        print("not interrupted")
+      ]]):format(ready)
+      local out = H.run(("%s -w -e %s %s 2>%s & pid=$!; "
+        .. "while [ ! -e %s ]; do sleep 0.05; done; kill -INT $pid; wait $pid; echo $?")
+        :format(H.q(H.bin), H.q(code), H.q(f), H.q(err), H.q(ready)))
+      assert.equal("1\n", out)
+      assert.matches("^mapbuf: [^\n]*interrupted!\nstack traceback:", H.readfile(err))
+      assert.equal("Zbc", H.readfile(f))
+    end)
+
     it("a syntax error: status 1 with the message", function()
       local _, code, err = mb {"-e", "x = = 1"}
       assert.equal(1, code)
