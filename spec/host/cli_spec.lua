@@ -39,6 +39,27 @@ describe("mapbuf command line", function()
       end
     end)
 
+    it("the man page documents every option -h lists, without groff warnings",
+       function()
+      local man = H.readfile(H.src .. "/docs/mapbuf.1")
+      local help = mb {"-h"}
+      local n = 0
+      for long in help:gmatch("%-%-(%a+)") do
+        n = n + 1
+        assert.truthy(man:find("\\-\\-" .. long, 1, true), long)
+      end
+      for short in help:gmatch("\n  %-(%a)") do
+        n = n + 1
+        assert.truthy(man:find(".BR \\-" .. short .. " ", 1, true)
+                      or man:find(".B \\-" .. short, 1, true), short)
+      end
+      assert.truthy(n >= 13)
+      if select(2, H.run("command -v groff >/dev/null")) == 0 then
+        local out = H.run("groff -man -ww -z " .. H.q(H.src .. "/docs/mapbuf.1") .. " 2>&1")
+        assert.equal("", out)
+      end
+    end)
+
     it("-v prints the version and the Lua release", function()
       for _, v in ipairs {"-v", "--version"} do
         local out, code = mb {v}
