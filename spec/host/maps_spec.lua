@@ -217,6 +217,16 @@ describe("mapbuf maps", function()
                      err)
     end)
 
+    it("a FIFO or a pipe: 'not a regular file', without blocking", function()
+      local fifo = H.tmpname(".fifo")
+      os.execute("mkfifo " .. H.q(fifo))
+      local out, code = H.run("timeout 10 " .. H.q(H.bin) .. " -e 'print(#m)' "
+                              .. H.q(fifo) .. " 2>&1; echo $?")
+      assert.equal("mapbuf: cannot map '" .. fifo .. "': not a regular file\n1\n", out)
+      out = H.run("echo hi | " .. H.q(H.bin) .. " -e 'print(#m)' /dev/stdin 2>&1; echo $?")
+      assert.equal("mapbuf: cannot map '/dev/stdin': not a regular file\n1\n", out)
+    end)
+
     it("with -s: files made or extended before it are put back", function()
       local small = H.file("tiny")
       local fresh = H.tmpname(".new")

@@ -55,12 +55,21 @@ static void undo(host_file *f) {
   f->created = f->extended = 0;
 }
 
+/* Pipes, sockets and character devices would map as empty (or block in
+** open, for a FIFO): only regular files and block devices are maps. */
+static int mappable(const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return errno == ENOENT ? 0 : errno;
+  return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 0 : EINVAL;
+}
+
 /* Map every file; on the first failure undo them all, say which file and
 ** why, and return 1.  Nothing is pushed to Lua here. */
 int host_mapfiles(const host_opts *o) {
   int i, rc = 0;
   for (i = 0; i < o->nfiles; i++) {
     host_file *f = &o->files[i];
+    if ((rc = mappable(f->path)) != 0) break;
     if (o->has_size && (rc = prepare(f, o->size)) != 0) break;
     if ((rc = mb_open(&f->map, f->path, o->mode, NULL)) != 0) {
       f->map = NULL;
@@ -69,7 +78,7 @@ int host_mapfiles(const host_opts *o) {
   }
   if (rc == 0) return 0;
   fprintf(stderr, HOST_NAME ": cannot map '%s': %s\n", o->files[i].path,
-          rc == EINVAL && o->has_size ? "not a regular file"
+          rc == EINVAL ? "not a regular file"
           : rc == ENODEV ? "the file cannot be mapped" : mb_strerror(rc));
   for (; i >= 0; i--) undo(&o->files[i]);
   return 1;
