@@ -106,7 +106,7 @@ def main():
             for job, r in chart:
                 f.write("%s %.4f\n" % (job, r))
         script = """
-set terminal png size 900,480
+set terminal png size 900,480 noenhanced
 set output '%s'
 set title 'mapbuf time / Python mmap time (lower is better; 1 = same)'
 set style data histograms
