@@ -382,6 +382,21 @@ describe("m:pack", function()
     H.cleanup()
   end)
 
+  it("raises instead of reading or writing a file cut short under the map", function()
+    local p = H.file(string.rep("\1", 3 * 4096))
+    local m = assert(mapbuf.open(p, "r+"))
+    assert.are.same({ 0x01010101, 4101 }, { m:unpack("<I4", 4097) })
+    io.open(p, "wb"):close()                  -- the file is now empty
+    assert.has_error(function() m:unpack("<I4", 4097) end,
+                     "mapbuf: unpack: file was truncated under the map")
+    assert.has_error(function() m:unpack("z") end,
+                     "mapbuf: unpack: file was truncated under the map")
+    assert.has_error(function() m:pack(8193, "<I4", 5) end,
+                     "mapbuf: pack: file was truncated under the map")
+    m:close()
+    H.cleanup()
+  end)
+
   it("writes through a view at the view's positions", function()
     local m = mapof("..........")
     local v = m:view(4, 7)
