@@ -39,15 +39,19 @@ sys.stdout.buffer.write(out + b"\0" + tty + b"\0" + str(p.returncode).encode())
   return out, tty, tonumber(status)
 end
 
--- A chunk that moves the first map's cursor from 0 to the end in ~0.5 s CPU time.
-local sweep = [[
+-- A chunk that moves the first map's cursor from 0 to the end in d seconds
+-- of CPU time (0.5 by default; a bar needs more than one 0.2 s tick).
+local function sweeping(d)
+  return ([[
   local t0 = os.clock()
   repeat
-    local f = (os.clock() - t0) / 0.5
+    local f = (os.clock() - t0) / %g
     m:seek("set", math.min(#m, math.floor(#m * f)))
   until f >= 1
   print("done", m:tell())
-]]
+]]):format(d)
+end
+local sweep = sweeping(0.5)
 
 describe("mapbuf --progress", function()
   teardown(H.cleanup)
@@ -55,7 +59,7 @@ describe("mapbuf --progress", function()
   it("draws nothing when stderr is not a terminal", function()
     local f = H.file(("x"):rep(100000))
     for _, p in ipairs {"-P", "--progress"} do
-      local out, code, err = mb {p, "-e", sweep, f}
+      local out, code, err = mb {p, "-e", sweeping(0.05), f}
       assert.equal(0, code)
       assert.equal("done\t100000\n", out)
       assert.equal("", err)
@@ -81,10 +85,10 @@ describe("mapbuf --progress", function()
     local out, tty, status = ontty {"-P", "-e", [[
       progress(512, 2048)
       local t0 = os.clock()
-      while os.clock() - t0 < 0.35 do end
+      while os.clock() - t0 < 0.3 do end
       progress(1024)
       t0 = os.clock()
-      while os.clock() - t0 < 0.35 do end
+      while os.clock() - t0 < 0.3 do end
     ]]}
     assert.equal(0, status)
     assert.equal("", out)
@@ -98,7 +102,7 @@ describe("mapbuf --progress", function()
       local n = 0
       debug.sethook(function() n = n + 1 end, "", 100)
       local t0 = os.clock()
-      while os.clock() - t0 < 0.6 do end
+      while os.clock() - t0 < 0.3 do end
       local before = n
       t0 = os.clock()
       while os.clock() - t0 < 0.1 do end
@@ -111,7 +115,7 @@ describe("mapbuf --progress", function()
 
   it("draws nothing on a terminal without -P", function()
     local f = H.file(("x"):rep(1000))
-    local out, tty, status = ontty {"-e", sweep .. " progress(1, 2)", f}
+    local out, tty, status = ontty {"-e", sweeping(0.3) .. " progress(1, 2)", f}
     assert.equal(0, status)
     assert.equal("done\t1000\n", out)
     assert.equal("", tty)
@@ -134,7 +138,7 @@ describe("mapbuf --progress", function()
 
   it("an error ends the bar's line before the message", function()
     local f = H.file(("x"):rep(4096))
-    local _, tty, status = ontty {"-P", "-e", sweep .. " error('stop')", f}
+    local _, tty, status = ontty {"-P", "-e", sweeping(0.3) .. " error('stop')", f}
     assert.equal(1, status)
     assert.matches("\n\rmapbuf: %(command line%):%d+: stop", tty:gsub("\r\n", "\n\r"))
   end)
