@@ -69,6 +69,7 @@ static int isclass(int c, int lc) {
     case 'u': return u - 'A' < 26;
     case 'w': return u - '0' < 10 || (u | 0x20) - 'a' < 26;
     case 'x': return u - '0' < 10 || (u | 0x20) - 'a' < 6;
+    case 'z': return u == 0;   /* deprecated, still in Lua 5.4 */
     default: return -1;
   }
 }

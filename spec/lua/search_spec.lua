@@ -1,0 +1,382 @@
+-- spec/lua/search_spec.lua: m:find / m:match / m:gmatch against
+-- string.find / string.match / string.gmatch on the same bytes, and m:rfind
+-- against a reference: results and error messages must be identical.
+local mapbuf = require "mapbuf"
+local H = require "spec.helper"
+
+-- A map holding exactly the bytes of s (an empty file maps to length 0).
+local function mapof(s)
+  local m = mapbuf.anon(#s)
+  if #s > 0 then m:set(1, s) end
+  return m
+end
+
+-- All results of a call, errors included, as one comparable string.
+local function outcome(ok, ...)
+  local t = { ok and "ok" or "err" }
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    t[#t + 1] = math.type(v) or type(v)
+    t[#t + 1] = tostring(v)
+  end
+  return table.concat(t, "|")
+end
+
+local function call(f, ...) return outcome(pcall(f, ...)) end
+
+-- The same call site for strings and maps, so that error positions agree.
+local function FIND(x, ...) return x:find(...) end
+local function MATCH(x, ...) return x:match(...) end
+local function GMATCH(x, ...) return x:gmatch(...) end
+
+-- Up to 50 results of a gmatch loop, then the error if one is raised.
+local function gm(it)
+  local out, n = {}, 0
+  local ok, err = pcall(function()
+    while n < 50 do
+      local r = outcome(true, it())
+      out[#out + 1] = r
+      n = n + 1
+      if r == "ok" then break end
+    end
+  end)
+  if not ok then out[#out + 1] = "err|" .. tostring(err) end
+  return table.concat(out, " ; ")
+end
+
+local function gmcall(subject, p, init)
+  local ok, it = pcall(GMATCH, subject, p, init)
+  if not ok then return "err|" .. tostring(it) end
+  return gm(it)
+end
+
+-- Deterministic random data with NULs, high bytes and pattern syntax.
+local seed = 20241121
+local function rnd(n)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return seed % n + 1
+end
+
+local ALPHA = { "a", "b", "A", "B", "z", "1", "2", "9", " ", "\t", "\n", "\0",
+  "\128", "\255", "\200", "(", ")", "[", "]", "%", ".", "-", "_", ",", "x",
+  "^", "$", "*", "+", "?", "\31", "\127", "f" }
+
+local function randdata(n, alpha)
+  local t = {}
+  for i = 1, n do t[i] = alpha[rnd(#alpha)] end
+  return table.concat(t)
+end
+
+-- Hand-written patterns: every feature once, and every malformed shape.
+local FIXED = {
+  "", "a", "ab", "a\0b", "\0", "\255", "x", ".", "..", ".-", ".*", ".+", ".?",
+  "%a", "%A", "%c", "%C", "%d", "%D", "%g", "%G", "%l", "%L", "%p", "%P",
+  "%s", "%S", "%u", "%U", "%w", "%W", "%x", "%X", "%z", "%Z", "%%", "%.",
+  "%]", "%(", "%-", "%a+", "%d+", "%d*", "%d-", "%d?", "%s*%w+", "%w+%s*$",
+  "[abc]", "[^abc]", "[a-z]+", "[^a-z]+", "[%d_]", "[%a%d]+", "[a-]", "[-a]",
+  "[]]", "[^]]", "[]a]", "[%]]", "[%a-z]", "[\0-\31]+", "[\128-\255]+",
+  "[a-%d]", "[%%]", "[^%s]+", "[.]", "[.-]", "[-]", "[^-]", "[a-b-c]",
+  "%bab", "%b()", "%b[]", "%b%%", "%b\0\255", "%bxx",
+  "%f[%a]", "%f[%A]", "%f[%a]%a+", "%f[%w]%w+%f[%W]", "%f[%z]", "%f[\0]",
+  "%f[^\0]", "%f[%d]%d+",
+  "()", "()a", "(a)", "(a)(b)", "(%a+)%s*(%d+)", "((a)(b))", "(a*(.)%w(%s*))",
+  "()(%a+)()", "(a)%1", "(%a)%1", "(.)%1+", "(.)(.)%2%1", "()%1",
+  "^", "^a", "^%a+", "^(.-)$", "$", "a$", "%a+$", "$a", "a$b", "^$", "^.*$",
+  "^^", "a^", "^-", "*", "+a", "?", "-", "a**", "a++",
+  "a-b", "a.-b", "[ab]-$", "(a+)-", "x*$",
+  -- malformed
+  "%", "a%", "[a", "[^", "[", "[%", "[a%", "[^]", "%f", "%fa", "%f[a", "%b",
+  "%ba", "(a)%2", "%0", "%1", "(a%1)", "(%1)", ")", "a)", "(", "a(", "(()",
+  "(a", "((a)", "%9", "[]", "[^]", "%b(", "x%", "a*%",
+  string.rep("(", 32) .. string.rep(")", 32), string.rep("(", 33),
+  string.rep("()", 33), string.rep("(a)", 33),
+}
+
+-- Random patterns from the grammar (some of them malformed on purpose).
+local ATOMS = { ".", "a", "b", "A", "1", " ", "\0", "\255", "%a", "%d", "%s",
+  "%w", "%x", "%p", "%c", "%u", "%l", "%g", "%A", "%D", "%S", "%W", "%%",
+  "%.", "[ab]", "[^ab]", "[a-z]", "[%d%s]", "[\0-\10]", "[\200-\255]",
+  "[^%a]", "[]]", "x", "%(", "%)", "%]", "-", "^", "$" }
+local QUANT = { "", "", "", "*", "+", "-", "?" }
+local SPECIAL = { "%bab", "%b()", "%f[%a]", "%f[%A]", "%f[%z]", "()", "%1",
+  "%2", "$" }
+local BROKEN = { "%", "[a", "%b", "%f", "(", ")", "%3", "[^" }
+
+local function genpat(depth)
+  local t = {}
+  for _ = 1, rnd(4) do
+    local r = rnd(10)
+    if r <= 6 then
+      t[#t + 1] = ATOMS[rnd(#ATOMS)] .. QUANT[rnd(#QUANT)]
+    elseif r <= 8 and depth < 3 then
+      t[#t + 1] = "(" .. genpat(depth + 1) .. ")"
+    else
+      t[#t + 1] = SPECIAL[rnd(#SPECIAL)]
+    end
+  end
+  return table.concat(t)
+end
+
+local function randpattern()
+  local p = genpat(0)
+  if rnd(5) == 1 then p = "^" .. p end
+  if rnd(6) == 1 then p = p .. "$" end
+  if rnd(15) == 1 then p = p .. BROKEN[rnd(#BROKEN)] end
+  return p
+end
+
+-- The subjects: fixed shapes and random bytes.
+local DATA = { "", "a", "ab", "aaa", "abab", "(a(b)c)", "hello world 123",
+  "a\0b\0\255\128", "  x1 y22 z333  ", "]]^^$$%%", "\n\n" }
+for _ = 1, 6 do DATA[#DATA + 1] = randdata(rnd(40), ALPHA) end
+DATA[#DATA + 1] = randdata(300, ALPHA)
+
+local INITS = { false, 0, 1, 2, 3, -1, -2, -3, 5, 10, 100, -100,
+  math.maxinteger, math.mininteger }
+
+-- Inits for a subject: every position, either side of the end, and the
+-- extreme ones; false stands for "not given".
+local function initsfor(s)
+  local t = {}
+  for _, i in ipairs(INITS) do t[#t + 1] = i end
+  for i = -#s - 2, #s + 2 do t[#t + 1] = i end
+  return t
+end
+
+local function arg(i) if i == false then return nil end return i end
+
+-- Compare one subject and pattern for every init; returns the number of
+-- comparisons.  Failures are collected (up to a few) into fails.
+local function compare(s, m, p, inits, fails)
+  local n = 0
+  local function same(what, a, b, init)
+    n = n + 1
+    if a ~= b and #fails < 10 then
+      fails[#fails + 1] = string.format(
+        "%s(%q) on %q init %s:\n  string: %s\n  mapbuf: %s",
+        what, p, s, tostring(init), a, b)
+    end
+  end
+  for _, i in ipairs(inits) do
+    local init = arg(i)
+    same("find", call(FIND, s, p, init), call(FIND, m, p, init), i)
+    same("find plain", call(FIND, s, p, init, true),
+                       call(FIND, m, p, init, true), i)
+    same("match", call(MATCH, s, p, init), call(MATCH, m, p, init), i)
+  end
+  for _, i in ipairs({ false, 1, 2, -1, 0, #s, #s + 1, #s + 2, -#s - 5 }) do
+    local init = arg(i)
+    same("gmatch", gmcall(s, p, init), gmcall(m, p, init), i)
+  end
+  return n
+end
+
+describe("m:find / m:match / m:gmatch", function()
+  local maps = {}
+  setup(function()
+    for k, s in ipairs(DATA) do maps[k] = mapof(s) end
+  end)
+  teardown(function()
+    for _, m in ipairs(maps) do m:close() end
+    H.cleanup()
+  end)
+
+  it("agree with the string library on every fixed pattern, subject and init",
+    function()
+      local fails, n = {}, 0
+      for k, s in ipairs(DATA) do
+        local inits = (#s > 50) and INITS or initsfor(s)
+        for _, p in ipairs(FIXED) do
+          n = n + compare(s, maps[k], p, inits, fails)
+        end
+      end
+      assert.are.same({}, fails)
+      assert.is_true(n > 50000)
+    end)
+
+  it("agree with the string library on random patterns", function()
+    local fails, n = {}, 0
+    for _ = 1, 1500 do
+      local p = randpattern()
+      local k = rnd(#DATA - 1)   -- not the long one: patterns can be O(n^4)
+      n = n + compare(DATA[k], maps[k], p, INITS, fails)
+    end
+    assert.are.same({}, fails)
+    assert.is_true(n > 30000)
+  end)
+
+  it("agree on long subjects: deep backtracking and 'pattern too complex'",
+    function()
+      local long = string.rep("ab", 40000) .. "c" .. string.rep("a", 300)
+      local m = mapof(long)
+      local fails = {}
+      for _, p in ipairs({ "(a)(b)%2", ".-c", "(.-)$", "^(.*)$", "%bab", "%bca",
+        "b+c", "[ab]*c", "(ab)+c", "a-c", "%f[c].", "((a)%2)",
+        "^" .. string.rep("a?", 150) .. string.rep("a", 150),
+        string.rep("(a)", 10) .. "x", "(.-)(.-)c" }) do
+        compare(long, m, p, { false, 1, -500, 80000 }, fails)
+      end
+      m:close()
+      assert.are.same({}, fails)
+      -- the depth limit really is reached, with Lua's message
+      local s = string.rep("a", 300)
+      local ms = mapof(s)
+      local ok, err = pcall(ms.find, ms, string.rep("a?", 300) .. s)
+      assert.is_false(ok)
+      assert.are.equal("pattern too complex", err)
+      ms:close()
+    end)
+
+  it("raise the string library's errors for bad arguments", function()
+    local s = "abc"
+    local m = maps[3]
+    for _, args in ipairs({ {}, { {} }, { "a", "x" }, { "a", 1.5 },
+      { "a", 0 / 0 }, { "a", math.huge }, { "a", -math.huge }, { 12 },
+      { "b", "2" }, { "b", 2.0 }, { "b", 1, "yes" } }) do
+      local u = table.unpack
+      local n = select("#", u(args))
+      assert.are.equal(call(FIND, s, u(args, 1, n)), call(FIND, m, u(args, 1, n)))
+      assert.are.equal(call(MATCH, s, u(args, 1, n)),
+                       call(MATCH, m, u(args, 1, n)))
+      assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
+    end
+  end)
+
+  it("gmatch fetches the map anew at every step", function()
+    local m = mapbuf.anon(16, { private = true })
+    m:set(1, "12 34 56 78 90 x")
+    local it = m:gmatch("%d+")
+    assert.are.equal("12", it())
+    m:set(4, "99")                       -- changed bytes are seen
+    assert.are.equal("99", it())
+    m:resize(4096)                       -- may move the memory
+    m:set(17, " 1234")
+    local rest = {}
+    for w in it do rest[#rest + 1] = w end
+    assert.are.same({ "56", "78", "90", "1234" }, rest)
+    m:close()
+  end)
+
+  it("gmatch ends when the map shrinks below its position", function()
+    local m = mapbuf.anon(64, { private = true })
+    m:set(1, "aa bb cc dd ee")
+    local it = m:gmatch("%a+")
+    assert.are.equal("aa", it()); assert.are.equal("bb", it())
+    m:resize(4)
+    assert.is_nil(it())
+    m:close()
+  end)
+
+  it("the gmatch iterator keeps its map alive and raises once it is closed",
+    function()
+      local it
+      do
+        local m = mapof("x1 x2 x3")
+        it = m:gmatch("x(%d)")
+      end
+      collectgarbage(); collectgarbage()
+      assert.are.equal("1", it())
+      local m = mapof("a b c")
+      local it2 = m:gmatch("%a")
+      assert.are.equal("a", it2())
+      m:close()
+      local ok, err = pcall(it2)
+      assert.is_false(ok)
+      assert.matches("mapbuf: map is closed", err, 1, true)
+      for _, f in ipairs({ "find", "match", "gmatch", "rfind" }) do
+        ok, err = pcall(m[f], m, "a")
+        assert.is_false(ok)
+        assert.matches("mapbuf: map is closed", err, 1, true)
+      end
+      -- a closed map raises before the arguments are looked at
+      ok, err = pcall(m.find, m, {})
+      assert.matches("mapbuf: map is closed", err, 1, true)
+    end)
+
+  it("searches views within their own bounds", function()
+    local m = mapof("aa1bb1cc1dd")
+    if not m.view then pending("no views yet"); return end
+    local v = m:view(4, 8)            -- "bb1cc"
+    assert.are.same({ 3, 3 }, { v:find("1") })
+    assert.are.same({ "bb", "cc" }, { v:match("(%a+)1(%a+)$") })
+    assert.is_nil(v:find("d"))
+    assert.is_nil(v:find("a"))
+    assert.are.same({ 3, 3 }, { v:rfind("1") })
+    local t = {}
+    for w in v:gmatch("%a+") do t[#t + 1] = w end
+    assert.are.same({ "bb", "cc" }, t)
+    m:close()
+  end)
+end)
+
+-- rfind: the last occurrence lying entirely inside i .. j, by brute force.
+local function rfind_ref(s, needle, i, j)
+  local len = #s
+  i = i or 1; j = j or -1
+  if i < 0 then i = math.max(len + i + 1, 1) elseif i == 0 then i = 1 end
+  if j < 0 then j = math.max(len + j + 1, 0) elseif j > len then j = len end
+  if i > j + 1 then return nil end
+  for st = j - #needle + 1, i, -1 do
+    if s:sub(st, st + #needle - 1) == needle then
+      return st, st + #needle - 1
+    end
+  end
+  return nil
+end
+
+describe("m:rfind", function()
+  it("agrees with a brute-force reference for every i and j", function()
+    local subjects = { "", "a", "abcabc", "aaaa", "a\0b\0a\0", randdata(60,
+      { "a", "b", "\0", "\255" }) }
+    local needles = { "", "a", "b", "ab", "abc", "\0", "a\0", "aa", "aaa",
+      "\255", "zzz", "ba" }
+    local bad = {}
+    for _, s in ipairs(subjects) do
+      local m = mapof(s)
+      for _, nd in ipairs(needles) do
+        for i = -#s - 2, #s + 2 do
+          for j = -#s - 2, #s + 2 do
+            local a = outcome(true, rfind_ref(s, nd, i, j))
+            local b = call(m.rfind, m, nd, i, j)
+            if a ~= b and #bad < 5 then
+              bad[#bad + 1] = string.format("%q in %q %d %d: %s vs %s",
+                nd, s, i, j, a, b)
+            end
+          end
+        end
+        assert.are.equal(outcome(true, rfind_ref(s, nd)),
+                         call(m.rfind, m, nd))
+      end
+      m:close()
+    end
+    assert.are.same({}, bad)
+  end)
+
+  it("finds the last occurrence in a large map, and respects j", function()
+    local n = 1 << 20
+    local m = mapbuf.anon(n)
+    m:fill(0x61)
+    m:set(100, "needle"); m:set(n - 10, "needle")
+    assert.are.same({ n - 10, n - 5 }, { m:rfind("needle") })
+    assert.are.same({ 100, 105 }, { m:rfind("needle", 1, n - 6) })
+    assert.are.same({ 100, 105 }, { m:find("needle") })
+    assert.are.same({ n - 10, n - 5 }, { m:find("needle", 101) })
+    assert.is_nil(m:rfind("needle", 101, n - 6))
+    assert.are.same({ n, n }, { m:rfind("a") })
+    assert.are.same({ n + 1, n }, { m:rfind("") })
+    m:close()
+  end)
+
+  it("checks its arguments like string.find", function()
+    local m = mapof("abc")
+    assert.matches("bad argument #1 to 'rfind'",
+      select(2, pcall(function() return m:rfind() end)), 1, true)
+    assert.matches("number has no integer representation",
+      select(2, pcall(function() return m:rfind("a", 1.5) end)), 1, true)
+    assert.matches("bad argument #3 to 'rfind'",
+      select(2, pcall(function() return m:rfind("a", 1, {}) end)), 1, true)
+    assert.are.same({ 1, 1 }, { m:rfind("a", math.mininteger, math.maxinteger) })
+    assert.is_nil(m:rfind("a", math.maxinteger))
+    m:close()
+  end)
+end)
