@@ -407,3 +407,154 @@ describe("mapbuf.anon", function()
     assert.equals(12, e)
   end)
 end)
+
+-- The glue of mapbuf_lua.h, driven from a tiny C module compiled here and
+-- linked at load time against the symbols of mapbuf.so itself.
+describe("the embedding glue", function()
+  teardown(H.cleanup)
+
+  local glue
+  setup(function()
+    local src = H.file([[
+#include <stdlib.h>
+#include <string.h>
+#include "lua.h"
+#include "lauxlib.h"
+#include "mapbuf_lua.h"
+
+static int released;
+static void release(void *ud, void *p, size_t len) {
+  (void)len;
+  if (ud == p) released++;
+  free(p);
+}
+/* pushmemory(s, writable): host memory holding a copy of s */
+static int pushmemory(lua_State *L) {
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  char *p = malloc(n ? n : 1);
+  memcpy(p, s, n);
+  if (mapbuf_pushmemory(L, p, n, lua_toboolean(L, 2), release, p) != 0)
+    return luaL_error(L, "pushmemory failed");
+  return 1;
+}
+static int pushnull(lua_State *L) {   /* NULL with a length: refused */
+  lua_pushinteger(L, mapbuf_pushmemory(L, NULL, 5, 0, release, NULL));
+  lua_pushinteger(L, lua_gettop(L));
+  return 2;
+}
+static int pushanon(lua_State *L) {
+  mb_map *m;
+  if (mb_anon(&m, (size_t)luaL_checkinteger(L, 1), 1) != 0) return 0;
+  mapbuf_pushmap(L, m);
+  return 1;
+}
+static int nreleased(lua_State *L) { lua_pushinteger(L, released); return 1; }
+static int check(lua_State *L) {
+  size_t len; int w;
+  unsigned char *p = mapbuf_checkmap(L, 1, &len, &w);
+  lua_pushinteger(L, (lua_Integer)len);
+  lua_pushboolean(L, w);
+  lua_pushlstring(L, (char *)p, len);
+  return 3;
+}
+static int test(lua_State *L) {
+  size_t len; int w;
+  lua_pushinteger(L, 0);   /* a relative index must work too */
+  unsigned char *p = mapbuf_testmap(L, -2, &len, &w);
+  if (p == NULL) return 0;
+  lua_pushinteger(L, (lua_Integer)len);
+  lua_pushboolean(L, w);
+  return 2;
+}
+int luaopen_gluetest(lua_State *L) {
+  static const luaL_Reg f[] = {{"pushmemory", pushmemory}, {"pushnull", pushnull},
+    {"pushanon", pushanon}, {"released", nreleased}, {"check", check},
+    {"test", test}, {NULL, NULL}};
+  luaL_newlib(L, f);
+  return 1;
+}
+]], ".c")
+    local dir = H.tmpname()
+    os.execute("mkdir -p " .. H.q(dir))
+    local so = dir .. "/gluetest.so"
+    local cmd = ("gcc -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4 2>&1")
+      :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src))
+    local out, code = H.run(cmd)
+    assert(code == 0, out)
+    -- make mapbuf.so's symbols global, so the test module links against
+    -- them (a second spelling of the path gets past loadlib's cache of the
+    -- library require already loaded; dlopen then promotes that one)
+    local path = package.searchpath("mapbuf", package.cpath)
+    assert(package.loadlib(path:gsub("/([^/]*)$", "//%1"), "*"))
+    glue = assert(package.loadlib(so, "luaopen_gluetest"))()
+  end)
+
+  it("pushes host memory as a map with every method", function()
+    local m = glue.pushmemory("hello world", true)
+    assert.equals(11, #m)
+    assert.equals("hello", m:read(5))
+    m[1] = string.byte("J")
+    m:set(7, "W")
+    assert.equals("Jello World", m:sub(1))
+    assert.equals(7, (m:find("World", 1, true)))
+    assert.equals("ello", m:view(2, 5):sub(1))
+    assert.is_true(m:flush())
+    assert.equals(11, m:size())
+    assert.matches("access=write", tostring(m))
+    assert.has_error(function() m:resize(20) end,
+                     "mapbuf: resize: cannot resize borrowed memory")
+  end)
+
+  it("read-only host memory refuses writes", function()
+    local m = glue.pushmemory("abc", false)
+    assert.has_error(function() m[1] = 1 end)
+    assert.has_error(function() m:write("x") end)
+    assert.equals("abc", m:sub(1))
+  end)
+
+  it("calls release once, on close or on collection", function()
+    collectgarbage(); collectgarbage()   -- maps of the specs above
+    local before = glue.released()
+    local m = glue.pushmemory("abc", true)
+    m:close(); m:close()
+    assert.equals(before + 1, glue.released())
+    do local _ = glue.pushmemory("xyz", true) end
+    collectgarbage(); collectgarbage()
+    assert.equals(before + 2, glue.released())
+  end)
+
+  it("refuses NULL memory with a length, pushing nothing", function()
+    local rc, top = glue.pushnull()
+    assert.is_true(rc < 0)
+    assert.equals(1, top)   -- only rc was on the stack when top was taken
+  end)
+
+  it("pushes a core map", function()
+    local m = glue.pushanon(100)
+    assert.equals(100, #m)
+    m:resize(200)
+    assert.equals(200, #m)
+  end)
+
+  it("gives the host the bytes of a live map; raises or says nil otherwise", function()
+    local m = mapbuf.anon(4)
+    m:set(1, "abcd")
+    assert.same({4, true, "abcd"}, {glue.check(m)})
+    assert.same({2, true, "bc"}, {glue.check(m:view(2, 3))})
+    local r = assert(mapbuf.open(H.file("xyz")))
+    assert.same({3, false, "xyz"}, {glue.check(r)})
+    assert.same({3, false}, {glue.test(r)})
+    assert.is_nil(glue.test("string"))
+    assert.is_nil(glue.test(io.stdout))
+    assert.has_error(function() glue.check({}) end)
+    r:close()
+    assert.is_nil(glue.test(r))
+    assert.has_error(function() glue.check(r) end, "mapbuf: map is closed")
+    local p = mapbuf.anon(10, {private = true})
+    local v = p:view(5)
+    p:resize(2)
+    assert.is_nil(glue.test(v))
+    assert.has_error(function() glue.check(v) end, "mapbuf: view is out of range of its map")
+  end)
+end)
