@@ -321,36 +321,49 @@ static int isplain(const char *p, size_t lp) {
   return 1;
 }
 
+/* What mb_pfind scans with, fixed before the scan starts (but for the
+** table, which is filled on first need). */
+enum { SKIP_NONE, SKIP_BYTE, SKIP_ITEM };
+typedef struct Scan {
+  sptr init, p;          /* first start position; pattern without '^' */
+  int anchor;
+  int kind, lit;         /* the filter: none, one byte, or an item */
+  sptr ip, iep;          /* the item: ip .. iep-1 */
+  int built;             /* set[] filled? */
+  unsigned char set[256];
+} Scan;
+
 /*
-** The skip filter: if every match must begin with one byte from a set
-** known in advance, fill set[] (or *lit for a single byte) and return 1.
-** Leading captures are looked through (they consume nothing and cannot
-** fail before the item behind them).  Anything unusual, including a
-** malformed first item, returns 0, so the matcher meets it as usual.
+** The skip filter: if every match must begin with one byte that the first
+** item (ip .. iep-1) accepts, record that item, or the single byte it
+** stands for.  Leading captures are looked through (they consume nothing
+** and cannot fail before the item behind them).  Anything unusual,
+** including a malformed first item, gets no filter, so the matcher meets
+** it as usual.
 */
-enum { SKIP_NONE, SKIP_BYTE, SKIP_SET };
-static int skipfilter(sptr p, sptr pend, unsigned char set[256], int *lit) {
-  int caps = 0, c, q;
-  sptr ep;
+static void skipfilter(Scan *sc, sptr pend) {
+  sptr p = sc->p, ep;
+  int caps = 0, q;
+  sc->kind = SKIP_NONE;
+  sc->built = 0;
   while (p < pend && *p == '(') {
-    if (++caps > MB_MAXCAPTURES) return SKIP_NONE;
+    if (++caps > MB_MAXCAPTURES) return;
     p += (p + 1 < pend && p[1] == ')') ? 2 : 1;
   }
-  if (p >= pend) return SKIP_NONE;
+  if (p >= pend) return;
   switch (*p) {
-    case ')': case '.': return SKIP_NONE;
-    case '$': if (p + 1 == pend) return SKIP_NONE; ep = p + 1; break;
+    case ')': case '.': return;
+    case '$': if (p + 1 == pend) return; ep = p + 1; break;
     case ESC:
-      if (p + 1 >= pend) return SKIP_NONE;
-      if (p[1] == 'b' || p[1] == 'f' || (unsigned)p[1] - '0' < 10)
-        return SKIP_NONE;
+      if (p + 1 >= pend) return;
+      if (p[1] == 'b' || p[1] == 'f' || (unsigned)p[1] - '0' < 10) return;
       ep = p + 2;
       break;
     case '[': {
       sptr e = p + 1;
       if (e < pend && *e == '^') e++;
       do {
-        if (e >= pend) return SKIP_NONE;
+        if (e >= pend) return;
         if (*e++ == ESC && e < pend) e++;
       } while (e >= pend || *e != ']');
       ep = e + 1;
@@ -359,34 +372,42 @@ static int skipfilter(sptr p, sptr pend, unsigned char set[256], int *lit) {
     default: ep = p + 1; break;
   }
   q = ep < pend ? *ep : 0;
-  if (q == '*' || q == '?' || q == '-') return SKIP_NONE;
-  if (*p != ESC && *p != '[') { *lit = *p; return SKIP_BYTE; }
-  if (*p == ESC && isclass('a', (p[1] | 0x20)) < 0) {   /* %x: byte x */
-    *lit = p[1]; return SKIP_BYTE;
+  if (q == '*' || q == '?' || q == '-') return;
+  if (*p != ESC && *p != '[') { sc->kind = SKIP_BYTE; sc->lit = *p; return; }
+  if (*p == ESC && isclass('a', (unsigned)p[1] - 'A' < 26 ? p[1] + 32 : p[1])
+                   < 0) {   /* %x for a non-letter x: the byte x */
+    sc->kind = SKIP_BYTE; sc->lit = p[1]; return;
   }
-  for (c = 0; c < 256; c++)
-    set[c] = (unsigned char)(*p == ESC ? matchclass(c, p[1])
-                                       : matchset(c, p, ep - 1));
-  return SKIP_SET;
+  sc->kind = SKIP_ITEM; sc->ip = p; sc->iep = ep;
 }
 
-/* The next start position at or after s that the filter lets through,
-** or NULL when none is left. */
-static sptr skipto(sptr s, sptr send, int kind, const unsigned char *set,
-                   int lit) {
-  if (kind == SKIP_BYTE) return memchr(s, lit, (size_t)(send - s));
-  while (s < send && !set[*s]) s++;
+static int itemmatch(int c, sptr p, sptr ep) {
+  return *p == ESC ? matchclass(c, p[1]) : matchset(c, p, ep - 1);
+}
+
+/*
+** The next start position at or after s that the filter lets through, or
+** NULL when none is left.  A short scan tests the item directly; a long
+** one first fills a table, whose cost only pays off over many bytes.
+*/
+static sptr skipto(Scan *sc, sptr s, sptr send) {
+  sptr lim;
+  if (sc->kind == SKIP_BYTE) return memchr(s, sc->lit, (size_t)(send - s));
+  lim = (send - s > 48) ? s + 48 : send;
+  for (; s < lim; s++)
+    if (itemmatch(*s, sc->ip, sc->iep)) return s;
+  if (s == send) return NULL;
+  if (!sc->built) {
+    int c;
+    for (c = 0; c < 256; c++)
+      sc->set[c] = (unsigned char)itemmatch(c, sc->ip, sc->iep);
+    sc->built = 1;
+  }
+  while (s < send && !sc->set[*s]) s++;
   return s < send ? s : NULL;
 }
 
-/* What mb_pfind scans with, fixed before the scan starts. */
-typedef struct Scan {
-  sptr init, p;          /* first start position; pattern without '^' */
-  int anchor, kind, lit;
-  unsigned char set[256];
-} Scan;
-
-static int scan(MState *ms, const Scan *sc, mb_match *mt) {
+static int scan(MState *ms, Scan *sc, mb_match *mt) {
   sptr s1 = sc->init, e;
   if (sc->anchor) {
     if ((e = attempt(ms, s1, sc->p)) == NULL) return 0;
@@ -394,8 +415,7 @@ static int scan(MState *ms, const Scan *sc, mb_match *mt) {
     return 1;
   }
   for (;;) {
-    if (sc->kind != SKIP_NONE &&
-        (s1 = skipto(s1, ms->send, sc->kind, sc->set, sc->lit)) == NULL)
+    if (sc->kind != SKIP_NONE && (s1 = skipto(sc, s1, ms->send)) == NULL)
       return 0;
     if ((e = attempt(ms, s1, sc->p)) != NULL) {
       result(ms, s1, e, mt);
@@ -406,7 +426,7 @@ static int scan(MState *ms, const Scan *sc, mb_match *mt) {
 }
 
 /* The one place errors land: nothing here changes after setjmp. */
-static int protectedscan(MState *ms, const Scan *sc, mb_match *mt) {
+static int protectedscan(MState *ms, Scan *sc, mb_match *mt) {
   if (setjmp(ms->jb)) return MB_E_PATTERN;
   return scan(ms, sc, mt);
 }
@@ -427,8 +447,8 @@ int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
   sc.p = (sptr)p;
   sc.anchor = (lp > 0 && *p == '^');
   if (sc.anchor) sc.p++;
-  sc.lit = 0;
-  sc.kind = sc.anchor ? SKIP_NONE : skipfilter(sc.p, ms.pend, sc.set, &sc.lit);
+  if (sc.anchor) sc.kind = SKIP_NONE;
+  else skipfilter(&sc, ms.pend);
   return protectedscan(&ms, &sc, mt);
 }
 
@@ -441,5 +461,6 @@ int mb_pmatchat(const unsigned char *s, size_t ls, const char *p, size_t lp,
   sc.init = s + at;
   sc.p = (sptr)p;
   sc.anchor = 1;   /* one attempt; the pattern's '^' stays a byte */
+  sc.kind = SKIP_NONE;
   return protectedscan(&ms, &sc, mt);
 }

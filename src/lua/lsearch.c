@@ -8,12 +8,22 @@
 #include "lmapbuf.h"
 
 
+/* The bytes of map m (the value at idx) now; raises as lmb_check does
+** when it is closed or a view out of range. */
+static const unsigned char *span(lua_State *L, LMap *m, int idx,
+                                 size_t *len) {
+  const unsigned char *s = lmb_span(m, len);
+  if (s == NULL) s = lmb_check(L, idx, NULL, len);   /* raises */
+  return s;
+}
+
 /* The map's bytes again, right before reading them: a __gc metamethod run
 ** by an allocation could have closed or resized the map meanwhile.  Raises
 ** unless bytes 0 .. need-1 are still there. */
-static const unsigned char *again(lua_State *L, int idx, size_t need) {
+static const unsigned char *again(lua_State *L, LMap *m, int idx,
+                                  size_t need) {
   size_t len;
-  const unsigned char *s = lmb_check(L, idx, NULL, &len);
+  const unsigned char *s = span(L, m, idx, &len);
   if (need > len) luaL_error(L, "mapbuf: map changed size during the search");
   return s;
 }
@@ -22,12 +32,13 @@ static const unsigned char *again(lua_State *L, int idx, size_t need) {
 ** Push the captures of a match (the whole match, bytes ws .. we-1, when
 ** the pattern has none and whole is set), as lstrlib's push_captures.
 */
-static int pushcaptures(lua_State *L, int idx, const mb_match *mt, int whole) {
+static int pushcaptures(lua_State *L, LMap *m, int idx, const mb_match *mt,
+                        int whole) {
   int i, n = (mt->level == 0 && whole) ? 1 : mt->level;
   luaL_checkstack(L, n, "too many captures");
   for (i = 0; i < n; i++) {
     if (i >= mt->level) {   /* the whole match */
-      const unsigned char *s = again(L, idx, mt->end);
+      const unsigned char *s = again(L, m, idx, mt->end);
       lua_pushlstring(L, (const char *)s + mt->start, mt->end - mt->start);
     }
     else {
@@ -37,7 +48,7 @@ static int pushcaptures(lua_State *L, int idx, const mb_match *mt, int whole) {
       else if (c->len == MB_CAP_POSITION)
         lua_pushinteger(L, (lua_Integer)c->init + 1);
       else {
-        const unsigned char *s = again(L, idx, c->init + (size_t)c->len);
+        const unsigned char *s = again(L, m, idx, c->init + (size_t)c->len);
         lua_pushlstring(L, (const char *)s + c->init, (size_t)c->len);
       }
     }
@@ -59,7 +70,8 @@ static int patternerror(lua_State *L, const mb_match *mt) {
 
 static int find_aux(lua_State *L, int find) {
   size_t ls, lp, init;
-  const unsigned char *s = lmb_check(L, 1, NULL, &ls);
+  LMap *m;
+  const unsigned char *s = lmb_check(L, 1, &m, &ls);
   const char *p = luaL_checklstring(L, 2, &lp);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   int plain = find && lua_toboolean(L, 4);
@@ -81,9 +93,9 @@ static int find_aux(lua_State *L, int find) {
     if (find) {
       lua_pushinteger(L, (lua_Integer)mt.start + 1);
       lua_pushinteger(L, (lua_Integer)mt.end);
-      return 2 + pushcaptures(L, 1, &mt, 0);
+      return 2 + pushcaptures(L, m, 1, &mt, 0);
     }
-    return pushcaptures(L, 1, &mt, 1);
+    return pushcaptures(L, m, 1, &mt, 1);
   }
 }
 
@@ -101,6 +113,7 @@ static int m_match(lua_State *L) { return find_aux(L, 0); }
 ** every call.
 */
 typedef struct GState {
+  LMap *m;               /* the map (upvalue 1 keeps it alive) */
   size_t src;            /* where the next search starts */
   size_t last;           /* end of the last match */
   int haslast;           /* no match yet: Lua's lastmatch == NULL */
@@ -108,9 +121,9 @@ typedef struct GState {
 
 static int gmatch_step(lua_State *L) {
   size_t ls, lp;
-  const unsigned char *s = lmb_check(L, lua_upvalueindex(1), NULL, &ls);
-  const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
   GState *g = (GState *)lua_touserdata(L, lua_upvalueindex(3));
+  const unsigned char *s = span(L, g->m, lua_upvalueindex(1), &ls);
+  const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
   mb_match mt;
   int rc;
   if (lp > 0 && p[0] == '^') {
@@ -137,15 +150,16 @@ static int gmatch_step(lua_State *L) {
 found:
   g->src = g->last = mt.end;
   g->haslast = 1;
-  return pushcaptures(L, lua_upvalueindex(1), &mt, 1);
+  return pushcaptures(L, g->m, lua_upvalueindex(1), &mt, 1);
 }
 
 /* m:gmatch(p [, init]) */
 static int m_gmatch(lua_State *L) {
   size_t ls, init;
   lua_Integer i;
+  LMap *m;
   GState *g;
-  lmb_check(L, 1, NULL, &ls);
+  lmb_check(L, 1, &m, &ls);
   luaL_checkstring(L, 2);
   i = luaL_optinteger(L, 3, 1);
   lmb_check(L, 1, NULL, &ls);
@@ -153,6 +167,7 @@ static int m_gmatch(lua_State *L) {
   if (init > ls) init = ls + 1;   /* start after the end: no matches */
   lua_settop(L, 2);
   g = (GState *)lua_newuserdatauv(L, sizeof(GState), 0);
+  g->m = m;
   g->src = init;
   g->last = 0;
   g->haslast = 0;
