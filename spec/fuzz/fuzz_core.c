@@ -47,12 +47,14 @@ static uint64_t get64(In *in) {
 }
 
 enum { ANON, FILEMAP, BORROWED, NSUBJ };
+/* How the file map is made: mb_open "w+", mb_mapfd, mb_open "c", "r". */
+enum { FCREATE, FMAPFD, FCOPY, FREAD };
 
 typedef struct Subject {
   mb_map *m;
   int kind, closed;
   int shared;            /* ANON: MAP_SHARED (cannot grow) */
-  int viafd;             /* FILEMAP: made by mb_mapfd rather than mb_open */
+  int fmode;             /* FILEMAP: one of the F* below */
   int writable;          /* BORROWED: writable */
   size_t len;            /* expected length */
   size_t valid;          /* expected m->valid (the guard's mark) */
@@ -117,10 +119,12 @@ static void make(Subject *s, size_t n) {
   switch (s->kind) {
     case ANON: rc = mb_anon(&s->m, n, !s->shared); break;
     case FILEMAP:
-      if (s->viafd && n > 0) {
+      if (s->fmode != FCREATE && (n > 0 || s->fmode != FMAPFD)) {
         int fd = open(path, O_RDWR | O_TRUNC);
         CHECK(fd >= 0 && ftruncate(fd, (off_t)n) == 0, "setting up the file");
-        rc = mb_mapfd(&s->m, fd, 0, NULL);
+        if (s->fmode == FMAPFD) rc = mb_mapfd(&s->m, fd, 0, NULL);
+        else rc = mb_open(&s->m, path, s->fmode == FCOPY ? MB_MODE_COPY
+                                                          : MB_MODE_READ, NULL);
         close(fd);  /* the map keeps its own descriptor */
       } else {
         mb_openopts o = {n, 0, 0, 0};
@@ -160,6 +164,7 @@ static void compare(Subject *s) {
 }
 
 static int canwrite(Subject *s) {
+  if (s->kind == FILEMAP && s->fmode == FREAD) return 0;
   return !s->closed && (s->kind != BORROWED || s->writable);
 }
 
@@ -212,6 +217,7 @@ static void op_resize(Subject *s, In *in) {
   if (skipknown && s->advised && rc == EFAULT) return;
   if (s->closed) want = MB_E_CLOSED;
   else if (s->kind == BORROWED) want = MB_E_BORROWED;
+  else if (s->kind == FILEMAP && s->fmode >= FCOPY) want = MB_E_NORESIZE;
   else if (s->kind == ANON && s->shared && n > old) want = MB_E_GROWSHARED;
   CHECK(rc == want, "resize kind %d %zu -> %zu: %d (%s), expected %d",
         s->kind, old, n, rc, mb_strerror(rc), want);
@@ -257,9 +263,10 @@ static void op_flush(Subject *s, In *in) {
     close(fd);
     CHECK(got == (ssize_t)s->len, "the file has %zd bytes, the map %zu", got,
           s->len);
+    /* a copy-on-write map never reaches its file, which stays zeros */
     for (i = 0; i < s->len; i++)
-      CHECK(s->uk[i] || buf[i] == s->model[i], "file byte %zu is %d, map %d",
-            i, buf[i], s->model[i]);
+      CHECK(s->uk[i] || buf[i] == (s->fmode == FCOPY ? 0 : s->model[i]),
+            "file byte %zu is %d, map %d", i, buf[i], s->model[i]);
   }
 }
 
@@ -469,6 +476,11 @@ static void op_lock(Subject *s, In *in) {
   } else if (off > s->len || (n != 0 && n > s->len - off)) {
     CHECK(rc == MB_E_RANGE && rc2 == MB_E_RANGE, "lock %llx+%llx of %zu: %d %d",
           (unsigned long long)off, (unsigned long long)n, s->len, rc, rc2);
+  } else if (s->fmode >= FCOPY) {
+    /* the descriptor is read-only: a write lock is the kernel's EBADF */
+    CHECK((rc == 0 && got == 1) || (rc == EBADF && (b & 1)),
+          "lock on a read-only descriptor: %d got %d", rc, got);
+    CHECK(rc2 == 0, "unlock: %d", rc2);
   } else {
     CHECK(rc == 0 && got == 1 && rc2 == 0, "lock %llu+%llu: %d got %d, %d",
           (unsigned long long)off, (unsigned long long)n, rc, got, rc2);
@@ -511,7 +523,8 @@ static void op_truncate(Subject *s, In *in) {
   int fd;
   /* once only until a resize: after that, bytes written to the zero
   ** pages would be what a second truncation uncovers */
-  if (s->kind != FILEMAP || s->closed || s->len == 0 || s->truncated >= 0)
+  if (s->kind != FILEMAP || s->closed || s->len == 0 || s->truncated >= 0 ||
+      s->fmode >= FCOPY)  /* private pages once written do not vanish */
     return;
   t %= s->len;
   fd = open(path, O_RDWR);
@@ -542,8 +555,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(s, 0, sizeof *s);
     s->kind = k;
     s->shared = setup & 1;
-    s->viafd = (setup >> 1) & 1;
-    s->writable = !((setup >> 2) & 1);
+    s->fmode = (setup >> 1) & 3;
+    s->writable = !((setup >> 3) & 1);
     s->model = malloc(CAP);
     s->uk = malloc(CAP);
     make(s, get16(&in) % (NPAGES * PS + 1));
