@@ -159,6 +159,13 @@ static int l_lock(lua_State *L) {
   excl = luaL_checkoption(L, 2, "w", modes);
   lockrange(L, m, len, 3, &off, &n);
   if (!lua_isnoneornil(L, 5)) block = lua_toboolean(L, 5);
+  if (n == 0) {  /* an empty range: nothing to lock (to the kernel, a
+                    length of 0 would mean "to the end of the file") */
+    int k = m->core->kind;
+    if (k == MB_KIND_ANON || k == MB_KIND_HOST) return lmb_misuse(L, MB_E_NOFILE);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
   rc = mb_lock(m->core, excl, off, n, block, &got);
   if (rc != 0) return result(L, rc, 3, 0);
   lua_pushboolean(L, got);
@@ -169,6 +176,12 @@ static int l_unlock(lua_State *L) {
   LMap *m; size_t len; uint64_t off, n; int rc;
   lmb_check(L, 1, &m, &len);
   lockrange(L, m, len, 2, &off, &n);
+  if (n == 0) {
+    int k = m->core->kind;
+    if (k == MB_KIND_ANON || k == MB_KIND_HOST) return lmb_misuse(L, MB_E_NOFILE);
+    lua_pushboolean(L, 1);
+    return 1;
+  }
   rc = mb_unlock(m->core, off, n);
   if (rc != 0) return result(L, rc, 2, 0);
   lua_pushboolean(L, 1);

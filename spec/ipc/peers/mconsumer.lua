@@ -9,6 +9,7 @@ local m = assert(mapbuf.open(arg[1], "r+"))
 local r = ring.attach(m:view(1, #m - 64), {role = "consumer", multi = true})
 local count, stop = #m - 63, #m - 55
 local out = {}
+local idle = mapbuf.monotime()   -- a failed spec must not leave us behind
 while true do
   local s = r:pop(0.05)
   if s then
@@ -17,8 +18,11 @@ while true do
     if not seq then io.stderr:write("mconsumer: ", why, "\n"); os.exit(3) end
     out[#out + 1] = id .. " " .. seq
     m:atomic_add(count, 1)
+    idle = mapbuf.monotime()
   elseif m:atomic_load(stop) ~= 0 then
     break
+  elseif mapbuf.monotime() - idle > 60 then
+    io.stderr:write("mconsumer: nothing for a minute\n"); os.exit(4)
   end
 end
 io.write(table.concat(out, "\n"), "\n")
