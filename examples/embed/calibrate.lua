@@ -1,0 +1,18 @@
+-- calibrate.lua: scale the samples of a sensor frame (layout in frame.h).
+--   sensor-host calibrate.lua [GAIN]          over the host's memory
+--   mapbuf -w calibrate.lua FILE -- [GAIN]    over a frame kept in a file
+local frame = ...
+local gain = tonumber(arg and arg[1]) or 2
+
+assert(frame:sub(1, 4) == "SFRM", "not a sensor frame")
+local count, flags = frame:unpack("=I2I2", 9)
+for k = 0, count - 1 do
+  local pos = 13 + 2 * k
+  local v = math.floor(frame:unpack("=i2", pos) * gain + 0.5)
+  if v > 32767 or v < -32768 then
+    v = math.max(-32768, math.min(32767, v))
+    flags = flags | 0x0002            -- FRAME_CLIPPED
+  end
+  frame:pack(pos, "=i2", v)
+end
+frame:pack(11, "=I2", flags | 0x0001) -- FRAME_CALIBRATED
