@@ -39,10 +39,6 @@ static int skipknown;
 static int known(const char *p, size_t lp) {
   int paren = 0;
   size_t i;
-  /* Known: Lua 5.4 still has the class %z (the zero byte)
-  ** (spec/fuzz/crashes/pattern-class-z). */
-  for (i = 0; i + 1 < lp; i++)
-    if (p[i] == '%' && (p[i + 1] | 0x20) == 'z') return 1;
   for (i = 0; i < lp; i++) {
     if (strchr("^$*+?.([%-", p[i]) != NULL && p[i] != 0) return 0;
     if (p[i] == ')') paren = 1;
