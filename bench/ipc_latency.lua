@@ -62,7 +62,7 @@ local function pong(m, n, mode)
 end
 
 local function produce(m, n)
-  local r = ring.attach(m:view(RING), {role = "producer", spin = 200})
+  local r = ring.attach(m:view(RING), {role = "producer", spin = SPIN})
   local msg = string.rep("x", 64)
   local push, try = r.push, r.try_push
   for _ = 1, n do
@@ -141,7 +141,7 @@ local function pingpong(mode)
 end
 
 local function throughput()
-  local r = ring.create(m:view(RING), {role = "consumer", spin = 200})
+  local r = ring.create(m:view(RING), {role = "consumer", spin = SPIN})
   local child = spawn("produce", name, NMSG)
   local pop, try = r.pop, r.try_pop
   local s = pop(r)
@@ -175,22 +175,22 @@ pyf:close()
 local function f(x, fmt) return x and (fmt or "%8.2f"):format(x) or "     n/a" end
 print(("ipc one-way latency (µs) and throughput, %d round trips, %d messages%s")
       :format(ROUNDS, NMSG, taskset and ", pinned to CPUs 0 and 1" or ""))
-print(("%-34s %8s %8s   %8s %8s"):format("", "median", "p99", "Py med", "Py p99"))
-print(("%-34s %s %s   %s %s"):format("ping-pong, blocking (futex)",
+print(("%-40s %8s %8s   %8s %8s"):format("", "median", "p99", "Py med", "Py p99"))
+print(("%-40s %s %s   %s %s"):format("ping-pong, blocking (futex)",
       f(bmed), f(bp99), f(py.pipe_median_us), f(py.pipe_p99_us)))
-print(("%-34s %s %s   %s %s"):format("ping-pong, spin then futex",
+print(("%-40s %s %s   %s %s"):format("ping-pong, spin then futex",
       f(amed), f(ap99), f(nil), f(nil)))
-print(("%-34s %s %s   %s %s"):format("ping-pong, spinning",
+print(("%-40s %s %s   %s %s"):format("ping-pong, spinning",
       f(smed), f(sp99), f(py.spin_median_us), f(py.spin_p99_us)))
-print(("%-34s %s %8s   %s"):format("64-byte messages/s (ring / Pipe)",
+print(("%-40s %s %8s   %s"):format("64-byte msgs/s (ring, spin " .. SPIN .. " / Pipe)",
       f(rate, "%8.0f"), "", f(py.pipe_msgs_per_s, "%8.0f")))
 print(("goals: blocking median <= 2.5 µs: futex %s, spin then futex %s; " ..
        "spinning median <= 1 µs: %s")
       :format(bmed <= 2.5 and "met" or "missed", amed <= 2.5 and "met" or "missed",
               smed <= 1 and "met" or "missed"))
 if py.pipe_median_us then
-  print(("vs Pipe: futex latency %.1fx lower, spin then futex %.0fx lower, " ..
-         "throughput %.1fx higher")
+  print(("Pipe's median / ours: futex %.1f, spin then futex %.0f; " ..
+         "msgs/s ours / Pipe's: %.1f")
         :format(py.pipe_median_us / bmed, py.pipe_median_us / amed,
                 rate / py.pipe_msgs_per_s))
 end

@@ -124,7 +124,8 @@ local function new(m, opts)
   local aload, astore = m.atomic_load, m.atomic_store
   local pack, unpack, set, sub = m.pack, m.unpack, m.set, m.sub
   local wake, lock, unlock = m.wake, m.lock, m.unlock
-  local spin = opts.spin or 0
+  local spin = opts.spin or 100    -- polls before sleeping: a futex wake-up
+                                    -- costs more than a short spin
   local multi = opts.multi         -- several producers or consumers: each
                                    -- push, and each peek .. ack, under a lock
   local PUSHL, POPL = PUSHLOCK + 1, POPLOCK + 1
