@@ -1,0 +1,239 @@
+-- cmake --install: the installed tree, and an outside project (examples/embed)
+-- built against it with find_package and with pkg-config.
+local H = require "spec.helper"
+local P = require "spec.embed.prefix"
+
+local sh, q = P.sh, H.q
+
+local function exists(p) return os.execute("test -e " .. q(p)) == true end
+
+describe("the installed tree", function()
+  local prefix, version
+  setup(function()
+    prefix = P.prefix()
+    version = P.version()
+  end)
+
+  it("has the core library, shared with a versioned SONAME", function()
+    local lib = prefix .. "/lib/"
+    local out, code = sh("readelf -d " .. q(lib .. "libmapbuf.so"))
+    assert.equals(0, code)
+    assert.matches("Library soname: %[libmapbuf%.so%.0%]", out)
+    -- the links developers and the loader follow, down to the versioned file
+    assert.equals("libmapbuf.so.0", (sh("readlink " .. q(lib .. "libmapbuf.so")):gsub("\n", "")))
+    assert.equals("libmapbuf.so." .. version,
+                  (sh("readlink " .. q(lib .. "libmapbuf.so.0")):gsub("\n", "")))
+    -- the glue library too; it finds the core next to itself
+    out = sh("readelf -d " .. q(lib .. "libmapbuf-lua.so"))
+    assert.matches("Library soname: %[libmapbuf%-lua%.so%.0%]", out)
+    assert.matches("NEEDED.-%[libmapbuf%.so%.0%]", out)
+    assert.matches("RUNPATH.-%[%$ORIGIN%]", out)
+  end)
+
+  it("has the core library, static", function()
+    local out, code = sh("nm -g --defined-only " .. q(prefix .. "/lib/libmapbuf.a"))
+    assert.equals(0, code)
+    for _, f in ipairs {"mb_open", "mb_wrap", "mb_close", "mb_atomic_add"} do
+      assert.matches("T " .. f .. "\n", out)
+    end
+    assert.not_matches("luaL_", out)   -- the core has no Lua in it
+  end)
+
+  it("has both headers, and each compiles on its own", function()
+    for _, h in ipairs {"mapbuf.h", "mapbuf_lua.h"} do
+      assert.is_true(exists(prefix .. "/include/" .. h), h)
+      local c = H.file('#include "' .. h .. '"\nint main(void) { return 0; }\n', ".c")
+      local out, code = sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"
+        .. q(prefix .. "/include") .. " -I/usr/include/lua5.4 " .. q(c))
+      assert.equals(0, code, out)
+    end
+    -- the installed header says the version of the tree it came from
+    assert.equals(H.readfile(H.src .. "/src/core/mapbuf.h"),
+                  H.readfile(prefix .. "/include/mapbuf.h"))
+  end)
+
+  it("has the Lua module, loadable by stock lua5.4 from there alone", function()
+    local so = prefix .. "/lib/lua/5.4/mapbuf.so"
+    assert.is_true(exists(so))
+    local f = H.file("0123456789")
+    local code = [[
+      local mapbuf = require "mapbuf"
+      local where = package.searchpath("mapbuf", package.cpath)
+      local m = assert(mapbuf.open(]] .. ("%q"):format(f) .. [[))
+      local ring = require "mapbuf.ring"
+      print(mapbuf._VERSION, where, m:sub(3, 5), type(ring),
+            package.searchpath("mapbuf.ring", package.path))]]
+    local out, st = sh("LUA_CPATH=" .. q(prefix .. "/lib/lua/5.4/?.so")
+      .. " LUA_PATH=" .. q(prefix .. "/share/lua/5.4/?.lua")
+      .. " lua5.4 -e " .. q(code))
+    assert.equals(0, st, out)
+    assert.equals(("mapbuf %s\t%s\t234\ttable\t%s\n"):format(version, so,
+      prefix .. "/share/lua/5.4/mapbuf/ring.lua"), out)
+  end)
+
+  it("has the pure-Lua modules, as in the source tree", function()
+    local list = sh("cd " .. q(H.src .. "/lua/mapbuf") .. " && ls *.lua")
+    local n = 0
+    for name in list:gmatch("[^\n]+") do
+      n = n + 1
+      assert.equals(H.readfile(H.src .. "/lua/mapbuf/" .. name),
+                    H.readfile(prefix .. "/share/lua/5.4/mapbuf/" .. name))
+    end
+    assert.is_true(n >= 1)
+    assert.is_true(exists(prefix .. "/share/lua/5.4/mapbuf/ring.lua"))
+  end)
+
+  it("has the host executable, which runs from there", function()
+    local bin = prefix .. "/bin/mapbuf"
+    local out, code = sh(q(bin) .. " -v")
+    assert.equals(0, code)
+    assert.matches(version, out, 1, true)
+    out, code = sh(q(bin) .. " -e 'print(#m, m:sub(1, 3))' " .. q(H.file("abcdef")))
+    assert.equals(0, code, out)
+    assert.equals("6\tabc\n", out)
+  end)
+
+  it("has the man page", function()
+    local man = prefix .. "/share/man/man1/mapbuf.1"
+    assert.equals(H.readfile(H.src .. "/docs/mapbuf.1"), H.readfile(man))
+    assert.matches("^[^\n]*\n?.-%.TH MAPBUF 1", H.readfile(man))
+  end)
+
+  it("has pkg-config files that point into the prefix", function()
+    local out, code = sh(P.pkgenv() .. "pkg-config --modversion mapbuf mapbuf-lua")
+    assert.equals(0, code, out)
+    assert.equals(version .. "\n" .. version .. "\n", out)
+    out = sh(P.pkgenv() .. "pkg-config --cflags --libs mapbuf-lua")
+    assert.matches("%-I" .. prefix:gsub("%p", "%%%0") .. "/lib/pkgconfig/%.%./%.%./include", out)
+    assert.matches("%-I/usr/include/lua5%.4", out)
+    assert.matches("%-lmapbuf%-lua %-lmapbuf %-llua5%.4", out)
+    out = sh(P.pkgenv() .. "pkg-config --static --libs mapbuf")
+    assert.matches("%-lmapbuf %-lrt %-lpthread", out)
+  end)
+
+  it("has pkg-config files that still work when the tree is moved", function()
+    local moved = H.tmpname("-moved")
+    assert.equals(0, select(2, sh("cp -a " .. q(prefix) .. " " .. q(moved))))
+    local out = sh("PKG_CONFIG_PATH=" .. q(moved .. "/lib/pkgconfig")
+                   .. " pkg-config --variable=includedir mapbuf")
+    assert.equals(moved .. "/lib/pkgconfig/../../include\n", out)
+  end)
+
+  it("has a CMake package of this version", function()
+    local dir = prefix .. "/lib/cmake/mapbuf/"
+    for _, f in ipairs {"mapbufConfig.cmake", "mapbufConfigVersion.cmake",
+                        "mapbufTargets.cmake"} do
+      assert.is_true(exists(dir .. f), f)
+    end
+    assert.matches('PACKAGE_VERSION "' .. version:gsub("%p", "%%%0") .. '"',
+                   H.readfile(dir .. "mapbufConfigVersion.cmake"))
+    local t = H.readfile(dir .. "mapbufTargets.cmake")
+    for _, name in ipairs {"mapbuf::mapbuf", "mapbuf::mapbuf_static", "mapbuf::lua"} do
+      assert.truthy(t:find("add_library(" .. name .. " ", 1, true), name)
+    end
+  end)
+end)
+
+-- The example is copied out of the source tree, so nothing it builds lands
+-- there, and checked the way its README says it runs.
+describe("examples/embed against the installed tree", function()
+  local prefix, src
+  setup(function()
+    prefix = P.prefix()
+    src = H.tmpname("-embed")
+    assert(os.execute("cp -r " .. q(H.src .. "/examples/embed") .. " " .. q(src)))
+  end)
+  teardown(H.cleanup)
+
+  -- The frame after calibrate.lua with gain 3: the first 12 samples scaled.
+  local calibrated = "frame SFRM seq=42 count=12 flags=0x0001 samples: "
+    .. "0 114 213 276 300 276 213 114 0 -114 -213 -276 -100 -92 -71 -38\n"
+
+  local function checkhost(bin)
+    local out, code = sh("cd " .. q(src) .. " && " .. q(bin) .. " calibrate.lua 3")
+    assert.equals(0, code, out)
+    local lines = {}
+    for l in out:gmatch("[^\n]*\n") do lines[#lines + 1] = l end
+    assert.equals("released 1 time\n", lines[1])
+    assert.equals(calibrated, lines[2])
+    assert.equals("changed:\n", lines[3])
+    assert.equals("  flags: 0x0000 -> 0x0001\n", lines[4])
+    assert.equals("  sample[1]: 38 -> 114\n", lines[5])
+    assert.equals(3 + 1 + 10, #lines)   -- samples 0 and 8 are 0: unchanged
+    -- lent read-only: the first write raises, the frame is untouched
+    out, code = sh("cd " .. q(src) .. " && " .. q(bin) .. " -r calibrate.lua")
+    assert.equals(1, code)
+    assert.matches("mapbuf: pack: map is read%-only", out)
+    -- a script that changes nothing, and one that closes the frame itself
+    local s = H.file("local m = ...; assert(m[1] == 83 and #m == 44)\n")
+    out, code = sh(q(bin) .. " " .. q(s))
+    assert.equals(0, code, out)
+    assert.matches("released 1 time\n.*changed:\n  no change\n$", out)
+    s = H.file("local m = ...; m[5] = 7; m:close()\n")
+    out, code = sh(q(bin) .. " " .. q(s))
+    assert.equals(0, code, out)
+    assert.matches("^the script closed the frame\nreleased 1 time\n", out)
+    assert.matches("changed:\n  seq: 42 %-> 7\n$", out)
+  end
+
+  local function checkfile(bin)
+    local f = H.tmpname(".frame")
+    local out, code = sh(q(bin) .. " write " .. q(f))
+    assert.equals(0, code, out)
+    assert.equals(44, #H.readfile(f))
+    out, code = sh(q(prefix .. "/bin/mapbuf") .. " -w " .. q(src .. "/calibrate.lua")
+                   .. " " .. q(f) .. " -- 3")
+    assert.equals(0, code, out)
+    out = sh(q(bin) .. " show " .. q(f))
+    assert.equals(calibrated:gsub("seq=42", "seq=1"), out)
+  end
+
+  it("builds with find_package(mapbuf) and runs", function()
+    local b = H.tmpname("-cmake")
+    local flags = P.sanflags ~= "" and (" -DCMAKE_C_FLAGS=" .. P.sanflags) or ""
+    local out, code = sh("cmake -S " .. q(src) .. " -B " .. q(b)
+      .. " -DCMAKE_PREFIX_PATH=" .. q(prefix) .. flags
+      .. " && cmake --build " .. q(b))
+    assert.equals(0, code, out)
+    assert.not_matches("warning", out)
+    -- linked against the installed libraries, not the build tree's
+    out = sh("ldd " .. q(b .. "/sensor-host"))
+    assert.matches(prefix:gsub("%p", "%%%0") .. "/lib/libmapbuf%-lua%.so%.0", out)
+    assert.not_matches("libmapbuf", (sh("ldd " .. q(b .. "/frame-file"))))  -- static
+    checkhost(b .. "/sensor-host")
+    checkfile(b .. "/frame-file")
+  end)
+
+  it("refuses a mapbuf of another major version", function()
+    local d = H.tmpname("-v9")
+    os.execute("mkdir " .. q(d))
+    H.writefile(d .. "/CMakeLists.txt", "cmake_minimum_required(VERSION 3.18)\n"
+      .. "project(v9 LANGUAGES C)\nfind_package(mapbuf 9 REQUIRED)\n")
+    local out, code = sh("cmake -S " .. q(d) .. " -B " .. q(d .. "/b")
+                         .. " -DCMAKE_PREFIX_PATH=" .. q(prefix))
+    assert.is_not.equals(0, code)
+    assert.matches("mapbuf", out)
+  end)
+
+  it("builds with pkg-config (its Makefile) and runs", function()
+    local out, code = sh(P.pkgenv() .. "make -C " .. q(src)
+      .. (P.sanflags ~= "" and (" CFLAGS='-O1 -g " .. P.sanflags .. "'") or ""))
+    assert.equals(0, code, out)
+    assert.not_matches("warning", out)
+    checkhost(src .. "/sensor-host")
+    checkfile(src .. "/frame-file")
+    assert.not_matches("libmapbuf", (sh("ldd " .. q(src .. "/frame-file"))))
+  end)
+
+  it("builds with the one-line cc command of its README", function()
+    local readme = H.readfile(src .. "/README.md")
+    local cmd = assert(readme:match("\n    (cc [^\n]*pkg%-config[^\n]*)\n"))
+    local out, code = sh("cd " .. q(src) .. " && export " .. P.pkgenv() .. "&& "
+      .. cmd:gsub("^cc ", "cc " .. P.sanflags .. " -o one "):gsub("%-o sensor%-host ", ""))
+    assert.equals(0, code, out)
+    out, code = sh("cd " .. q(src) .. " && LD_LIBRARY_PATH=" .. q(prefix .. "/lib")
+                   .. " ./one calibrate.lua 3")
+    assert.equals(0, code, out)
+    assert.matches(calibrated, out, 1, true)
+  end)
+end)
