@@ -284,6 +284,12 @@ local function new(m, opts)
     return nil, "timeout"
   end
 
+  -- let go of the consumers' lock if a peek was never acknowledged
+  function r.release()
+    if holding then holding = false; unlock(m, POPL, 1) end
+    peeked = nil
+  end
+
   r.try_push, r.push = try_push, push
   r.try_peek, r.peek, r.ack = try_peek, peek, ack
   r.try_pop, r.pop = try_pop, pop
@@ -398,14 +404,18 @@ function Ring:alive(role)
   return not got
 end
 
--- Give up the role (the ring stays as it is).
+-- Give up the role and any lock held (the ring stays as it is; a message
+-- peeked and not acknowledged stays for the next consumer).
 function Ring:close()
-  if self.role and not self.m:closed() then
+  if self.m:closed() then self.role = nil; return end
+  self.release()
+  if self.role then
     self.m:unlock((self.role == "producer" and PRODUCER or CONSUMER) + 1, 1)
   end
   self.role = nil
 end
 
 Ring.__close = Ring.close
+Ring.__gc = Ring.close
 
 return M

@@ -87,6 +87,13 @@ describe("ring with several producers and consumers", function()
     assert.is_nil(c1:try_pop())
     assert.is_nil(c2:pop(0.05))
     assert.is_true(m2:lock("w", 201, 1, false))  -- nobody holds it now
+    assert.is_true(m2:unlock(201, 1))
+    -- closing a ring lets go of a peek that was never acknowledged
+    prod:push("three")
+    assert.equal("three", c1:try_peek())
+    assert.is_false(m2:lock("w", 201, 1, false))
+    c1:close()
+    assert.equal("three", c2:try_pop())
     m1:close(); m2:close()
   end)
 

@@ -3,6 +3,7 @@
 ** the module's named shared memory functions.
 */
 #include <limits.h>
+#include <string.h>
 #include <time.h>
 
 #include "lmapbuf.h"
@@ -203,8 +204,16 @@ const luaL_Reg lmb_ipc_methods[] = {
 
 
 /* mapbuf.shm(name [, size [, opts]]) */
+/* A name for shm_open: a C string, so no embedded zeros. */
+static const char *checkname(lua_State *L, int arg) {
+  size_t len;
+  const char *name = luaL_checklstring(L, arg, &len);
+  luaL_argcheck(L, strlen(name) == len, arg, "name contains zeros");
+  return name;
+}
+
 static int l_shm(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = checkname(L, 1);
   int has_size = !lua_isnoneornil(L, 2), flags = 0, rc;
   lua_Integer size = 0;
   mb_map *core;
@@ -232,7 +241,7 @@ static int l_shm(lua_State *L) {
 
 /* mapbuf.shm_unlink(name) */
 static int l_shm_unlink(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  const char *name = checkname(L, 1);
   int rc = mb_shm_unlink(name);
   if (rc != 0) return lmb_result(L, rc, name);
   lua_pushboolean(L, 1);
