@@ -1,0 +1,53 @@
+-- LuaRocks: builds the C module mapbuf.so (core and binding in one file)
+-- and installs it with the pure-Lua modules.  The version is kept in step
+-- with MAPBUF_VERSION in src/core/mapbuf.h and project() in CMakeLists.txt
+-- (spec/embed/version_spec.lua checks both, and that every C source of the
+-- module is listed here).  Install from a checkout with
+--   luarocks make mapbuf-0.1.0-1.rockspec
+rockspec_format = "3.0"
+package = "mapbuf"
+version = "0.1.0-1"
+source = {
+  -- where the project's repository is published (luarocks make, from a
+  -- checkout, does not fetch it)
+  url = "git+https://github.com/mapbuf/mapbuf.git",
+  tag = "v0.1.0",
+}
+description = {
+  summary = "Memory-mapped files, shared memory and host memory as Lua objects",
+  detailed = [[
+mapbuf maps files, anonymous and POSIX shared memory into Lua 5.4 as
+objects with string-like random access (1-based), a file-like stream,
+Lua patterns and string.pack over the mapped bytes without copying,
+views, atomics, futex wait/wake and byte-range locks.]],
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+build = {
+  type = "builtin",
+  modules = {
+    mapbuf = {
+      sources = {
+        "src/core/guard.c",
+        "src/core/ipc.c",
+        "src/core/map.c",
+        "src/core/pattern.c",
+        "src/core/search.c",
+        "src/lua/lcommon.c",
+        "src/lua/lembed.c",
+        "src/lua/lipc.c",
+        "src/lua/lmap.c",
+        "src/lua/lpack.c",
+        "src/lua/lsearch.c",
+        "src/lua/lstream.c",
+        "src/lua/module.c",
+      },
+      defines = { "_GNU_SOURCE" },
+      incdirs = { "src/core", "src/lua" },
+      libraries = { "rt", "pthread" },
+    },
+    ["mapbuf.ring"] = "lua/mapbuf/ring.lua",
+  },
+  copy_directories = { "docs", "examples" },
+}

@@ -1,0 +1,95 @@
+-- One version everywhere: src/core/mapbuf.h, CMakeLists.txt, the rockspec
+-- (its name and its contents), the module's _VERSION; and the rockspec
+-- builds what CMake builds.
+local H = require "spec.helper"
+local P = require "spec.embed.prefix"
+
+local q = H.q
+
+-- The rockspec at the root of the tree (exactly one).
+local function rockspec()
+  local names = H.run("cd " .. q(H.src) .. " && ls *.rockspec")
+  local list = {}
+  for n in names:gmatch("[^\n]+") do list[#list + 1] = n end
+  assert.equals(1, #list, "one rockspec at the root: " .. names)
+  local env = {}
+  local chunk = assert(loadfile(H.src .. "/" .. list[1], "t", env))
+  chunk()
+  return list[1], env
+end
+
+describe("the version", function()
+  teardown(H.cleanup)
+
+  it("is one in mapbuf.h, CMakeLists.txt and the rockspec", function()
+    local v = P.version()
+    local h = H.readfile(H.src .. "/src/core/mapbuf.h")
+    assert.equals(v, ("%s.%s.%s"):format(
+      h:match("#define MAPBUF_VERSION_MAJOR (%d+)"),
+      h:match("#define MAPBUF_VERSION_MINOR (%d+)"),
+      h:match("#define MAPBUF_VERSION_PATCH (%d+)")))
+    local cm = H.readfile(H.src .. "/CMakeLists.txt")
+    assert.equals(v, cm:match("project%(mapbuf%s+VERSION%s+([%d%.]+)"))
+    local name, rs = rockspec()
+    assert.equals("mapbuf", rs.package)
+    assert.equals(v, rs.version:match("^(.-)%-%d+$"))
+    assert.equals(("mapbuf-%s.rockspec"):format(rs.version), name)
+    assert.equals("v" .. v, rs.source.tag)
+  end)
+
+  it("is the one the module reports", function()
+    local mapbuf = require "mapbuf"
+    assert.equals("mapbuf " .. P.version(), mapbuf._VERSION)
+  end)
+end)
+
+describe("the rockspec", function()
+  teardown(H.cleanup)
+
+  it("lists every C source CMake compiles into the module, and the Lua modules", function()
+    local _, rs = rockspec()
+    local mod = rs.build.modules.mapbuf
+    assert.equals("builtin", rs.build.type)
+    local listed = {}
+    for _, s in ipairs(mod.sources) do listed[s] = true end
+    local found = H.run("cd " .. q(H.src) .. " && ls src/core/*.c src/lua/*.c")
+    local n = 0
+    for s in found:gmatch("[^\n]+") do
+      assert.is_true(listed[s] == true, s .. " is missing from the rockspec")
+      listed[s] = nil
+      n = n + 1
+    end
+    assert.is_nil(next(listed), "the rockspec lists a file that is gone")
+    assert.is_true(n > 5)
+    local lua = H.run("cd " .. q(H.src) .. " && ls lua/mapbuf/*.lua")
+    for f in lua:gmatch("[^\n]+") do
+      local name = f:match("^lua/(.-)%.lua$"):gsub("/", ".")
+      assert.equals(f, rs.build.modules[name], name)
+    end
+  end)
+
+  -- Only where luarocks is installed (Debian: luarocks); built in a copy of
+  -- the tree, since the builtin type compiles next to the sources.
+  local has = os.execute("command -v luarocks >/dev/null 2>&1") == true
+  local test = has and it or pending
+  test("installs with luarocks make into a tree stock lua5.4 loads from", function()
+    local name = rockspec()
+    local src, tree = H.tmpname("-src"), H.tmpname("-tree")
+    local out, code = P.sh("mkdir " .. q(src) .. " && cd " .. q(H.src)
+      .. " && cp -r src lua docs examples " .. q(name) .. " " .. q(src)
+      .. " && cd " .. q(src) .. " && luarocks --lua-version 5.4 make --tree "
+      .. q(tree) .. " " .. q(name))
+    assert.equals(0, code, out)
+    local f = H.file("rock")
+    out, code = P.sh("LUA_CPATH=" .. q(tree .. "/lib/lua/5.4/?.so")
+      .. " LUA_PATH=" .. q(tree .. "/share/lua/5.4/?.lua")
+      .. " lua5.4 -e " .. q(([[
+        local mapbuf = require "mapbuf"
+        local m = assert(mapbuf.open(%q))
+        print(mapbuf._VERSION, m:sub(1), type(require "mapbuf.ring"),
+              package.searchpath("mapbuf", package.cpath))]]):format(f)))
+    assert.equals(0, code, out)
+    assert.equals(("mapbuf %s\trock\ttable\t%s\n"):format(P.version(),
+                  tree .. "/lib/lua/5.4/mapbuf.so"), out)
+  end)
+end)
