@@ -18,6 +18,10 @@
 **   host.check(m), host.test(m)   mapbuf_checkmap / mapbuf_testmap: the
 **                              length, the writability and the bytes
 **   host.pushnull()            mapbuf_pushmemory(NULL, 5): code, pushed?
+**   host.wrap(id [, writable]) buffer id wrapped by the core (mb_wrap) and
+**                              handed over with mapbuf_pushmap
+**   host.oom(id, how)          push buffer id ("pushmap" or "pushmemory")
+**                              in a state whose allocations all fail
 **   host.state()               a second lua_State: st:push(id, writable,
 **                              global), st:run(code) -> results as strings,
 **                              st:close()
@@ -174,6 +178,78 @@ static int h_pushnull(lua_State *L) {
 }
 
 
+/* host.wrap(id [, writable]): the core wraps buffer id (mb_wrap) and the
+** map goes to Lua with mapbuf_pushmap, which takes ownership of it */
+static int h_wrap(lua_State *L) {
+  buffer *b = getbuf(L, 1);
+  mb_map *m;
+  if (mb_wrap(&m, b->base, b->len, lua_isnoneornil(L, 2) || lua_toboolean(L, 2),
+              release, b) != 0)
+    return luaL_error(L, "mb_wrap failed");
+  atomic_fetch_add(&b->pushed, 1);
+  mapbuf_pushmap(L, m);
+  return 1;
+}
+
+
+/* ---- out of memory: a state whose allocator fails on demand ---- */
+
+static int failing;   /* only set while one state runs in this thread */
+
+static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) { free(ptr); return NULL; }
+  /* Lua counts on shrinking never failing */
+  if (failing && (ptr == NULL || nsize > osize)) return NULL;
+  return realloc(ptr, nsize);
+}
+
+static int oompushmap(lua_State *L) {
+  mb_map *m = (mb_map *)lua_touserdata(L, 1);
+  failing = 1;
+  mapbuf_pushmap(L, m);
+  failing = 0;
+  return 1;
+}
+
+static int oompushmemory(lua_State *L) {
+  buffer *b = (buffer *)lua_touserdata(L, 1);
+  failing = 1;
+  if (mapbuf_pushmemory(L, b->base, b->len, 1, release, b) == 0)
+    atomic_fetch_add(&b->pushed, 1);
+  failing = 0;
+  return 1;
+}
+
+/* host.oom(id, "pushmap" | "pushmemory"): push buffer id while every
+** allocation fails; returns whether the push raised a memory error.  The
+** counts tell the rest: pushmap owns its core even when it raises (the
+** core is freed: released once); pushmemory owes nothing when it raises. */
+static int h_oom(lua_State *L) {
+  buffer *b = getbuf(L, 1);
+  const char *how = luaL_checkstring(L, 2);
+  lua_State *S = lua_newstate(lalloc, NULL);
+  int st;
+  if (S == NULL) return luaL_error(L, "out of memory");
+  if (strcmp(how, "pushmap") == 0) {
+    mb_map *m;
+    if (mb_wrap(&m, b->base, b->len, 1, release, b) != 0)
+      return luaL_error(L, "mb_wrap failed");
+    atomic_fetch_add(&b->pushed, 1);
+    lua_pushcfunction(S, oompushmap);
+    lua_pushlightuserdata(S, m);
+  } else {
+    lua_pushcfunction(S, oompushmemory);
+    lua_pushlightuserdata(S, b);
+  }
+  st = lua_pcall(S, 1, 1, 0);
+  failing = 0;
+  lua_close(S);
+  lua_pushboolean(L, st == LUA_ERRMEM);
+  return 1;
+}
+
+
 /* ---- a second lua_State, driven from the first ---- */
 
 typedef struct state { lua_State *L; } state;
@@ -311,7 +387,8 @@ static const luaL_Reg hostfuncs[] = {
   {"new", h_new}, {"push", h_push}, {"peek", h_peek}, {"poke", h_poke},
   {"pushed", h_pushed}, {"released", h_released}, {"free", h_free},
   {"check", h_check}, {"test", h_test}, {"pushnull", h_pushnull},
-  {"state", h_state}, {"threads", h_threads}, {NULL, NULL}
+  {"state", h_state}, {"threads", h_threads}, {"wrap", h_wrap},
+  {"oom", h_oom}, {NULL, NULL}
 };
 
 int main(int argc, char **argv) {

@@ -210,6 +210,33 @@ describe("mapbuf_pushmemory", function()
       assert.equals("-2\tfalse\n", out)
     end)
 
+    it("a core map handed over with mapbuf_pushmap belongs to Lua", function()
+      local _, report = ok [[
+        local m0, id = host.new("abcdef"); m0:close()
+        local m = host.wrap(id)
+        eq("abcdef", m:sub(1)); m[1] = 65; eq("Abcdef", host.peek(id))
+        raises("cannot resize borrowed memory", function() m:resize(1) end)
+        m = nil; collectgarbage(); collectgarbage()
+        eq(2, host.pushed(id)); eq(2, host.released(id))
+        local r = host.wrap(id, false)
+        raises("read-only", function() r[1] = 1 end)
+        r:close(); eq(3, host.released(id))
+      ]]
+      assert.same({{3, 3}}, report)
+    end)
+
+    it("out of memory: pushmap still frees its core, pushmemory owes nothing", function()
+      local out = ok [[
+        local _, a = host.new("pushmap")
+        print(host.oom(a, "pushmap"), host.pushed(a), host.released(a))
+        local _, b = host.new("pushmemory")
+        print(host.oom(b, "pushmemory"), host.pushed(b), host.released(b))
+      ]]
+      -- pushmap: the core lent once more, freed (released) by the failed push
+      -- pushmemory: nothing lent, nothing released; the host keeps its memory
+      assert.equals("true\t2\t1\ntrue\t1\t0\n", out)
+    end)
+
     it("a failing script leaves every loan released once, by lua_close", function()
       local out, report, status = host [[
         local a = host.new("abc"); local b = host.new("xyz", false); b:view(1)

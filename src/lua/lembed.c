@@ -6,8 +6,22 @@
 #include "mapbuf_lua.h"
 
 
+static int newobject(lua_State *L) {
+  lmb_newobject(L);
+  return 1;
+}
+
+/* The object is made under lua_pcall, so that a memory error frees m
+** before it goes on: Lua owns m from the call on, even when the call
+** raises.  A light C function costs no allocation to push.  NULL pushes a
+** closed map. */
 void mapbuf_pushmap(lua_State *L, mb_map *m) {
-  lmb_newmap(L, m);
+  lua_pushcfunction(L, newobject);
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+    mb_free(m);
+    lua_error(L);
+  }
+  if (m != NULL) ((LMap *)lua_touserdata(L, -1))->core = m;
 }
 
 int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
