@@ -225,6 +225,20 @@ describe("examples/embed against the installed tree", function()
     assert.not_matches("libmapbuf", (sh("ldd " .. q(src .. "/frame-file"))))
   end)
 
+  it("builds the host of docs/embedding.md, which runs as the guide says", function()
+    local guide = H.readfile(H.src .. "/docs/embedding.md")
+    local c = assert(guide:match("\n## 3%..-\n```c\n(.-)```\n"))
+    local lua = assert(guide:match("with a script such as\n\n```lua\n(.-)```\n"))
+    local exe = H.tmpname("-guide")
+    local out, code = sh("export " .. P.pkgenv() .. "&& cc -std=c11 -Wall -Wextra -Werror "
+      .. P.sanflags .. " -o " .. q(exe) .. " " .. q(H.file(c, ".c"))
+      .. " $(pkg-config --cflags --libs mapbuf-lua) -Wl,-rpath," .. q(prefix .. "/lib"))
+    assert.equals(0, code, out)
+    out, code = sh(q(exe) .. " " .. q(H.file(lua, ".lua")))
+    assert.equals(0, code, out)
+    assert.equals("loans left: 0, first byte: 238\n", out)   -- 0xC0FFEE, little-endian
+  end)
+
   it("builds with the one-line cc command of its README", function()
     local readme = H.readfile(src .. "/README.md")
     local cmd = assert(readme:match("\n    (cc [^\n]*pkg%-config[^\n]*)\n"))
