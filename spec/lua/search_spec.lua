@@ -218,6 +218,17 @@ describe("m:find / m:match / m:gmatch", function()
       end
       m:close()
       assert.are.same({}, fails)
+      -- the depth limit sits exactly where Lua's does
+      local a300 = string.rep("a", 300)
+      local m300 = mapof(a300)
+      for n = 195, 202 do
+        for _, p in ipairs({ string.rep("a?", n), "(a)" .. string.rep("a?", n),
+          string.rep("(a)", n // 6) }) do
+          compare(a300, m300, p, { false }, fails)
+        end
+      end
+      m300:close()
+      assert.are.same({}, fails)
       -- the depth limit really is reached, with Lua's message
       local s = string.rep("a", 300)
       local ms = mapof(s)
