@@ -222,7 +222,12 @@ static void op_resize(Subject *s, In *in) {
   /* Known (spec/fuzz/crashes/core-resize-after-madvise): advice on part
   ** of a map splits its kernel mapping, and mremap refuses to move a
   ** range made of several: resize fails with EFAULT. */
-  if (skipknown && s->advised && rc == EFAULT) return;
+  if (skipknown && s->advised && rc == EFAULT) {
+    /* and the failed resize "puts the file back" to offset + len, which
+    ** is not its size before the call when the file had shrunk under it */
+    if (s->truncated >= 0) s->truncated = (long)s->len;
+    return;
+  }
   if (s->closed) want = MB_E_CLOSED;
   else if (s->kind == BORROWED) want = MB_E_BORROWED;
   else if (s->kind == FILEMAP && s->fmode >= FCOPY) want = MB_E_NORESIZE;
