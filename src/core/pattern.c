@@ -323,37 +323,70 @@ static int isplain(const char *p, size_t lp) {
 
 /* What mb_pfind scans with, fixed before the scan starts (but for the
 ** table, which is filled on first need). */
-enum { SKIP_NONE, SKIP_BYTE, SKIP_ITEM };
+enum { SKIP_NONE, SKIP_TEXT, SKIP_ITEM };
+#define MAXPREFIX 32
 typedef struct Scan {
   sptr init, p;          /* first start position; pattern without '^' */
   int anchor;
-  int kind, lit;         /* the filter: none, one byte, or an item */
+  int kind;              /* the filter: none, literal text, or an item */
+  size_t nlit;           /* the text: lit[0 .. nlit-1] */
+  unsigned char lit[MAXPREFIX];
   sptr ip, iep;          /* the item: ip .. iep-1 */
   int built;             /* set[] filled? */
   unsigned char set[256];
 } Scan;
 
+/* If the item at p is one literal byte, that byte (and *ep its end);
+** else -1.  Only items that can neither fail to parse nor raise. */
+static int litbyte(sptr p, sptr pend, sptr *ep) {
+  if (p >= pend) return -1;
+  switch (*p) {
+    case '(': case ')': case '.': case '[': return -1;
+    case '$': if (p + 1 == pend) return -1; break;
+    case ESC: {
+      unsigned c;
+      if (p + 1 >= pend) return -1;
+      c = p[1];
+      if (c - '0' < 10 || (c | 0x20) - 'a' < 26) return -1;   /* alnum */
+      *ep = p + 2;
+      return (int)c;
+    }
+    default: break;
+  }
+  *ep = p + 1;
+  return *p;
+}
+
 /*
-** The skip filter: if every match must begin with one byte that the first
-** item (ip .. iep-1) accepts, record that item, or the single byte it
-** stands for.  Leading captures are looked through (they consume nothing
-** and cannot fail before the item behind them).  Anything unusual,
-** including a malformed first item, gets no filter, so the matcher meets
-** it as usual.
+** The skip filter: if every match must begin with a known text (the
+** pattern's leading literal bytes, each without a quantifier that allows
+** zero), or with one byte that the first item (ip .. iep-1) accepts,
+** record it.  Leading captures are looked through (they consume nothing
+** and cannot fail before the item behind them).  Start positions that the
+** filter rejects would fail inside those literal bytes or that item, where
+** nothing can raise; anything unusual, including a malformed first item,
+** gets no filter, so the matcher meets it as usual.
 */
 static void skipfilter(Scan *sc, sptr pend) {
   sptr p = sc->p, ep;
-  int caps = 0, q;
+  int caps = 0, q, c;
   sc->kind = SKIP_NONE;
   sc->built = 0;
+  sc->nlit = 0;
   while (p < pend && *p == '(') {
     if (++caps > MB_MAXCAPTURES) return;
     p += (p + 1 < pend && p[1] == ')') ? 2 : 1;
   }
+  while (sc->nlit < MAXPREFIX && (c = litbyte(p, pend, &ep)) >= 0) {
+    q = ep < pend ? *ep : 0;
+    if (q == '*' || q == '?' || q == '-') break;
+    sc->lit[sc->nlit++] = (unsigned char)c;
+    if (q == '+') break;   /* one is needed; how many is open */
+    p = ep;
+  }
+  if (sc->nlit > 0) { sc->kind = SKIP_TEXT; return; }
   if (p >= pend) return;
   switch (*p) {
-    case ')': case '.': return;
-    case '$': if (p + 1 == pend) return; ep = p + 1; break;
     case ESC:
       if (p + 1 >= pend) return;
       if (p[1] == 'b' || p[1] == 'f' || (unsigned)p[1] - '0' < 10) return;
@@ -369,15 +402,10 @@ static void skipfilter(Scan *sc, sptr pend) {
       ep = e + 1;
       break;
     }
-    default: ep = p + 1; break;
+    default: return;   /* '.', ')', '$' at the end, an optional literal */
   }
   q = ep < pend ? *ep : 0;
   if (q == '*' || q == '?' || q == '-') return;
-  if (*p != ESC && *p != '[') { sc->kind = SKIP_BYTE; sc->lit = *p; return; }
-  if (*p == ESC && isclass('a', (unsigned)p[1] - 'A' < 26 ? p[1] + 32 : p[1])
-                   < 0) {   /* %x for a non-letter x: the byte x */
-    sc->kind = SKIP_BYTE; sc->lit = p[1]; return;
-  }
   sc->kind = SKIP_ITEM; sc->ip = p; sc->iep = ep;
 }
 
@@ -392,7 +420,10 @@ static int itemmatch(int c, sptr p, sptr ep) {
 */
 static sptr skipto(Scan *sc, sptr s, sptr send) {
   sptr lim;
-  if (sc->kind == SKIP_BYTE) return memchr(s, sc->lit, (size_t)(send - s));
+  if (sc->kind == SKIP_TEXT) {
+    size_t at = mb_memfind(s, (size_t)(send - s), sc->lit, sc->nlit);
+    return at == MB_NPOS ? NULL : s + at;
+  }
   lim = (send - s > 48) ? s + 48 : send;
   for (; s < lim; s++)
     if (itemmatch(*s, sc->ip, sc->iep)) return s;
