@@ -308,6 +308,24 @@ describe("m:find / m:match / m:gmatch", function()
       assert.matches("mapbuf: map is closed", err, 1, true)
     end)
 
+  it("raise 'truncated' when the file shrank under the map", function()
+    local path = H.file(string.rep("abc ", 4096 * 4))
+    local m = assert(mapbuf.open(path))
+    assert.are.same({ 1, 3 }, { m:find("abc", 1, true) })
+    H.writefile(path, "")
+    for _, call in ipairs({
+      function() return m:find("zzz", 1, true) end,
+      function() return m:find("c ab", 5) end,
+      function() return m:match("%d") end,
+      function() return m:rfind("abc") end,
+      function() for _ in m:gmatch("%a+") do end end }) do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("truncated", err, 1, true)
+    end
+    m:close()
+  end)
+
   it("searches views within their own bounds", function()
     local m = mapof("aa1bb1cc1dd")
     if not m.view then pending("no views yet"); return end

@@ -134,12 +134,8 @@ static size_t find_sse2(const unsigned char *h, size_t hn,
 
 static int have_avx2(void) {
 #ifdef MB_X86
-  static int known = -1;
-  if (known < 0) {
-    __builtin_cpu_init();
-    known = __builtin_cpu_supports("avx2") ? 1 : 0;
-  }
-  return known;
+  __builtin_cpu_init();   /* idempotent; needed before constructors ran */
+  return __builtin_cpu_supports("avx2");
 #else
   return 0;
 #endif

@@ -28,6 +28,12 @@ static const unsigned char *again(lua_State *L, LMap *m, int idx,
   return s;
 }
 
+/* A file cut short under the map reads as zeros (see mb_guard): a search
+** that went over bytes off .. off+n-1 of the map must not report them. */
+static void intact(lua_State *L, LMap *m, size_t off, size_t n) {
+  if (!mb_intact(m->core, m->start + off, n)) lmb_misuse(L, MB_E_TRUNCATED);
+}
+
 /*
 ** Push the captures of a match (the whole match, bytes ws .. we-1, when
 ** the pattern has none and whole is set), as lstrlib's push_captures.
@@ -80,6 +86,7 @@ static int find_aux(lua_State *L, int find) {
   if (init > ls) { luaL_pushfail(L); return 1; }
   if (find && (plain || nospecials(p, lp))) {
     size_t at = mb_memfind(s + init, ls - init, p, lp);
+    intact(L, m, init, at == MB_NPOS ? ls - init : at + lp);
     if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
     lua_pushinteger(L, (lua_Integer)(init + at) + 1);
     lua_pushinteger(L, (lua_Integer)(init + at + lp));
@@ -89,6 +96,7 @@ static int find_aux(lua_State *L, int find) {
     mb_match mt;
     int rc = mb_pfind(s, ls, p, lp, init, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
+    intact(L, m, init, (rc == 0 ? ls : mt.end) - init);
     if (rc == 0) { luaL_pushfail(L); return 1; }
     if (find) {
       lua_pushinteger(L, (lua_Integer)mt.start + 1);
@@ -135,12 +143,13 @@ static int gmatch_step(lua_State *L) {
       if (rc == MB_E_PATTERN) return patternerror(L, &mt);
       if (rc == 1 && !(g->haslast && mt.end == g->last)) goto found;
     }
+    if (g->src <= ls) intact(L, g->m, g->src, ls - g->src);
     return 0;
   }
   while (g->src <= ls) {
     rc = mb_pfind(s, ls, p, lp, g->src, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
-    if (rc == 0) return 0;
+    if (rc == 0) { intact(L, g->m, g->src, ls - g->src); return 0; }
     /* an empty match where the last one ended: go on one byte further
     ** (only an empty match at g->src can end there) */
     if (!(g->haslast && mt.end == g->last)) goto found;
@@ -148,6 +157,7 @@ static int gmatch_step(lua_State *L) {
   }
   return 0;
 found:
+  intact(L, g->m, g->src, mt.end - g->src);
   g->src = g->last = mt.end;
   g->haslast = 1;
   return pushcaptures(L, g->m, lua_upvalueindex(1), &mt, 1);
@@ -183,7 +193,8 @@ static int m_gmatch(lua_State *L) {
 */
 static int m_rfind(lua_State *L) {
   size_t len, ln, from, to, at;
-  const unsigned char *s = lmb_check(L, 1, NULL, &len);
+  LMap *m;
+  const unsigned char *s = lmb_check(L, 1, &m, &len);
   const char *needle = luaL_checklstring(L, 2, &ln);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   lua_Integer j = luaL_optinteger(L, 4, -1);
@@ -192,6 +203,10 @@ static int m_rfind(lua_State *L) {
   to = lmb_endpos(j, len);
   if (from > to) { luaL_pushfail(L); return 1; }
   at = mb_memrfind(s + from, to - from, needle, ln);
+  {   /* the scan went from the end of the range back to the hit */
+    size_t first = (at == MB_NPOS) ? from : from + at;
+    intact(L, m, first, to - first);
+  }
   if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
   lua_pushinteger(L, (lua_Integer)(from + at) + 1);
   lua_pushinteger(L, (lua_Integer)(from + at + ln));
