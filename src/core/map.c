@@ -203,7 +203,7 @@ int mb_wrap(mb_map **out, void *p, size_t len, int writable,
   mb_map *m;
   if (p == NULL && len > 0) return MB_E_RANGE;
   if ((m = newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
-  m->base = len > 0 ? p : NULL;
+  m->base = p;  /* kept even for len 0: release gets back what was lent */
   m->len = m->valid = len;
   m->access = writable ? MB_ACCESS_WRITE : MB_ACCESS_READ;
   m->prot = writable ? RW : PROT_READ;

@@ -66,7 +66,8 @@ typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
 ** read base and len directly; change them only through the functions here.
 */
 typedef struct mb_map {
-  unsigned char *base;   /* first byte; NULL while len == 0 or closed */
+  unsigned char *base;   /* first byte; NULL when closed, and while len == 0
+                            (but borrowed memory keeps what was lent) */
   size_t len;            /* length in bytes (0 once closed) */
   uint64_t offset;       /* offset of base in the file */
   int fd;                /* our own descriptor (a dup), or -1 */

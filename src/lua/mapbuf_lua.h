@@ -15,13 +15,15 @@ extern "C" {
 /* The module table, as require "mapbuf" returns it. */
 int luaopen_mapbuf(lua_State *L);
 
-/* Push a core map as a map object; Lua owns it from now on (mb_free on
-** collection). */
+/* Push a core map as a map object; Lua owns it from the call on (mb_free
+** on collection), even if the push raises a memory error.  A NULL m pushes
+** a closed map. */
 void mapbuf_pushmap(lua_State *L, mb_map *m);
 
 /* Push host memory as a map object with every method; resize is refused,
 ** and close or collection calls release(ud, p, len) once.  Returns 0, or an
-** error code (then nothing is pushed and release is not called). */
+** error code (then nothing is pushed and release is not called); it may
+** raise a memory error, and then, too, release is not called. */
 int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
                       mb_release_fn release, void *ud);
 
