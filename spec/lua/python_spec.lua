@@ -292,22 +292,28 @@ for d in range(11):
       needles[k] = data:sub(a, a + R(0, 6))
       if k % 5 == 0 then needles[k] = needles[k] .. "zz" end   -- absent
     end
-    local starts = {}
-    for k = 1, 60 do starts[k] = R(0, #data + 2) end
+    local starts, bounds = {}, {}
+    -- negative starts count from the end in both (Python's like slices,
+    -- Lua's like string.find), so only non-negative ones shift by one
+    for k = 1, 60 do starts[k] = R(-#data - 5, #data + 2) end
     local code = {"f = open(" .. ("%q"):format(p) .. ", 'rb')",
                   "m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)"}
     for k = 1, 60 do
-      code[#code + 1] = ("print(m.find(bytes.fromhex('%s')), m.find(bytes.fromhex('%s'), %d), m.rfind(bytes.fromhex('%s')))")
-        :format(hex(needles[k]), hex(needles[k]), starts[k], hex(needles[k]))
+      local a = R(0, #data)
+      bounds[k] = {a, R(a, #data)}
+      code[#code + 1] = ("n = bytes.fromhex('%s'); print(m.find(n), m.find(n, %d), m.rfind(n), m.rfind(n, %d, %d))")
+        :format(hex(needles[k]), starts[k], bounds[k][1], bounds[k][2])
     end
     local lines = py(table.concat(code, "\n"))
     local m = assert(mapbuf.open(p))
     for k = 1, 60 do
       local n = needles[k]
       local f1 = m:find(n, 1, true)
-      local f2 = m:find(n, starts[k] + 1, true)
+      local f2 = m:find(n, starts[k] >= 0 and starts[k] + 1 or starts[k], true)
       local r1 = m:rfind(n)
-      local got = ("%d %d %d"):format(f1 and f1 - 1 or -1, f2 and f2 - 1 or -1, r1 and r1 - 1 or -1)
+      local r2 = m:rfind(n, bounds[k][1] + 1, bounds[k][2])
+      local got = ("%d %d %d %d"):format(f1 and f1 - 1 or -1, f2 and f2 - 1 or -1,
+                                         r1 and r1 - 1 or -1, r2 and r2 - 1 or -1)
       assert.equals(lines[k], got, n)
     end
   end)
