@@ -108,21 +108,17 @@ static int m_newindex(lua_State *L) {
 ** The metatable and new objects
 ** ------------------------------------------------------------------- */
 
-static void mergefuncs(lua_State *L, const luaL_Reg *l) {
-  luaL_setfuncs(L, l, 0);
-}
-
 /* Push the metatable, building it the first time (a host may push maps
 ** before anyone has required the module). */
 static void pushmeta(lua_State *L) {
   if (luaL_newmetatable(L, LMB_MAP)) {
     luaL_setfuncs(L, lmb_map_metamethods, 0);
-    lua_createtable(L, 0, 64);   /* the methods */
-    mergefuncs(L, lmb_map_methods);
-    mergefuncs(L, lmb_stream_methods);
-    mergefuncs(L, lmb_search_methods);
-    mergefuncs(L, lmb_pack_methods);
-    mergefuncs(L, lmb_ipc_methods);
+    lua_createtable(L, 0, 64);   /* the methods, from every method file */
+    luaL_setfuncs(L, lmb_map_methods, 0);
+    luaL_setfuncs(L, lmb_stream_methods, 0);
+    luaL_setfuncs(L, lmb_search_methods, 0);
+    luaL_setfuncs(L, lmb_pack_methods, 0);
+    luaL_setfuncs(L, lmb_ipc_methods, 0);
     /* both closures get the methods (upvalue 1) and the metatable itself
     ** (upvalue 2, to recognise map objects with one compare) */
     lua_pushvalue(L, -1);
