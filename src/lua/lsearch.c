@@ -81,7 +81,7 @@ static int find_aux(lua_State *L, int find) {
   const char *p = luaL_checklstring(L, 2, &lp);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   int plain = find && lua_toboolean(L, 4);
-  s = lmb_check(L, 1, NULL, &ls);   /* the arguments may have run code */
+  s = span(L, m, 1, &ls);   /* the arguments may have run code */
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) { luaL_pushfail(L); return 1; }
   if (find && (plain || nospecials(p, lp))) {
@@ -172,7 +172,7 @@ static int m_gmatch(lua_State *L) {
   lmb_check(L, 1, &m, &ls);
   luaL_checkstring(L, 2);
   i = luaL_optinteger(L, 3, 1);
-  lmb_check(L, 1, NULL, &ls);
+  span(L, m, 1, &ls);
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) init = ls + 1;   /* start after the end: no matches */
   lua_settop(L, 2);
@@ -198,7 +198,7 @@ static int m_rfind(lua_State *L) {
   const char *needle = luaL_checklstring(L, 2, &ln);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   lua_Integer j = luaL_optinteger(L, 4, -1);
-  s = lmb_check(L, 1, NULL, &len);
+  s = span(L, m, 1, &len);
   from = lmb_posrelat(i, len) - 1;     /* offsets from .. to-1 */
   to = lmb_endpos(j, len);
   if (from > to) { luaL_pushfail(L); return 1; }
