@@ -16,7 +16,10 @@
 
 #include "mapbuf.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* MB_NO_AVX2: build the SSE2 / portable paths only (the C test builds
+** this file a second time that way, so every path is tested on any CPU). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(MB_NO_AVX2)
 #include <immintrin.h>
 #define MB_X86 1
 #endif
@@ -132,14 +135,12 @@ static size_t find_sse2(const unsigned char *h, size_t hn,
 }
 #endif
 
-static int have_avx2(void) {
 #ifdef MB_X86
+static int have_avx2(void) {
   __builtin_cpu_init();   /* idempotent; needed before constructors ran */
   return __builtin_cpu_supports("avx2");
-#else
-  return 0;
-#endif
 }
+#endif
 
 size_t mb_memfind(const void *hay, size_t hn, const void *needle, size_t nn) {
   const unsigned char *h = hay, *n = needle;
