@@ -51,7 +51,8 @@ int lmb_result(lua_State *L, int rc, const char *what);
 /* Raise for a misuse code (never returns). */
 int lmb_misuse(lua_State *L, int rc);
 
-/* Lua positions to 0-based offsets, as lstrlib's posrelatI / getendpos. */
+/* Lua positions, normalised as lstrlib's posrelatI / getendpos: both
+** results are 1-based (subtract 1 for an offset). */
 size_t lmb_posrelat(lua_Integer pos, size_t len);   /* start: 1.. */
 size_t lmb_endpos(lua_Integer pos, size_t len);     /* end: ..len */
 /* An integer argument that may be given as an integral float; raises on
