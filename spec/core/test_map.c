@@ -183,6 +183,31 @@ static void test_resize(void) {
   mb_free(m);
 }
 
+/* advice on part of a map splits it in the kernel; mremap then refuses,
+** and resize must still work, keeping every byte */
+static void test_resize_split(void) {
+  mb_map *m = NULL;
+  size_t i;
+  CHECK_RC(mb_anon(&m, 4 * 4096, 1), 0);
+  for (i = 0; i < m->len; i++) m->base[i] = (unsigned char)(i * 7);
+  CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTFORK), 0);
+  CHECK_RC(mb_resize(m, 10 * 4096), 0);
+  CHECK(m->len == 10 * 4096 && m->base[4 * 4096 - 1] == (unsigned char)((4 * 4096 - 1) * 7));
+  CHECK(m->base[5000] == (unsigned char)(5000 * 7) && m->base[9 * 4096] == 0);
+  CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTFORK), 0);
+  CHECK_RC(mb_resize(m, 4096 + 10), 0);
+  CHECK(m->len == 4096 + 10 && m->base[4096 + 9] == (unsigned char)((4096 + 9) * 7));
+  mb_free(m);
+
+  writefile(path("split"), "x", 1);
+  CHECK_RC(mb_open(&m, path("split"), MB_MODE_UPDATE, &(mb_openopts){4 * 4096, 0, 0, 0}), 0);
+  m->base[3 * 4096] = 'z';
+  CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTFORK), 0);
+  CHECK_RC(mb_resize(m, 8 * 4096), 0);
+  CHECK(m->base[0] == 'x' && m->base[3 * 4096] == 'z' && filesize(path("split")) == 8 * 4096);
+  mb_free(m);
+}
+
 static void test_flush_advise(void) {
   mb_map *m = NULL;
   mb_openopts o = {3 * 4096 + 10, 0, 0, 0};
@@ -244,6 +269,7 @@ int main(void) {
   test_empty_and_ranges();
   test_mapfd();
   test_resize();
+  test_resize_split();
   test_flush_advise();
   test_wrap_close();
   test_strerror();

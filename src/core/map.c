@@ -228,15 +228,36 @@ static int noresize(const mb_map *m, size_t n) {
   return 0;
 }
 
+/* mremap refuses a range that advice (or mlock, or anything else that sets
+** page flags) split into several mappings.  Do by hand what it would have
+** done: drop the tail pages, or map anew and carry private bytes over. */
+static int bypieces(mb_map *m, size_t n) {
+  size_t ps = mb_pagesize();
+  size_t keep = (n + ps - 1) & ~(ps - 1), had = (m->len + ps - 1) & ~(ps - 1);
+  void *p;
+  if (n <= m->len) {
+    if (keep < had && munmap(m->base + keep, had - keep) != 0) return errno;
+  } else {
+    p = mmap(NULL, n, m->prot, m->flags, m->fd, (off_t)m->offset);
+    if (p == MAP_FAILED) return errno;
+    /* shared maps see the same file; private bytes live only in the old */
+    if (m->flags & MAP_PRIVATE) memcpy(p, m->base, m->len);
+    munmap(m->base, m->len);
+    m->base = p;
+  }
+  m->len = m->valid = n;
+  return 0;
+}
+
 /* Move the mapping to n bytes, in place or elsewhere (mremap may move). */
 static int remap(mb_map *m, size_t n) {
   void *p;
-  int rc;
+  int rc = 0;
   if (m->len == 0) return domap(m, n, m->fd, 0);
-  mb_guard_forget(m);
-  /* after a caught truncation the map is several mappings, which mremap
-  ** refuses: start afresh (the zero pages hold nothing of the file) */
+  /* after a caught truncation the map is several mappings, and the zero
+  ** pages hold nothing of the file: start afresh */
   if (n == 0 || m->valid < m->len) {
+    mb_guard_forget(m);
     if (munmap(m->base, m->len) != 0) {
       rc = errno;
       mb_guard_track(m);
@@ -247,23 +268,31 @@ static int remap(mb_map *m, size_t n) {
     return domap(m, n, m->fd, 0);
   }
   p = mremap(m->base, m->len, n, MREMAP_MAYMOVE);
-  rc = p == MAP_FAILED ? errno : 0;
-  if (rc == 0) {
+  if (p != MAP_FAILED) {
     m->base = p;
     m->len = m->valid = n;
+  } else if (errno == EFAULT || errno == ENOMEM) {
+    /* EFAULT: split; ENOMEM is what valgrind says for it (and a real
+    ** shortage makes bypieces fail the same way) */
+    rc = bypieces(m, n);
+  } else {
+    rc = errno;
   }
-  mb_guard_track(m);
+  mb_guard_track(m);  /* the range moved or changed length */
   return rc;
 }
 
 int mb_resize(mb_map *m, size_t n) {
+  struct stat st;
   int rc = noresize(m, n);
   if (rc != 0) return rc;
-  if (m->fd >= 0 && ftruncate(m->fd, (off_t)(m->offset + n)) != 0)
-    return errno;
+  if (m->fd >= 0) {
+    if (fstat(m->fd, &st) != 0) return errno;
+    if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0) return errno;
+  }
   if ((rc = remap(m, n)) != 0 && m->fd >= 0) {
     /* put the file back as it was, so a failed resize loses nothing */
-    int keep = ftruncate(m->fd, (off_t)(m->offset + m->len));
+    int keep = ftruncate(m->fd, st.st_size);
     (void)keep;
   }
   return rc;
