@@ -338,6 +338,31 @@ describe("m:find / m:match / m:gmatch", function()
     local t = {}
     for w in v:gmatch("%a+") do t[#t + 1] = w end
     assert.are.same({ "bb", "cc" }, t)
+    -- a gmatch over a view raises once the parent is closed
+    local it = v:gmatch("%a+")
+    assert.are.equal("bb", it())
+    m:close()
+    local ok, err = pcall(it)
+    assert.is_false(ok)
+    assert.matches("mapbuf: map is closed", err, 1, true)
+  end)
+
+  it("gmatch over a view follows its parent's resize", function()
+    local m = mapbuf.anon(64, { private = true })
+    if not m.view then pending("no views yet"); return end
+    m:set(1, "xx 11 22 33 44 55")
+    local v = m:view(4, 14)            -- "11 22 33 44"
+    local it = v:gmatch("%d+")
+    assert.are.equal("11", it())
+    m:resize(8192)                     -- may move: the view still fits
+    assert.are.equal("22", it())
+    m:resize(8)                        -- the view no longer fits
+    local ok, err = pcall(it)
+    assert.is_false(ok)
+    assert.matches("out of range", err, 1, true)
+    ok, err = pcall(v.find, v, "1")
+    assert.is_false(ok)
+    assert.matches("out of range", err, 1, true)
     m:close()
   end)
 end)
