@@ -71,14 +71,10 @@ typedef struct Subject {
   unsigned char *uk;     /* CAP flags: byte's value is unknown */
   void *heap;            /* BORROWED: the memory lent to mb_wrap */
   int releases;          /* BORROWED: times the release callback ran */
-  int advised;           /* advice was given on part of the map */
 } Subject;
 
 static Subject S[NSUBJ];
 static int trace;        /* MAPBUF_FUZZ_TRACE: print each operation */
-/* MAPBUF_FUZZ_SKIP_KNOWN: let bugs already reported pass (see
-** spec/fuzz/crashes/), so that a long run can look for new ones. */
-static int skipknown;
 
 #define CHECK(c, ...) do { if (!(c)) { \
     fprintf(stderr, "fuzz_core:%d: %s: ", __LINE__, #c); \
@@ -93,7 +89,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   int fd;
   (void)argc; (void)argv;
   trace = getenv("MAPBUF_FUZZ_TRACE") != NULL;
-  skipknown = getenv("MAPBUF_FUZZ_SKIP_KNOWN") != NULL;
   PS = mb_pagesize();
   CAP = (NPAGES + 1) * PS;
   /* tmpfs by default: msync on a disk would make each input cost a
@@ -219,15 +214,6 @@ static void op_resize(Subject *s, In *in) {
   size_t n = get16(in) % (NPAGES * PS + 1), old = s->len, i;
   int rc = mb_resize(s->m, n), want = 0;
   if (trace) fprintf(stderr, "  resize %zu -> %zu: %d\n", old, n, rc);
-  /* Known (spec/fuzz/crashes/core-resize-after-madvise): advice on part
-  ** of a map splits its kernel mapping, and mremap refuses to move a
-  ** range made of several: resize fails with EFAULT. */
-  if (skipknown && s->advised && rc == EFAULT) {
-    /* and the failed resize "puts the file back" to offset + len, which
-    ** is not its size before the call when the file had shrunk under it */
-    if (s->truncated >= 0) s->truncated = (long)s->len;
-    return;
-  }
   if (s->closed) want = MB_E_CLOSED;
   else if (s->kind == BORROWED) want = MB_E_BORROWED;
   else if (s->kind == FILEMAP && s->fmode >= FCOPY) want = MB_E_NORESIZE;
@@ -246,11 +232,13 @@ static void op_resize(Subject *s, In *in) {
     s->truncated = -1;
   }
   if (n < old) {
-    /* a file loses what lies past n; anonymous memory keeps the rest of
-    ** n's last page (mremap moves whole pages) */
+    /* a file loses what lies past n; anonymous memory may keep the rest of
+    ** n's last page (mremap moves whole pages) or not (a map made anew
+    ** when advice had split it), so those bytes are unknown */
     size_t from = s->kind == FILEMAP ? n : roundup(n);
     memset(s->model + from, 0, CAP - from);
     memset(s->uk + from, 0, CAP - from);
+    if (s->kind != FILEMAP) memset(s->uk + n, 1, from - n);
   }
   s->len = s->valid = n;
 }
@@ -319,7 +307,6 @@ NOCOV static void op_advise(Subject *s, In *in) {
   if (s->kind == BORROWED) return;
   /* even a refusal may come after part of the work (a range over a
   ** file page and a zero page left by the guard) */
-  if (rc == 0) s->advised = 1;
   lazy = strcmp(name, "free") == 0;
   for (i = off; i < end; i++) {
     s->model[i] = s->m->base[i];
