@@ -240,8 +240,13 @@ static int bypieces(mb_map *m, size_t n) {
   } else {
     p = mmap(NULL, n, m->prot, m->flags, m->fd, (off_t)m->offset);
     if (p == MAP_FAILED) return errno;
-    /* shared maps see the same file; private bytes live only in the old */
-    if (m->flags & MAP_PRIVATE) memcpy(p, m->base, m->len);
+    /* shared maps see the same file; private bytes live only in the old,
+    ** which stays guarded while they are copied */
+    if (m->flags & MAP_PRIVATE) {
+      mb_guard_track(m);
+      memcpy(p, m->base, m->len);
+      mb_guard_forget(m);
+    }
     munmap(m->base, m->len);
     m->base = p;
   }
@@ -267,6 +272,9 @@ static int remap(mb_map *m, size_t n) {
     m->len = m->valid = 0;
     return domap(m, n, m->fd, 0);
   }
+  /* unregistered while it moves: a fault elsewhere in the old range
+  ** must not be taken for this map's */
+  mb_guard_forget(m);
   p = mremap(m->base, m->len, n, MREMAP_MAYMOVE);
   if (p != MAP_FAILED) {
     m->base = p;
