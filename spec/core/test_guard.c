@@ -4,6 +4,7 @@
 #include "check.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -27,6 +28,42 @@ static void makefile(const char *p, size_t n, int byte) {
   for (size_t i = 0; i < n; i += sizeof page)
     if (write(fd, page, sizeof page) != (ssize_t)sizeof page) abort();
   close(fd);
+}
+
+/* Several threads at once, each mapping, truncating and touching its own
+** file while the others churn the guard's registry. */
+#define THREADS 4
+#define ROUNDS 150
+static void *worker(void *arg) {
+  char p[320];
+  long id = (long)arg, bad = 0;
+  size_t ps = mb_pagesize();
+  snprintf(p, sizeof p, "%s/t%ld", dir, id);
+  for (int r = 0; r < ROUNDS; r++) {
+    mb_map *m = NULL;
+    volatile unsigned char v;
+    makefile(p, 3 * ps, 'a' + (int)id);
+    if (mb_open(&m, p, MB_MODE_READ, NULL) != 0) { bad++; continue; }
+    if (truncate(p, (off_t)ps) != 0) bad++;
+    v = m->base[2 * ps + (size_t)r];
+    bad += v != 0 || m->valid != 2 * ps || m->base[ps - 1] != 'a' + id;
+    mb_free(m);
+  }
+  return (void *)bad;
+}
+
+static void test_threads(void) {
+  pthread_t t[THREADS];
+  unsigned long before = mb_guard_faults();
+  long i, bad = 0;
+  for (i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, worker, (void *)i);
+  for (i = 0; i < THREADS; i++) {
+    void *r;
+    pthread_join(t[i], &r);
+    bad += (long)r;
+  }
+  CHECK(bad == 0);
+  CHECK(mb_guard_faults() - before == THREADS * ROUNDS);
 }
 
 int main(void) {
@@ -90,6 +127,7 @@ int main(void) {
   b->base[ps + 5] = 9;
   mb_free(b);
   mb_free(a);
+  test_threads();
   {
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
