@@ -157,7 +157,12 @@ typedef struct mb_match {
 } mb_match;
 #define MB_E_PATTERN (-100)
 /* Find the first match of p in s at or after init (anchored at init when p
-** starts with '^').  1 found, 0 not found, MB_E_PATTERN malformed pattern. */
+** starts with '^').  1 found, 0 not found, MB_E_PATTERN malformed pattern.
+** As string.find: a pattern with none of ^$*+?.([%- is plain text, even
+** with a ')' in it (string.match and gmatch would raise "invalid pattern
+** capture" where they reach that ')': their binding handles that case).
+** A capture still open at the end comes back with len MB_CAP_UNFINISHED
+** (Lua raises "unfinished capture" when it pushes it). */
 int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
              size_t init, mb_match *mt);
 /* Try p at exactly offset at, as gmatch does ('^' is not special).

@@ -307,14 +307,15 @@ static inline sptr attempt(MState *ms, sptr s, sptr p) {
   return domatch(ms, s, p);
 }
 
-/* Plain bytes only, so the pattern is its own text (')' is not plain: it
-** closes a capture). */
+/* string.find's rule: a pattern with none of these bytes is plain text
+** (')' among them too, although the matcher would take it for the end of
+** a capture: see mb_pfind's comment in mapbuf.h). */
 static int isplain(const char *p, size_t lp) {
   size_t i;
   for (i = 0; i < lp; i++)
     switch (p[i]) {
       case '^': case '$': case '*': case '+': case '?': case '.':
-      case '(': case ')': case '[': case '%': case '-':
+      case '(': case '[': case '%': case '-':
         return 0;
       default: break;
     }

@@ -70,6 +70,25 @@ static int nospecials(const char *p, size_t lp) {
   return 1;
 }
 
+/*
+** mb_pfind takes a pattern with none of the specials as plain text, as
+** string.find does; but such a pattern may hold a ')', which for match and
+** gmatch closes a capture never opened.  The matcher meets that ')' only
+** where the plain bytes before it match: so raise "invalid pattern
+** capture" if they occur at or after init, else there is no match.
+** Returns 0 when p is not such a pattern.
+*/
+static int strayparen(lua_State *L, LMap *m, const unsigned char *s,
+                      size_t ls, const char *p, size_t lp, size_t init) {
+  const char *q;
+  size_t at;
+  if (!nospecials(p, lp) || (q = memchr(p, ')', lp)) == NULL) return 0;
+  at = mb_memfind(s + init, ls - init, p, (size_t)(q - p));
+  intact(L, m, init, at == MB_NPOS ? ls - init : at + (size_t)(q - p));
+  if (at != MB_NPOS) luaL_error(L, "invalid pattern capture");
+  return 1;
+}
+
 static int patternerror(lua_State *L, const mb_match *mt) {
   return luaL_error(L, "%s", mt->err);
 }
@@ -94,7 +113,11 @@ static int find_aux(lua_State *L, int find) {
   }
   else {
     mb_match mt;
-    int rc = mb_pfind(s, ls, p, lp, init, &mt);
+    int rc;
+    if (!find && strayparen(L, m, s, ls, p, lp, init)) {
+      luaL_pushfail(L); return 1;
+    }
+    rc = mb_pfind(s, ls, p, lp, init, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
     intact(L, m, init, (rc == 0 ? ls : mt.end) - init);
     if (rc == 0) { luaL_pushfail(L); return 1; }
@@ -146,6 +169,7 @@ static int gmatch_step(lua_State *L) {
     if (g->src <= ls) intact(L, g->m, g->src, ls - g->src);
     return 0;
   }
+  if (g->src <= ls && strayparen(L, g->m, s, ls, p, lp, g->src)) return 0;
   while (g->src <= ls) {
     rc = mb_pfind(s, ls, p, lp, g->src, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
