@@ -13,10 +13,12 @@
 ** which turns them into MB_E_PATTERN and a message in mt->err.
 **
 ** What is added for speed, without changing any result: a pattern that
-** has no special characters is a plain memory search; an unanchored
-** pattern whose first item must consume one byte of a known set skips,
-** with memchr or a table scan, every start position where that byte
-** cannot match (those attempts would fail at once and could not raise).
+** has no special characters is a plain memory search (string.find's own
+** rule); an unanchored pattern that must begin with known literal bytes
+** jumps between their occurrences with the plain search, and one whose
+** first item must consume one byte of a known class or set skips with a
+** table scan every start position where that byte cannot match.  Those
+** skipped attempts would fail at once, before anything that could raise.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,7 +42,7 @@ typedef struct MState {
   jmp_buf jb;
 } MState;
 
-static void pattern_error(MState *ms, const char *fmt, ...) {
+_Noreturn static void pattern_error(MState *ms, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(ms->err, sizeof(((mb_match *)0)->err), fmt, ap);
@@ -48,8 +50,9 @@ static void pattern_error(MState *ms, const char *fmt, ...) {
   longjmp(ms->jb, 1);
 }
 
-/* The pattern byte at q, or 0 at (and only at) the end, as a Lua string's
-** terminating zero reads. */
+/* The pattern byte at q, or 0 at the end, where Lua reads the string's
+** terminating zero (a zero byte inside the pattern looks the same, which
+** is harmless: 0 is never one of the bytes these peeks look for). */
 #define PAT(ms, q) ((q) < (ms)->pend ? *(q) : 0)
 
 
