@@ -26,7 +26,7 @@ static inline void lmb_touched(lua_State *L, const LMap *m, size_t off,
     lmb_misuse(L, MB_E_TRUNCATED);
 }
 
-/* __len, __close, __gc, __tostring (lmap.c). */
+/* __close, __gc, __tostring (lmap.c). */
 extern const luaL_Reg lmb_map_metamethods[];
 
 #endif

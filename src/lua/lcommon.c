@@ -9,8 +9,22 @@
 #include "lmapbuf.h"
 
 
+/* The registry key of the metatable (its address is the key; module.c
+** stores the metatable there when it makes it). */
+const char lmb_mtkey = 0;
+
+/* luaL_checkudata would look the metatable up by name, a string lookup on
+** every call; the light userdata key is one hash probe. */
 LMap *lmb_tomap(lua_State *L, int arg) {
-  return (LMap *)luaL_checkudata(L, arg, LMB_MAP);
+  void *p = lua_touserdata(L, arg);
+  if (p != NULL && lua_getmetatable(L, arg)) {
+    int same;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_mtkey);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    if (same) return (LMap *)p;
+  }
+  return (LMap *)luaL_checkudata(L, arg, LMB_MAP);   /* raises */
 }
 
 
@@ -47,28 +61,26 @@ int lmb_result(lua_State *L, int rc, const char *what) {
 }
 
 
+unsigned char *lmb_dead(lua_State *L, const LMap *m, int writable) {
+  size_t n;
+  if (m->core->closed || m->closed)
+    luaL_error(L, "mapbuf: map is closed");
+  else if (lmb_span(m, &n) == NULL)
+    luaL_error(L, "mapbuf: view is out of range of its map");
+  else if (writable && !mb_writable(m->core))
+    lmb_misuse(L, MB_E_READONLY);
+  return NULL;   /* only when called for a map that was fine after all */
+}
+
 unsigned char *lmb_check(lua_State *L, int arg, LMap **pm, size_t *len) {
   LMap *m = lmb_tomap(L, arg);
   size_t n = 0;
-  unsigned char *p = lmb_span(m, &n);
-  if (p == NULL) {
-    if (m->core->closed || m->closed)
-      luaL_error(L, "mapbuf: map is closed");
-    else
-      luaL_error(L, "mapbuf: view is out of range of its map");
-  }
+  unsigned char *p = lmb_bytes(L, m, &n);
   if (pm != NULL) *pm = m;
   if (len != NULL) *len = n;
   return p;
 }
 
-unsigned char *lmb_checkw(lua_State *L, int arg, LMap **pm, size_t *len) {
-  LMap *m;
-  unsigned char *p = lmb_check(L, arg, &m, len);
-  if (!mb_writable(m->core)) lmb_misuse(L, MB_E_READONLY);
-  if (pm != NULL) *pm = m;
-  return p;
-}
 
 
 /*
@@ -92,14 +104,3 @@ size_t lmb_endpos(lua_Integer pos, size_t len) {
   return len + (size_t)pos + 1;
 }
 
-
-/* luaL_checkinteger already takes integral floats and numeric strings and
-** refuses NaN, infinities and fractions ("number has no integer
-** representation"); these names keep one place to change that. */
-lua_Integer lmb_checkint(lua_State *L, int arg) {
-  return luaL_checkinteger(L, arg);
-}
-
-lua_Integer lmb_optint(lua_State *L, int arg, lua_Integer def) {
-  return luaL_opt(L, luaL_checkinteger, arg, def);
-}

@@ -9,40 +9,6 @@
 #include "lmapbuf.h"
 
 
-/*
-** The map at index 1, fast: atomics sit in tight loops (spinning, rings),
-** where finding the metatable by name on every call (luaL_checkudata)
-** costs as much as the atomic itself.  The metatable is kept in the
-** registry under a light userdata key of this file and compared by
-** identity; anything unusual (not a map, closed, a stale view) goes to
-** lmb_check, which raises the proper error.
-*/
-static const char mtkey = 0;
-
-static void checkself(lua_State *L, LMap **pm, size_t *len) {
-  LMap *m = (LMap *)lua_touserdata(L, 1);
-  if (m != NULL && lua_getmetatable(L, 1)) {
-    int same;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mtkey) == LUA_TNIL) {
-      lua_pop(L, 1);
-      luaL_getmetatable(L, LMB_MAP);
-      lua_pushvalue(L, -1);
-      lua_rawsetp(L, LUA_REGISTRYINDEX, &mtkey);
-    }
-    same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (same && lmb_span(m, len) != NULL) { *pm = m; return; }
-  }
-  lmb_check(L, 1, pm, len);
-}
-
-/* An integer argument: the common case without a function call. */
-static lua_Integer checkint(lua_State *L, int arg) {
-  int isnum;
-  lua_Integer i = lua_tointegerx(L, arg, &isnum);
-  return isnum ? i : lmb_checkint(L, arg);
-}
-
 /* Raise for a misuse code, naming the argument it is about where there
 ** is one, as luaL_argerror does. */
 static int misuse(lua_State *L, int rc, int posarg, int bitsarg) {
@@ -71,7 +37,7 @@ static int optbits(lua_State *L, int arg) {
 /* The core offset of the w-byte word at the 1-based (or negative)
 ** position in argument arg of a map of len bytes. */
 static size_t wordoff(lua_State *L, LMap *m, size_t len, int arg, size_t w) {
-  lua_Integer pos = checkint(L, arg);
+  lua_Integer pos = lmb_checkint(L, arg);
   if (pos < 0) pos += (lua_Integer)len + 1;  /* -1 is the last byte */
   luaL_argcheck(L, pos >= 1 && len >= w && (lua_Unsigned)pos - 1 <= len - w,
                 arg, mb_strerror(MB_E_RANGE));
@@ -87,7 +53,7 @@ static void pushword(lua_State *L, uint64_t v, int bits) {
 
 static int atomic_load(lua_State *L) {
   LMap *m; size_t len; uint64_t v; size_t off; int bits, rc;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   bits = optbits(L, 3);
   off = wordoff(L, m, len, 2, (size_t)bits / 8);
   rc = mb_atomic_load(m->core, off, bits, &v);
@@ -99,10 +65,10 @@ static int atomic_load(lua_State *L) {
 static int atomic_store(lua_State *L) {
   LMap *m; size_t len; size_t off; int bits, rc;
   lua_Integer v;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   bits = optbits(L, 4);
   off = wordoff(L, m, len, 2, (size_t)bits / 8);
-  v = checkint(L, 3);
+  v = lmb_checkint(L, 3);
   rc = mb_atomic_store(m->core, off, bits, (uint64_t)v);
   if (rc != 0) return misuse(L, rc, 2, 4);
   return 0;
@@ -112,10 +78,10 @@ static int atomic_add(lua_State *L) {
   LMap *m; size_t len; size_t off; int bits, rc;
   uint64_t old;
   lua_Integer d;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   bits = optbits(L, 4);
   off = wordoff(L, m, len, 2, (size_t)bits / 8);
-  d = checkint(L, 3);
+  d = lmb_checkint(L, 3);
   /* unsigned arithmetic wraps: a negative delta subtracts */
   rc = mb_atomic_add(m->core, off, bits, (uint64_t)d, &old);
   if (rc != 0) return misuse(L, rc, 2, 4);
@@ -127,11 +93,11 @@ static int cas(lua_State *L) {
   LMap *m; size_t len; size_t off; int bits, rc, swapped;
   uint64_t cur;
   lua_Integer e, d;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   bits = optbits(L, 5);
   off = wordoff(L, m, len, 2, (size_t)bits / 8);
-  e = checkint(L, 3);
-  d = checkint(L, 4);
+  e = lmb_checkint(L, 3);
+  d = lmb_checkint(L, 4);
   rc = mb_cas(m->core, off, bits, (uint64_t)e, (uint64_t)d, &swapped, &cur);
   if (rc != 0) return misuse(L, rc, 2, 5);
   lua_pushboolean(L, swapped);
@@ -145,9 +111,9 @@ static int l_wait(lua_State *L) {
   LMap *m; size_t len; size_t off; int rc, woken;
   lua_Integer e;
   double timeout = -1;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   off = wordoff(L, m, len, 2, 4);
-  e = checkint(L, 3);
+  e = lmb_checkint(L, 3);
   if (!lua_isnoneornil(L, 4)) {
     timeout = (double)luaL_checknumber(L, 4);
     luaL_argcheck(L, timeout == timeout && timeout >= 0, 4,
@@ -162,7 +128,7 @@ static int l_wait(lua_State *L) {
 static int l_wake(lua_State *L) {
   LMap *m; size_t len; size_t off; int rc, count;
   lua_Integer n;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   off = wordoff(L, m, len, 2, 4);
   n = lmb_optint(L, 3, INT_MAX);
   luaL_argcheck(L, n >= 0, 3, "count must be non-negative");
@@ -192,7 +158,7 @@ static void lockrange(lua_State *L, LMap *m, size_t len, int iarg,
 static int l_lock(lua_State *L) {
   static const char *const modes[] = {"r", "w", NULL};
   LMap *m; size_t len; uint64_t off, n; int excl, block = 1, got, rc;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   excl = luaL_checkoption(L, 2, "w", modes);
   lockrange(L, m, len, 3, &off, &n);
   if (!lua_isnoneornil(L, 5)) block = lua_toboolean(L, 5);
@@ -211,7 +177,7 @@ static int l_lock(lua_State *L) {
 
 static int l_unlock(lua_State *L) {
   LMap *m; size_t len; uint64_t off, n; int rc;
-  checkself(L, &m, &len);
+  lmb_checkself(L, &m, &len);
   lockrange(L, m, len, 2, &off, &n);
   if (n == 0) {
     int k = m->core->kind;

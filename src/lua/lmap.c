@@ -1,7 +1,8 @@
 /*
 ** lmap.c - the map object's random access (byte, sub, set, fill, move),
 ** the mapping itself (size, resize, flush, madvise, close), views, and
-** the metamethods __len, __close, __gc and __tostring.
+** the metamethods __close, __gc and __tostring (module.c has __index,
+** __newindex and __len).
 **
 ** Every method first checks that the map is alive (so a closed map raises
 ** "map is closed" before any argument is looked at), then reads its
@@ -41,17 +42,17 @@ static int m_byte(lua_State *L) {
   lua_Integer i, j;
   size_t len, pi, pe, n, k;
   const unsigned char *p;
-  lmb_check(L, 1, NULL, &len);
+  lmb_checkself(L, &m, &len);
   i = lmb_optint(L, 2, 1);
   j = lmb_optint(L, 3, i);
-  lmb_check(L, 1, NULL, &len);
+  lmb_bytes(L, m, &len);
   pi = lmb_posrelat(i, len);
   pe = lmb_endpos(j, len);
   if (pi > pe) return 0;
   n = pe - pi + 1;
   if (n >= (size_t)0x7fffffff || !lua_checkstack(L, (int)n))
     return luaL_error(L, "string slice too long");
-  p = lmb_check(L, 1, &m, &len);   /* growing the stack may collect */
+  p = lmb_bytes(L, m, &len);   /* growing the stack may collect */
   if (pe > len) return 0;
   lmb_touched(L, m, pi - 1, n);
   for (k = 0; k < n; k++) lua_pushinteger(L, p[pi - 1 + k]);
@@ -65,10 +66,10 @@ static int m_sub(lua_State *L) {
   lua_Integer i, j;
   size_t len, pi, pe;
   const unsigned char *p;
-  lmb_check(L, 1, NULL, &len);
+  lmb_checkself(L, &m, &len);
   i = lmb_checkint(L, 2);
   j = lmb_optint(L, 3, -1);
-  p = lmb_check(L, 1, &m, &len);
+  p = lmb_bytes(L, m, &len);
   pi = lmb_posrelat(i, len);
   pe = lmb_endpos(j, len);
   if (pi > pe) lua_pushliteral(L, "");
@@ -88,10 +89,10 @@ static int m_set(lua_State *L) {
   ptrdiff_t off;
   const char *s;
   unsigned char *p;
-  lmb_checkw(L, 1, NULL, &len);
+  lmb_checkselfw(L, &m, &len);
   i = lmb_checkint(L, 2);
   s = luaL_checklstring(L, 3, &sl);
-  p = lmb_checkw(L, 1, &m, &len);
+  p = lmb_bytesw(L, m, &len);
   off = strictpos(i, len);
   luaL_argcheck(L, off >= 0, 2, "out of range");
   luaL_argcheck(L, sl <= len - (size_t)off, 3, "string does not fit");
@@ -110,7 +111,7 @@ static int m_fill(lua_State *L) {
   size_t len, sl = 1, pi, pe, n, done;
   const char *s = NULL;
   unsigned char *p, *d;
-  lmb_checkw(L, 1, NULL, &len);
+  lmb_checkselfw(L, &m, &len);
   if (lua_type(L, 2) == LUA_TSTRING) {
     s = lua_tolstring(L, 2, &sl);
     luaL_argcheck(L, sl > 0, 2, "empty string");
@@ -122,7 +123,7 @@ static int m_fill(lua_State *L) {
   }
   i = lmb_optint(L, 3, 1);
   j = lmb_optint(L, 4, -1);
-  p = lmb_checkw(L, 1, &m, &len);
+  p = lmb_bytesw(L, m, &len);
   pi = lmb_posrelat(i, len);
   pe = lmb_endpos(j, len);
   lua_settop(L, 2);
@@ -156,11 +157,11 @@ static int m_move(lua_State *L) {
   size_t len;
   ptrdiff_t doff, soff;
   unsigned char *p;
-  lmb_checkw(L, 1, NULL, &len);
+  lmb_checkselfw(L, &m, &len);
   dst = lmb_checkint(L, 2);
   src = lmb_checkint(L, 3);
   n = lmb_checkint(L, 4);
-  p = lmb_checkw(L, 1, &m, &len);
+  p = lmb_bytesw(L, m, &len);
   luaL_argcheck(L, n >= 0, 4, "count must not be negative");
   doff = strictpos(dst, len);
   soff = strictpos(src, len);
@@ -190,7 +191,7 @@ static int m_size(lua_State *L) {
   size_t len;
   uint64_t sz;
   int rc;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   if (m->isview) {
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
@@ -206,11 +207,11 @@ static int m_resize(lua_State *L) {
   size_t len;
   lua_Integer n;
   int rc;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   if (m->isview) return luaL_error(L, "mapbuf: resize: cannot resize a view");
   n = lmb_checkint(L, 2);
   luaL_argcheck(L, n >= 0, 2, "size must not be negative");
-  lmb_check(L, 1, &m, &len);
+  lmb_bytes(L, m, &len);
   if ((uint64_t)n > (uint64_t)PTRDIFF_MAX) return lmb_result(L, ENOMEM, NULL);
   if ((rc = lmb_result(L, mb_resize(m->core, (size_t)n), NULL)) != 0)
     return rc;
@@ -226,13 +227,13 @@ static int m_flush(lua_State *L) {
   lua_Integer i, n, flags;
   ptrdiff_t off;
   int rc;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   i = lmb_optint(L, 2, 1);
   n = lmb_optint(L, 3, -1);   /* not given: to the end */
   luaL_argcheck(L, n >= 0 || lua_isnoneornil(L, 3), 3, "out of range");
   flags = lmb_optint(L, 4, MS_SYNC);
   luaL_argcheck(L, flags >= 0 && flags <= 0x7fffffff, 4, "invalid flags");
-  lmb_check(L, 1, &m, &len);
+  lmb_bytes(L, m, &len);
   off = strictpos(i, len);
   luaL_argcheck(L, off >= 0, 2, "out of range");
   if (n < 0) n = (lua_Integer)(len - (size_t)off);
@@ -250,7 +251,7 @@ static int m_madvise(lua_State *L) {
   lua_Integer i, n, adv;
   ptrdiff_t off;
   int rc;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   if (lua_type(L, 2) == LUA_TSTRING) {
     const char *name = lua_tostring(L, 2);
     luaL_argcheck(L, (adv = mb_advice(name)) >= 0, 2,
@@ -262,7 +263,7 @@ static int m_madvise(lua_State *L) {
   i = lmb_optint(L, 3, 1);
   n = lmb_optint(L, 4, LUA_MAXINTEGER);
   luaL_argcheck(L, n >= 0, 4, "length must not be negative");
-  lmb_check(L, 1, &m, &len);
+  lmb_bytes(L, m, &len);
   off = strictpos(i, len);
   luaL_argcheck(L, off >= 0 && (size_t)off < len, 3, "out of range");
   if ((lua_Unsigned)n > len - (size_t)off) n = (lua_Integer)(len - (size_t)off);
@@ -274,7 +275,7 @@ static int m_madvise(lua_State *L) {
 
 /* m:close(): unmap a map (its views with it); a view closes only itself */
 static int m_close(lua_State *L) {
-  LMap *m = lmb_tomap(L, 1);
+  LMap *m = lmb_self(L);
   int rc;
   if (m->isview) m->closed = 1;
   else if ((rc = lmb_result(L, mb_close(m->core), NULL)) != 0) return rc;
@@ -283,7 +284,7 @@ static int m_close(lua_State *L) {
 }
 
 static int m_closed(lua_State *L) {
-  LMap *m = lmb_tomap(L, 1);
+  LMap *m = lmb_self(L);
   lua_pushboolean(L, m->closed || m->core->closed);
   return 1;
 }
@@ -318,10 +319,10 @@ static int m_view(lua_State *L) {
   size_t len, pi, pe, start, vlen;
   lua_Integer i, j;
   int r;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   i = lmb_optint(L, 2, 1);
   j = lmb_optint(L, 3, -1);
-  lmb_check(L, 1, &m, &len);
+  lmb_bytes(L, m, &len);
   pi = lmb_posrelat(i, len);
   pe = lmb_endpos(j, len);
   if (pi > pe) { start = pi - 1 < len ? pi - 1 : len; vlen = 0; }
@@ -348,13 +349,6 @@ static int m_view(lua_State *L) {
 ** Metamethods
 ** ------------------------------------------------------------------- */
 
-static int m_len(lua_State *L) {
-  size_t len;
-  lmb_check(L, 1, NULL, &len);
-  lua_pushinteger(L, (lua_Integer)len);
-  return 1;
-}
-
 static const char *accessname(int a) {
   switch (a) {
     case MB_ACCESS_READ: return "read";
@@ -365,7 +359,7 @@ static const char *accessname(int a) {
 }
 
 static int m_tostring(lua_State *L) {
-  LMap *m = lmb_tomap(L, 1);
+  LMap *m = lmb_self(L);
   const mb_map *c = m->core;
   if (m->closed || c->closed) {
     lua_pushliteral(L, "mapbuf.map(closed)");
@@ -383,7 +377,7 @@ static int m_tostring(lua_State *L) {
 ** cycle) at the dead core.  A view's finalizer touches nothing: its root
 ** may have been finalized first. */
 static int m_gc(lua_State *L) {
-  LMap *m = lmb_tomap(L, 1);
+  LMap *m = lmb_self(L);
   if (m->isview) return 0;
   if (m->core != &lmb_deadcore) {
     mb_free(m->core);
@@ -401,14 +395,13 @@ static int m_gc(lua_State *L) {
 }
 
 static int m_toclose(lua_State *L) {
-  LMap *m = lmb_tomap(L, 1);
+  LMap *m = lmb_self(L);
   if (m->isview) m->closed = 1;
   else mb_close(m->core);
   return 0;
 }
 
 const luaL_Reg lmb_map_metamethods[] = {
-  {"__len", m_len},
   {"__tostring", m_tostring},
   {"__gc", m_gc},
   {"__close", m_toclose},

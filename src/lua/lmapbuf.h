@@ -36,13 +36,61 @@ static inline unsigned char *lmb_span(const LMap *m, size_t *len) {
   return c->base ? c->base + m->start : (unsigned char *)"";
 }
 
+/*
+** Checking a map argument.  A map object is a full userdata whose
+** metatable is the one pushmeta (module.c) made: identity, never the name.
+**
+** Every function of the metatable (methods and metamethods) is a closure
+** whose upvalue 2 is that metatable (upvalue 1 is the methods table), so
+** inside them lmb_self recognises argument 1 with one pointer compare and
+** no table lookup.  Anywhere else (a host's C function, an iterator) use
+** lmb_tomap / lmb_check: the metatable is then fetched from the registry
+** under a light userdata key.  All of them raise luaL_checkudata's own
+** "bad argument #1 to 'f' (mapbuf.map expected, got ...)" for anything else.
+*/
+#define LMB_UPMT lua_upvalueindex(2)
+/* The metatable's key in the registry: &lmb_mtkey (lcommon.c). */
+extern const char lmb_mtkey;
+
 /* Argument arg must be a map object (raises otherwise; any state). */
 LMap *lmb_tomap(lua_State *L, int arg);
 /* A live map: raises "mapbuf: map is closed" or, for a view that no longer
 ** fits in its resized map, "mapbuf: view is out of range of its map". */
 unsigned char *lmb_check(lua_State *L, int arg, LMap **m, size_t *len);
-/* As lmb_check, and also raises unless the map is writable. */
-unsigned char *lmb_checkw(lua_State *L, int arg, LMap **m, size_t *len);
+/* Raise the error of a map whose bytes lmb_span refused (or, writable
+** set, that cannot be written); never returns. */
+unsigned char *lmb_dead(lua_State *L, const LMap *m, int writable);
+
+/* Argument 1 of a function of the metatable (see above): a map object. */
+static inline LMap *lmb_self(lua_State *L) {
+  LMap *m = (LMap *)lua_touserdata(L, 1);
+  if (m != NULL && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, LMB_UPMT);
+    lua_pop(L, 1);
+    if (same) return m;
+  }
+  return lmb_tomap(L, 1);   /* the slow way: the registry, or raise */
+}
+
+/* The bytes of map m now, or raise as lmb_check.  Methods take them again
+** after converting their arguments: a conversion may allocate, so run a
+** finalizer, which may close or resize the map. */
+static inline unsigned char *lmb_bytes(lua_State *L, const LMap *m,
+                                       size_t *len) {
+  unsigned char *p = lmb_span(m, len);
+  if (p != NULL) return p;
+  *len = 0;   /* not reached: lmb_dead raises */
+  return lmb_dead(L, m, 0);
+}
+
+/* As lmb_bytes, and the map must be writable. */
+static inline unsigned char *lmb_bytesw(lua_State *L, const LMap *m,
+                                        size_t *len) {
+  unsigned char *p = lmb_span(m, len);
+  if (p != NULL && mb_writable(m->core)) return p;
+  *len = 0;   /* not reached: lmb_dead raises */
+  return lmb_dead(L, m, 1);
+}
 
 /* Turn a core result into Lua: 0 -> returns 0 (push your results);
 ** errno -> pushes nil, "what: strerror", errno and returns 3;
@@ -55,10 +103,36 @@ int lmb_misuse(lua_State *L, int rc);
 ** results are 1-based (subtract 1 for an offset). */
 size_t lmb_posrelat(lua_Integer pos, size_t len);   /* start: 1.. */
 size_t lmb_endpos(lua_Integer pos, size_t len);     /* end: ..len */
-/* An integer argument that may be given as an integral float; raises on
-** NaN, infinities and fractions. */
-lua_Integer lmb_checkint(lua_State *L, int arg);
-lua_Integer lmb_optint(lua_State *L, int arg, lua_Integer def);
+/* The usual first line of a method: argument 1 is a live map (lmb_self,
+** then lmb_bytes); *pm gets it, the result is its bytes. */
+static inline unsigned char *lmb_checkself(lua_State *L, LMap **pm,
+                                           size_t *len) {
+  *pm = lmb_self(L);
+  return lmb_bytes(L, *pm, len);
+}
+
+/* As lmb_checkself, and the map must be writable. */
+static inline unsigned char *lmb_checkselfw(lua_State *L, LMap **pm,
+                                            size_t *len) {
+  *pm = lmb_self(L);
+  return lmb_bytesw(L, *pm, len);
+}
+
+/* An integer argument that may be given as an integral float (or a
+** numeral string); raises on NaN, infinities and fractions, as
+** luaL_checkinteger.  The common case costs one API call. */
+static inline lua_Integer lmb_checkint(lua_State *L, int arg) {
+  int isnum;
+  lua_Integer i = lua_tointegerx(L, arg, &isnum);
+  return isnum ? i : luaL_checkinteger(L, arg);   /* raises */
+}
+
+static inline lua_Integer lmb_optint(lua_State *L, int arg, lua_Integer def) {
+  int isnum;
+  lua_Integer i = lua_tointegerx(L, arg, &isnum);
+  if (isnum) return i;
+  return lua_isnoneornil(L, arg) ? def : luaL_checkinteger(L, arg);
+}
 
 /* Push a new map object owning core (mb_free at collection). */
 LMap *lmb_newmap(lua_State *L, mb_map *core);

@@ -150,47 +150,7 @@ static void startfmt (Fmt *f, lua_State *L, int farg) {
 }
 
 
-/*
-** The map at index 1, fast.  lmb_check finds the metatable by name
-** (a string lookup in the registry) on every call; an unpack loop is all
-** calls, so here the metatable is kept in the registry under a light
-** userdata key of this file (per lua_State, so several states are fine)
-** and compared by identity.  Anything unusual (not a map, closed, a stale
-** view) goes to lmb_check, which raises the proper error.
-*/
-static const char mtkey = 0;
-
-static unsigned char *fastself (lua_State *L, int writable, LMap **pm,
-                                size_t *len) {
-  LMap *m = (LMap *)lua_touserdata(L, 1);
-  if (m != NULL && lua_getmetatable(L, 1)) {
-    int same;
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mtkey) == LUA_TNIL) {
-      lua_pop(L, 1);
-      luaL_getmetatable(L, LMB_MAP);
-      lua_pushvalue(L, -1);
-      lua_rawsetp(L, LUA_REGISTRYINDEX, &mtkey);
-    }
-    same = lua_topointer(L, -1) == lua_topointer(L, -2);
-    lua_pop(L, 2);
-    if (same && (!writable || mb_writable(m->core))) {
-      unsigned char *d = lmb_span(m, len);
-      if (d != NULL) { *pm = m; return d; }
-    }
-  }
-  return writable ? lmb_checkw(L, 1, pm, len) : lmb_check(L, 1, pm, len);
-}
-
-
 /* ---- unpack ---- */
-
-/* Optional integer position (default 1), the cheap way first. */
-static lua_Integer optpos (lua_State *L, int arg) {
-  int isnum;
-  lua_Integer i = lua_tointegerx(L, arg, &isnum);
-  if (isnum) return i;
-  return luaL_optinteger(L, arg, 1);   /* nil/none, or raises */
-}
 
 /* Copy n bytes, reversed unless the wanted order is the host's. */
 static void copyorder (void *dst, const void *src, int n, int little) {
@@ -237,8 +197,7 @@ static inline lua_Integer getint (lua_State *L, const unsigned char *s, int litt
 ** that close or resize this map) fetch the bytes again. */
 static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
                                      size_t *len) {
-  const unsigned char *d = lmb_span(m, len);
-  if (d == NULL) d = lmb_check(L, 1, &m, len);   /* raises */
+  const unsigned char *d = lmb_bytes(L, m, len);
   if (pos > *len) luaL_argerror(L, 3, "data string too short");
   return d;
 }
@@ -246,13 +205,13 @@ static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
 static int m_unpack (lua_State *L) {
   LMap *m;
   size_t len;
-  const unsigned char *d = fastself(L, 0, &m, &len);
+  const unsigned char *d = lmb_checkself(L, &m, &len);
   Fmt f;
   lua_Integer ip;
   size_t pos, first;
   int n = 0;
   startfmt(&f, L, 2);
-  ip = optpos(L, 3);
+  ip = lmb_optint(L, 3, 1);
   pos = lmb_posrelat(ip, len) - 1;   /* as string.unpack reads its 'pos' */
   luaL_argcheck(L, pos <= len, 3, "initial position out of string");
   first = pos;
@@ -449,13 +408,13 @@ static int m_pack (lua_State *L) {
   size_t len, need, at;
   unsigned char *d;
   lua_Integer ip;
-  fastself(L, 1, &m, &len);            /* closed or read-only: raise first */
+  lmb_checkselfw(L, &m, &len);        /* closed or read-only: raise first */
   ip = luaL_checkinteger(L, 2);
   lua_pushnil(L);   /* a missing value reads "got nil", as in string.pack */
   need = packwalk(L, 3, NULL);          /* raises on any bad value */
   /* the walk may have run the collector (numbers made into strings), and
   ** so finalizers: look at the map again before writing */
-  d = fastself(L, 1, &m, &len);
+  d = lmb_bytesw(L, m, &len);
   /* pos: 1 .. #m+1, or negative from the end; never clipped for a write */
   if (ip < 0) ip += (lua_Integer)len + 1;
   luaL_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");

@@ -116,15 +116,14 @@ static int readchars(lua_State *L, LMap *m, const unsigned char *p,
   return 1;
 }
 
-/* Read with the formats at first .. top, as liolib's g_read: stop at the
-** first that fails, which gives nil. */
-static int g_read(lua_State *L, int first) {
+/* Read from map m (at index 1) with the formats at first .. top, as
+** liolib's g_read: stop at the first that fails, which gives nil. */
+static int g_read(lua_State *L, LMap *m, int first) {
   int nargs = lua_gettop(L) - first + 1, n, ok = 1;
-  LMap *m;
   size_t len;
   const unsigned char *p;
   if (nargs <= 0) {
-    p = lmb_check(L, 1, &m, &len);
+    p = lmb_bytes(L, m, &len);
     readline(L, m, p, len, 0);
     return 1;
   }
@@ -133,7 +132,7 @@ static int g_read(lua_State *L, int first) {
     if (lua_type(L, n) == LUA_TNUMBER) {
       /* a negative count is a huge one, as file:read takes it */
       size_t l = (size_t)luaL_checkinteger(L, n);
-      p = lmb_check(L, 1, &m, &len);
+      p = lmb_bytes(L, m, &len);
       if (l == 0) {
         ok = remaining(m, len) > 0;
         if (ok) lua_pushliteral(L, "");
@@ -144,7 +143,7 @@ static int g_read(lua_State *L, int first) {
     } else {
       const char *f = luaL_checkstring(L, n);
       if (*f == '*') f++;   /* "*l" and the like, as liolib still allows */
-      p = lmb_check(L, 1, &m, &len);
+      p = lmb_bytes(L, m, &len);
       switch (*f) {
         case 'n': ok = readnumber(L, m, p, len); break;
         case 'l': ok = readline(L, m, p, len, 0); break;
@@ -166,32 +165,49 @@ static int g_read(lua_State *L, int first) {
 
 /* m:read(...) */
 static int s_read(lua_State *L) {
-  lmb_check(L, 1, NULL, NULL);
-  return g_read(L, 2);
+  LMap *m;
+  size_t len;
+  const unsigned char *p = lmb_checkself(L, &m, &len);
+  if (lua_gettop(L) == 1) {   /* m:read(): a line, without g_read's setup */
+    readline(L, m, p, len, 0);
+    return 1;
+  }
+  return g_read(L, m, 2);
 }
 
-/* The iterator of lines: upvalue 1 the map, 2 the number of formats,
-** 3.. the formats.  Raises once the map is closed. */
+/*
+** The iterator of lines: upvalue 1 the map, 2 the metatable (as every
+** function of the binding), 3 the number of formats, 4.. the formats.
+** Upvalue 1 was checked by m:lines and only the debug library can change
+** it (the rule of the metatable's own __index, module.c).  Raises once
+** the map is closed.
+*/
 static int lines_iter(lua_State *L) {
-  int n = (int)lua_tointeger(L, lua_upvalueindex(2)), i, r;
+  LMap *m = (LMap *)lua_touserdata(L, lua_upvalueindex(1));
+  int n = (int)lua_tointeger(L, lua_upvalueindex(3)), i, r;
+  size_t len;
+  const unsigned char *p = lmb_bytes(L, m, &len);
+  if (n == 0) return readline(L, m, p, len, 0);   /* the usual loop */
   lua_settop(L, 0);
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lmb_check(L, 1, NULL, NULL);
+  lua_pushvalue(L, lua_upvalueindex(1));   /* formats are arguments 2.. */
   luaL_checkstack(L, n, "too many arguments");
-  for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
-  r = g_read(L, 2);
+  for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(3 + i));
+  r = g_read(L, m, 2);
   return lua_toboolean(L, -r) ? r : 0;
 }
 
 /* m:lines(...) */
 static int s_lines(lua_State *L) {
+  LMap *m;
+  size_t len;
   int n = lua_gettop(L) - 1;
-  lmb_check(L, 1, NULL, NULL);
+  lmb_checkself(L, &m, &len);
   luaL_argcheck(L, n <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
   lua_pushvalue(L, 1);
+  lua_pushvalue(L, LMB_UPMT);
   lua_pushinteger(L, n);
-  lua_rotate(L, 2, 2);   /* map, n, formats... */
-  lua_pushcclosure(L, lines_iter, 2 + n);
+  lua_rotate(L, 2, 3);   /* map, mt, n, formats... */
+  lua_pushcclosure(L, lines_iter, 3 + n);
   return 1;
 }
 
@@ -199,7 +215,7 @@ static int s_lines(lua_State *L) {
 static int s_readline(lua_State *L) {
   LMap *m;
   size_t len;
-  const unsigned char *p = lmb_check(L, 1, &m, &len);
+  const unsigned char *p = lmb_checkself(L, &m, &len);
   if (!readline(L, m, p, len, 1)) lua_pushliteral(L, "");
   return 1;
 }
@@ -208,7 +224,7 @@ static int s_readline(lua_State *L) {
 static int s_read_byte(lua_State *L) {
   LMap *m;
   size_t len;
-  const unsigned char *p = lmb_check(L, 1, &m, &len);
+  const unsigned char *p = lmb_checkself(L, &m, &len);
   if (remaining(m, len) == 0) luaL_pushfail(L);
   else {
     lua_pushinteger(L, p[m->pos]);
@@ -244,12 +260,12 @@ static int s_write(lua_State *L) {
   int top = lua_gettop(L), k;
   char buf[64];
   unsigned char *p;
-  lmb_checkw(L, 1, &m, &len);
+  lmb_checkselfw(L, &m, &len);
   for (k = 2; k <= top; k++) {
     wbytes(L, k, buf, &l);
     total += l;   /* each l is the length of something in memory */
   }
-  p = lmb_checkw(L, 1, &m, &len);
+  p = lmb_bytesw(L, m, &len);
   if (total > remaining(m, len))
     return lmb_misuse(L, MB_E_RANGE);
   start = m->pos;
@@ -270,10 +286,10 @@ static int s_write_byte(lua_State *L) {
   size_t len;
   lua_Integer v;
   unsigned char *p;
-  lmb_checkw(L, 1, &m, &len);
+  lmb_checkselfw(L, &m, &len);
   v = lmb_checkint(L, 2);
   luaL_argcheck(L, v >= 0 && v <= 255, 2, "value out of range (0..255)");
-  p = lmb_checkw(L, 1, &m, &len);
+  p = lmb_bytesw(L, m, &len);
   if (remaining(m, len) == 0) return lmb_misuse(L, MB_E_RANGE);
   lmb_touched(L, m, m->pos, 1);
   p[m->pos] = (unsigned char)v;
@@ -296,10 +312,10 @@ static int s_seek(lua_State *L) {
   size_t len;
   lua_Integer off, base;
   int op;
-  lmb_check(L, 1, &m, &len);
+  lmb_checkself(L, &m, &len);
   op = luaL_checkoption(L, 2, "cur", modes);
   off = lmb_optint(L, 3, 0);
-  lmb_check(L, 1, &m, &len);
+  lmb_bytes(L, m, &len);
   base = op == 0 ? 0 : op == 1 ? (lua_Integer)m->pos : (lua_Integer)len;
   /* both base and len are below 2^63: these compares cannot overflow */
   luaL_argcheck(L, off >= -base && off <= (lua_Integer)len - base, 3,
@@ -311,13 +327,16 @@ static int s_seek(lua_State *L) {
 
 static int s_tell(lua_State *L) {
   LMap *m;
-  lmb_check(L, 1, &m, NULL);
+  size_t len;
+  lmb_checkself(L, &m, &len);
   lua_pushinteger(L, (lua_Integer)m->pos);
   return 1;
 }
 
 static int s_seekable(lua_State *L) {
-  lmb_check(L, 1, NULL, NULL);
+  LMap *m;
+  size_t len;
+  lmb_checkself(L, &m, &len);
   lua_pushboolean(L, 1);
   return 1;
 }

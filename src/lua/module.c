@@ -18,20 +18,10 @@
 ** m[i] and m[i] = v
 ** ------------------------------------------------------------------- */
 
-/* Key at index 2 as a position, if it is an integer or an integral
-** float; anything else is not a position. */
-static int tokeypos(lua_State *L, lua_Integer *i) {
-  int isnum;
-  if (lua_isinteger(L, 2)) { *i = lua_tointeger(L, 2); return 1; }
-  if (lua_type(L, 2) != LUA_TNUMBER) return 0;
-  *i = lua_tointegerx(L, 2, &isnum);
-  return isnum;
-}
-
 /* Offset of position i (1-based, negative from the end) in a span of len
 ** bytes, or -1 when it falls outside. */
-static ptrdiff_t keyoffset(lua_Integer i, size_t len) {
-  if (i > 0) return (lua_Unsigned)i <= len ? (ptrdiff_t)(i - 1) : -1;
+static inline ptrdiff_t keyoffset(lua_Integer i, size_t len) {
+  if ((lua_Unsigned)i - 1 < len) return (ptrdiff_t)(i - 1);   /* 1..len */
   if (i < 0) {
     lua_Unsigned back = 0u - (lua_Unsigned)i;   /* no overflow at MININTEGER */
     return back <= len ? (ptrdiff_t)(len - back) : -1;
@@ -39,62 +29,101 @@ static ptrdiff_t keyoffset(lua_Integer i, size_t len) {
   return -1;
 }
 
-/* The map at index 1 for a metamethod called with anything at all
-** (getmetatable(m).__index(x, 1) must not crash): the metatable is the
-** closure's upvalue 2, so one pointer compare decides. */
-static LMap *selfmap(lua_State *L) {
-  LMap *m = (LMap *)lua_touserdata(L, 1);
-  if (m == NULL || !lua_getmetatable(L, 1)) return lmb_tomap(L, 1);
-  if (!lua_rawequal(L, -1, lua_upvalueindex(2))) return lmb_tomap(L, 1);
-  lua_pop(L, 1);
-  return m;
+/*
+** Two sets of metamethods.  The metatable itself holds the trusting ones:
+** the VM calls its __index, __newindex and __len only with an object that
+** has this metatable, which only our map objects have (nothing outside C
+** and the debug library can reach the metatable: its __metatable field
+** hides it), so argument 1 is taken as a map without a test.  That test
+** (lua_getmetatable + lua_rawequal) costs about as much time as the rest
+** of m[i] together.  What getmetatable(m) returns is the "face": the same
+** fields, but its __index, __newindex and __len check argument 1, since
+** Lua code can call them with anything (getmetatable(m).__index(io.stdout,
+** 1) must raise, not crash).
+*/
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
+static ALWAYS_INLINE const LMap *self(lua_State *L, int trusted) {
+  return trusted ? (const LMap *)lua_touserdata(L, 1) : lmb_self(L);
 }
 
-/* Integer keys first (a bounds check and a load), then the methods. */
-static int m_index(lua_State *L) {
-  lua_Integer i;
-  if (tokeypos(L, &i)) {
-    size_t len;
-    ptrdiff_t off;
-    LMap *m = selfmap(L);
-    const unsigned char *p = lmb_span(m, &len);
-    if (p == NULL) p = lmb_check(L, 1, NULL, &len);   /* raises */
-    if ((off = keyoffset(i, len)) < 0) lua_pushnil(L);
-    else {
-      lua_pushinteger(L, p[off]);
-      lmb_touched(L, m, (size_t)off, 1);
-    }
-    return 1;
+/* m[i] once m is known to be a map and i a position. */
+static int pushbyte(lua_State *L, const LMap *m, lua_Integer i) {
+  size_t len;
+  const unsigned char *p = lmb_bytes(L, m, &len);
+  ptrdiff_t off = keyoffset(i, len);
+  if (off < 0) lua_pushnil(L);   /* out of range: nil, so ipairs(m) works */
+  else {
+    lua_pushinteger(L, p[off]);
+    lmb_touched(L, m, (size_t)off, 1);
   }
-  if (lua_type(L, 2) == LUA_TNUMBER) {   /* a fraction: no such byte */
-    lua_pushnil(L);
-    return 1;
+  return 1;
+}
+
+/*
+** Integer keys first: m[i] is the hot path of every byte loop, so it
+** costs a type test, a bounds check and a load.  Then integral floats,
+** fractions (no such byte: nil, whatever the map), and every other key is
+** a method name (upvalue 1 is the methods table).
+*/
+static ALWAYS_INLINE int getbyte(lua_State *L, int trusted) {
+  lua_Integer i;
+  int isint;
+  if (lua_isinteger(L, 2)) {
+    const LMap *m = self(L, trusted);
+    i = lua_tointeger(L, 2);
+    if (!m->isview) {   /* a root, 1 <= i <= #m, no truncation seen */
+      const mb_map *c = m->core;   /* (a closed core has len 0) */
+      if ((lua_Unsigned)i - 1 < c->len && c->valid >= c->len) {
+        lua_pushinteger(L, c->base[i - 1]);
+        /* a fault in the load was caught: it read 0, do not pass it on */
+        if (c->valid < c->len) lmb_touched(L, m, (size_t)(i - 1), 1);
+        return 1;
+      }
+    }
+    return pushbyte(L, m, i);   /* views, negatives, nil, errors */
+  }
+  if (lua_type(L, 2) == LUA_TNUMBER) {
+    i = lua_tointegerx(L, 2, &isint);
+    if (!isint) {
+      lua_pushnil(L);
+      return 1;
+    }
+    return pushbyte(L, self(L, trusted), i);
   }
   lua_settop(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
 }
 
-static int m_newindex(lua_State *L) {
+/* m[i] = v; the errors name '__newindex'. */
+static ALWAYS_INLINE int setbyte(lua_State *L, int trusted) {
   lua_Integer i, v;
   size_t len;
   ptrdiff_t off;
   int isnum;
-  unsigned char *p;
-  LMap *m = selfmap(L);
-  lmb_checkw(L, 1, NULL, &len);
-  if (!tokeypos(L, &i))
-    return luaL_error(L, "bad argument #2 to '__newindex' (%s)",
-                      lua_type(L, 2) == LUA_TNUMBER
-                        ? "number has no integer representation"
-                        : lua_pushfstring(L, "position expected, got %s",
-                                          luaL_typename(L, 2)));
+  const LMap *m = self(L, trusted);
+  unsigned char *p = lmb_bytesw(L, m, &len);   /* closed, read-only: first */
+  if (lua_isinteger(L, 2)) i = lua_tointeger(L, 2);
+  else if (lua_type(L, 2) == LUA_TNUMBER) {
+    i = lua_tointegerx(L, 2, &isnum);
+    if (!isnum)
+      return luaL_error(L, "bad argument #2 to '__newindex' "
+                           "(number has no integer representation)");
+  }
+  else
+    return luaL_error(L, "bad argument #2 to '__newindex' "
+                         "(position expected, got %s)", luaL_typename(L, 2));
+  /* numbers and numeral strings; no conversion here allocates, so p stays */
   v = lua_tointegerx(L, 3, &isnum);
   if (!isnum || v < 0 || v > 255)
     return luaL_error(L, "bad argument #3 to '__newindex' (%s)",
                       isnum ? "value out of range (0..255)"
                             : "byte value expected");
-  p = lmb_checkw(L, 1, NULL, &len);
   if ((off = keyoffset(i, len)) < 0)
     return luaL_error(L, "bad argument #2 to '__newindex' (out of range)");
   lmb_touched(L, m, (size_t)off, 1);
@@ -102,6 +131,31 @@ static int m_newindex(lua_State *L) {
   lmb_touched(L, m, (size_t)off, 1);
   return 0;
 }
+
+/* #m */
+static ALWAYS_INLINE int length(lua_State *L, int trusted) {
+  size_t n;
+  lmb_bytes(L, self(L, trusted), &n);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+static int m_index(lua_State *L) { return getbyte(L, 1); }
+static int m_newindex(lua_State *L) { return setbyte(L, 1); }
+static int m_len(lua_State *L) { return length(L, 1); }
+static int face_index(lua_State *L) { return getbyte(L, 0); }
+static int face_newindex(lua_State *L) { return setbyte(L, 0); }
+static int face_len(lua_State *L) { return length(L, 0); }
+
+static const luaL_Reg trusting[] = {
+  {"__index", m_index}, {"__newindex", m_newindex}, {"__len", m_len},
+  {NULL, NULL}
+};
+
+static const luaL_Reg checking[] = {
+  {"__index", face_index}, {"__newindex", face_newindex},
+  {"__len", face_len}, {NULL, NULL}
+};
 
 
 /* ---------------------------------------------------------------------
@@ -111,25 +165,39 @@ static int m_newindex(lua_State *L) {
 /* Push the metatable, building it the first time (a host may push maps
 ** before anyone has required the module). */
 static void pushmeta(lua_State *L) {
+  static const luaL_Reg *const files[] = {
+    lmb_map_methods, lmb_stream_methods, lmb_search_methods,
+    lmb_pack_methods, lmb_ipc_methods
+  };
+  size_t k;
   if (luaL_newmetatable(L, LMB_MAP)) {
-    luaL_setfuncs(L, lmb_map_metamethods, 0);
-    lua_createtable(L, 0, 64);   /* the methods, from every method file */
-    luaL_setfuncs(L, lmb_map_methods, 0);
-    luaL_setfuncs(L, lmb_stream_methods, 0);
-    luaL_setfuncs(L, lmb_search_methods, 0);
-    luaL_setfuncs(L, lmb_pack_methods, 0);
-    luaL_setfuncs(L, lmb_ipc_methods, 0);
-    /* both closures get the methods (upvalue 1) and the metatable itself
-    ** (upvalue 2, to recognise map objects with one compare) */
     lua_pushvalue(L, -1);
-    lua_pushvalue(L, -3);
-    lua_pushcclosure(L, m_newindex, 2);
-    lua_setfield(L, -3, "__newindex");
-    lua_pushvalue(L, -2);
-    lua_pushcclosure(L, m_index, 2);
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, LMB_MAP);
-    lua_setfield(L, -2, "__name");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &lmb_mtkey);   /* for lmb_tomap */
+    lua_createtable(L, 0, 64);   /* the methods, from every method file */
+    /* every function gets the methods (upvalue 1) and the metatable itself
+    ** (upvalue 2: lmb_self recognises map objects with one compare) */
+    for (k = 0; k < sizeof files / sizeof files[0]; k++) {
+      lua_pushvalue(L, -1);
+      lua_pushvalue(L, -3);
+      luaL_setfuncs(L, files[k], 2);   /* pops the two upvalues */
+    }
+    lua_createtable(L, 0, 8);       /* mt, methods, face */
+    /* both tables: __tostring, __gc, __close (they check their argument),
+    ** and __index, __newindex, __len, trusting in mt, checking in face */
+    for (k = 0; k < 2; k++) {
+      lua_pushvalue(L, k == 0 ? -3 : -1);
+      lua_pushvalue(L, -3);
+      lua_pushvalue(L, -5);         /* ..., table, methods, mt */
+      luaL_setfuncs(L, lmb_map_metamethods, 2);
+      lua_pushvalue(L, -3);
+      lua_pushvalue(L, -5);
+      luaL_setfuncs(L, k == 0 ? trusting : checking, 2);
+      lua_pushliteral(L, LMB_MAP);
+      lua_setfield(L, -2, "__name");
+      lua_pop(L, 1);
+    }
+    lua_setfield(L, -3, "__metatable");   /* getmetatable(m) is the face */
+    lua_pop(L, 1);
   }
 }
 
