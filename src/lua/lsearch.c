@@ -8,22 +8,12 @@
 #include "lmapbuf.h"
 
 
-/* The bytes of map m (the value at idx) now; raises as lmb_check does
-** when it is closed or a view out of range. */
-static const unsigned char *span(lua_State *L, LMap *m, int idx,
-                                 size_t *len) {
-  const unsigned char *s = lmb_span(m, len);
-  if (s == NULL) s = lmb_check(L, idx, NULL, len);   /* raises */
-  return s;
-}
-
 /* The map's bytes again, right before reading them: a __gc metamethod run
 ** by an allocation could have closed or resized the map meanwhile.  Raises
 ** unless bytes 0 .. need-1 are still there. */
-static const unsigned char *again(lua_State *L, LMap *m, int idx,
-                                  size_t need) {
+static const unsigned char *again(lua_State *L, LMap *m, size_t need) {
   size_t len;
-  const unsigned char *s = span(L, m, idx, &len);
+  const unsigned char *s = lmb_bytes(L, m, &len);
   if (need > len) luaL_error(L, "mapbuf: map changed size during the search");
   return s;
 }
@@ -38,13 +28,13 @@ static void intact(lua_State *L, LMap *m, size_t off, size_t n) {
 ** Push the captures of a match (the whole match, bytes ws .. we-1, when
 ** the pattern has none and whole is set), as lstrlib's push_captures.
 */
-static int pushcaptures(lua_State *L, LMap *m, int idx, const mb_match *mt,
+static int pushcaptures(lua_State *L, LMap *m, const mb_match *mt,
                         int whole) {
   int i, n = (mt->level == 0 && whole) ? 1 : mt->level;
   luaL_checkstack(L, n, "too many captures");
   for (i = 0; i < n; i++) {
     if (i >= mt->level) {   /* the whole match */
-      const unsigned char *s = again(L, m, idx, mt->end);
+      const unsigned char *s = again(L, m, mt->end);
       lua_pushlstring(L, (const char *)s + mt->start, mt->end - mt->start);
     }
     else {
@@ -54,7 +44,7 @@ static int pushcaptures(lua_State *L, LMap *m, int idx, const mb_match *mt,
       else if (c->len == MB_CAP_POSITION)
         lua_pushinteger(L, (lua_Integer)c->init + 1);
       else {
-        const unsigned char *s = again(L, m, idx, c->init + (size_t)c->len);
+        const unsigned char *s = again(L, m, c->init + (size_t)c->len);
         lua_pushlstring(L, (const char *)s + c->init, (size_t)c->len);
       }
     }
@@ -96,11 +86,11 @@ static int patternerror(lua_State *L, const mb_match *mt) {
 static int find_aux(lua_State *L, int find) {
   size_t ls, lp, init;
   LMap *m;
-  const unsigned char *s = lmb_check(L, 1, &m, &ls);
+  const unsigned char *s = lmb_checkself(L, &m, &ls);
   const char *p = luaL_checklstring(L, 2, &lp);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   int plain = find && lua_toboolean(L, 4);
-  s = span(L, m, 1, &ls);   /* the arguments may have run code */
+  s = lmb_bytes(L, m, &ls);   /* the arguments may have run code */
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) { luaL_pushfail(L); return 1; }
   if (find && (plain || nospecials(p, lp))) {
@@ -124,9 +114,9 @@ static int find_aux(lua_State *L, int find) {
     if (find) {
       lua_pushinteger(L, (lua_Integer)mt.start + 1);
       lua_pushinteger(L, (lua_Integer)mt.end);
-      return 2 + pushcaptures(L, m, 1, &mt, 0);
+      return 2 + pushcaptures(L, m, &mt, 0);
     }
-    return pushcaptures(L, m, 1, &mt, 1);
+    return pushcaptures(L, m, &mt, 1);
   }
 }
 
@@ -153,7 +143,7 @@ typedef struct GState {
 static int gmatch_step(lua_State *L) {
   size_t ls, lp;
   GState *g = (GState *)lua_touserdata(L, lua_upvalueindex(3));
-  const unsigned char *s = span(L, g->m, lua_upvalueindex(1), &ls);
+  const unsigned char *s = lmb_bytes(L, g->m, &ls);
   const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
   mb_match mt;
   int rc;
@@ -184,7 +174,7 @@ found:
   intact(L, g->m, g->src, mt.end - g->src);
   g->src = g->last = mt.end;
   g->haslast = 1;
-  return pushcaptures(L, g->m, lua_upvalueindex(1), &mt, 1);
+  return pushcaptures(L, g->m, &mt, 1);
 }
 
 /* m:gmatch(p [, init]) */
@@ -193,10 +183,10 @@ static int m_gmatch(lua_State *L) {
   lua_Integer i;
   LMap *m;
   GState *g;
-  lmb_check(L, 1, &m, &ls);
+  lmb_checkself(L, &m, &ls);
   luaL_checkstring(L, 2);
   i = luaL_optinteger(L, 3, 1);
-  span(L, m, 1, &ls);
+  lmb_bytes(L, m, &ls);
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) init = ls + 1;   /* start after the end: no matches */
   lua_settop(L, 2);
@@ -218,11 +208,11 @@ static int m_gmatch(lua_State *L) {
 static int m_rfind(lua_State *L) {
   size_t len, ln, from, to, at;
   LMap *m;
-  const unsigned char *s = lmb_check(L, 1, &m, &len);
+  const unsigned char *s = lmb_checkself(L, &m, &len);
   const char *needle = luaL_checklstring(L, 2, &ln);
   lua_Integer i = luaL_optinteger(L, 3, 1);
   lua_Integer j = luaL_optinteger(L, 4, -1);
-  s = span(L, m, 1, &len);
+  s = lmb_bytes(L, m, &len);
   from = lmb_posrelat(i, len) - 1;     /* offsets from .. to-1 */
   to = lmb_endpos(j, len);
   if (from > to) { luaL_pushfail(L); return 1; }
