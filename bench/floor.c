@@ -84,6 +84,11 @@ static int f_rewind(lua_State *L) {
   return 0;
 }
 
+static int f_len(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)((Buf *)lua_touserdata(L, 1))->len);
+  return 1;
+}
+
 static int f_gc(lua_State *L) {
   free(((Buf *)lua_touserdata(L, 1))->p);
   return 0;
@@ -107,6 +112,8 @@ static int f_new(lua_State *L) {
     luaL_newlib(L, methods);
     lua_pushcclosure(L, f_index, 1);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, f_len);
+    lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, f_gc);
     lua_setfield(L, -2, "__gc");
   }

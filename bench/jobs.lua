@@ -2,9 +2,11 @@
 --
 --   lua5.4 bench/jobs.lua JOB VARIANT FILE REPS
 --
--- VARIANT is "mapbuf" (the job on a map of FILE) or "string" (the same job
+-- VARIANT is "mapbuf" (the job on a map of FILE), "string" (the same job
 -- with Lua's own string / io functions on a copy of FILE, where that is the
--- alternative).  Prints the best CPU time (os.clock) of REPS runs in
+-- alternative) or "floor" (the mapbuf code of the job run on an object of
+-- bench/floor.c holding a copy of FILE: the least any C userdata costs in
+-- stock Lua 5.4, for the jobs where the Lua VM's own work dominates).  Prints the best CPU time (os.clock) of REPS runs in
 -- seconds, then a check value (so the work cannot be skipped and the two
 -- sides can be compared); prints "skip <why>" when the job cannot run.
 -- The "mem" job prints the growth of anonymous memory in KiB instead.
@@ -33,12 +35,16 @@ end
 
 -- Run f(data) reps times; data is a fresh map of FILE for each run (so
 -- every run pays its own page faults, as Python's does) or the copy.
+local FLOORED = {index = true, lines = true, readline = true, unpack = true,
+                 unpack_cached = true, sub16 = true}
+
 local function best(f, fresh)
-  local copy = variant == "string" and readall(file) or nil
+  local copy = variant ~= "mapbuf" and readall(file) or nil
   local t, check = math.huge, nil
   for _ = 1, reps do
     local data = copy
-    if not data then data = assert((fresh or mapbuf.open)(file)) end
+    if variant == "floor" then data = require("floor").new(copy)
+    elseif not data then data = assert((fresh or mapbuf.open)(file)) end
     collectgarbage()
     local t0 = clock()
     check = f(data)
@@ -268,6 +274,10 @@ end
 
 local f = jobs[job]
 if not f then error("no such job: " .. tostring(job)) end
+if variant == "floor" and not FLOORED[job] then
+  print("skip no floor variant")
+  os.exit(0)
+end
 local t, check = f()
 if t == nil then print("skip no " .. variant .. " variant")
 else print(string.format("%.6f %s", t, tostring(check))) end

@@ -1,13 +1,17 @@
-"""bench/report.py RESULTS OUTDIR BIG_MB LOOP_MB TEXT_MB FILL_MB REPS
+"""bench/report.py RESULTS OUTDIR BIG_MB LOOP_MB TEXT_MB FILL_MB REPS [DOC]
 
 Turns bench/run's raw results (one line per job: job, then the mapbuf,
 Python and Lua-string answers, tab-separated) into the printed table,
-OUTDIR/results.md and, when gnuplot is there, OUTDIR/chart.png.
+OUTDIR/results.md and, when gnuplot is there, OUTDIR/chart.png.  With DOC
+(bench/run gives docs/bench-results.md) the table also goes there, under a
+heading that says on what machine and when it was measured.
 """
 import os
+import platform
 import shutil
 import subprocess
 import sys
+import time
 
 # job: (what, target on mapbuf/python or absolute, unit)
 JOBS = [
@@ -37,6 +41,46 @@ def parse(field):
         return float(t), check
     except ValueError:
         return None, "error: " + field[:60]
+
+
+def machine():
+    """What the figures were measured on, in one line."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for l in f:
+                if l.startswith("model name"):
+                    cpu = l.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    def version(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            return (r.stdout or r.stderr).split("\n")[0].strip()
+        except OSError:
+            return "?"
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return "%s, %d cores, load average %.1f; %s; %s; Linux %s" % (
+        cpu, os.cpu_count() or 0, load,
+        " ".join(version([os.environ.get("LUA", "lua5.4"), "-v"]).split()[:2]),
+        version(["python3", "--version"]), platform.release())
+
+
+def document(table, reps):
+    return ("# Bench results\n\n"
+            "<!-- written by bench/run: do not edit; run `bench/run build` "
+            "again instead -->\n\n"
+            "mapbuf side by side with Python's `mmap` (and Lua's own "
+            "`string` / `io` on a copy), as [performance.md](performance.md) "
+            "describes. CPU time, best of %d runs; lower is better; a ratio "
+            "below 1 means mapbuf is faster.\n\n"
+            "Measured %s on %s.\n\n"
+            "%s\n"
+            "The chart (bench/out/chart.png) is made by the same run, when "
+            "gnuplot is installed.\n"
+            % (reps, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               machine(), table))
 
 
 def main():
@@ -93,13 +137,16 @@ def main():
     print("  ".join("-" * w for w in widths))
     for r in rows:
         print(line(r))
+    table = "| " + " | ".join(head) + " |\n" + "|" + "---|" * len(head) + "\n"
+    for r in rows:
+        table += "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |\n"
     os.makedirs(outdir, exist_ok=True)
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write("<!-- written by bench/run; CPU time, best of %d runs -->\n\n" % reps)
-        f.write("| " + " | ".join(head) + " |\n")
-        f.write("|" + "---|" * len(head) + "\n")
-        for r in rows:
-            f.write("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |\n")
+        f.write(table)
+    if len(sys.argv) > 8:
+        with open(sys.argv[8], "w") as f:
+            f.write(document(table, reps))
     if shutil.which("gnuplot") and chart:
         dat = os.path.join(outdir, "chart.dat")
         with open(dat, "w") as f:

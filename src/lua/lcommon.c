@@ -1,7 +1,7 @@
 /*
 ** lcommon.c - helpers every method file of the binding shares: checking
-** map arguments, turning core results into Lua results or errors, and
-** Lua positions into byte offsets.
+** map arguments and turning core results into Lua results or errors
+** (lmapbuf.h has the inline fast paths of both).
 */
 #include <stdio.h>
 #include <string.h>
@@ -79,28 +79,5 @@ unsigned char *lmb_check(lua_State *L, int arg, LMap **pm, size_t *len) {
   if (pm != NULL) *pm = m;
   if (len != NULL) *len = n;
   return p;
-}
-
-
-
-/*
-** Positions, exactly as lstrlib treats them: both results are 1-based.
-** lmb_posrelat gives a start in 1 .. (may exceed len: an empty range);
-** lmb_endpos gives an end in 0 .. len.  The offset of the first byte of
-** the range is then start - 1, and its length end - start + 1 when
-** start <= end.
-*/
-size_t lmb_posrelat(lua_Integer pos, size_t len) {
-  if (pos > 0) return (size_t)pos;
-  if (pos == 0) return 1;
-  if (pos < -(lua_Integer)len) return 1;
-  return len + (size_t)pos + 1;
-}
-
-size_t lmb_endpos(lua_Integer pos, size_t len) {
-  if (pos > (lua_Integer)len) return len;
-  if (pos >= 0) return (size_t)pos;
-  if (pos < -(lua_Integer)len) return 0;
-  return len + (size_t)pos + 1;
 }
 

@@ -61,15 +61,24 @@ unsigned char *lmb_check(lua_State *L, int arg, LMap **m, size_t *len);
 ** set, that cannot be written); never returns. */
 unsigned char *lmb_dead(lua_State *L, const LMap *m, int writable);
 
-/* Argument 1 of a function of the metatable (see above): a map object. */
-static inline LMap *lmb_self(lua_State *L) {
+/* Argument 1 of a function of the metatable (see above) if it is a map
+** object, with the metatable left pushed on the stack; NULL (and the stack
+** as it was) if not.  A function that returns its results from the top
+** can leave the metatable there and save the pop. */
+static inline LMap *lmb_isself(lua_State *L) {
   LMap *m = (LMap *)lua_touserdata(L, 1);
-  if (m != NULL && lua_getmetatable(L, 1)) {
-    int same = lua_rawequal(L, -1, LMB_UPMT);
-    lua_pop(L, 1);
-    if (same) return m;
-  }
-  return lmb_tomap(L, 1);   /* the slow way: the registry, or raise */
+  if (m == NULL || !lua_getmetatable(L, 1)) return NULL;
+  if (lua_rawequal(L, -1, LMB_UPMT)) return m;
+  lua_pop(L, 1);
+  return NULL;
+}
+
+/* Argument 1 of a function of the metatable: a map object, or raise. */
+static inline LMap *lmb_self(lua_State *L) {
+  LMap *m = lmb_isself(L);
+  if (m == NULL) return lmb_tomap(L, 1);   /* the registry's way, or raise */
+  lua_pop(L, 1);
+  return m;
 }
 
 /* The bytes of map m now, or raise as lmb_check.  Methods take them again
@@ -99,10 +108,26 @@ int lmb_result(lua_State *L, int rc, const char *what);
 /* Raise for a misuse code (never returns). */
 int lmb_misuse(lua_State *L, int rc);
 
-/* Lua positions, normalised as lstrlib's posrelatI / getendpos: both
-** results are 1-based (subtract 1 for an offset). */
-size_t lmb_posrelat(lua_Integer pos, size_t len);   /* start: 1.. */
-size_t lmb_endpos(lua_Integer pos, size_t len);     /* end: ..len */
+/*
+** Lua positions, normalised as lstrlib's posrelatI / getendpos: both
+** results are 1-based.  lmb_posrelat gives a start in 1 .. (may exceed
+** len: an empty range); lmb_endpos an end in 0 .. len.  The offset of the
+** first byte of the range is then start - 1, and its length
+** end - start + 1 when start <= end.
+*/
+static inline size_t lmb_posrelat(lua_Integer pos, size_t len) {
+  if (pos > 0) return (size_t)pos;
+  if (pos == 0) return 1;
+  if (pos < -(lua_Integer)len) return 1;
+  return len + (size_t)pos + 1;
+}
+
+static inline size_t lmb_endpos(lua_Integer pos, size_t len) {
+  if (pos > (lua_Integer)len) return len;
+  if (pos >= 0) return (size_t)pos;
+  if (pos < -(lua_Integer)len) return 0;
+  return len + (size_t)pos + 1;
+}
 /* The usual first line of a method: argument 1 is a live map (lmb_self,
 ** then lmb_bytes); *pm gets it, the result is its bytes. */
 static inline unsigned char *lmb_checkself(lua_State *L, LMap **pm,

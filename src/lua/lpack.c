@@ -142,8 +142,8 @@ static INLINE ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
 
 static void startfmt (Fmt *f, lua_State *L, int farg) {
   f->L = L;
-  f->p = lua_type(L, farg) == LUA_TSTRING ? lua_tostring(L, farg)
-                                          : luaL_checkstring(L, farg);
+  f->p = lua_tolstring(L, farg, NULL);   /* a string, or a number made one */
+  if (f->p == NULL) f->p = luaL_checkstring(L, farg);   /* raises */
   f->farg = farg;
   f->little = host_little();
   f->maxalign = 1;
@@ -202,16 +202,53 @@ static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
   return d;
 }
 
-static int m_unpack (lua_State *L) {
-  LMap *m;
+/*
+** The format of most unpack loops: one integer of 1 to 8 bytes, maybe
+** after an endianness ("<I4", ">i2", "B", "j").  Nothing in it can align
+** or fail, so it needs none of the general walk.  Returns its size (0 for
+** any other format) and sets *little and *issigned.
+*/
+static int oneint (const char *p, int *little, int *issigned) {
+  int size;
+  *little = host_little();
+  if (*p == '<' || *p == '>' || *p == '=') {
+    *little = *p == '<' ? 1 : *p == '>' ? 0 : host_little();
+    p++;
+  }
+  switch (*p++) {
+    case 'b': *issigned = 1; size = 1; break;
+    case 'B': *issigned = 0; size = 1; break;
+    case 'h': *issigned = 1; size = (int)sizeof(short); break;
+    case 'H': *issigned = 0; size = (int)sizeof(short); break;
+    case 'j': *issigned = 1; size = LINT; break;
+    case 'J': *issigned = 0; size = LINT; break;
+    case 'i': case 'I':
+      *issigned = p[-1] == 'i';
+      size = (int)sizeof(int);
+      if (isdigitc((unsigned char)*p)) size = *p++ - '0';
+      break;
+    default: return 0;
+  }
+  return *p == '\0' && size >= 1 && size <= LINT ? size : 0;
+}
+
+/* The general unpack: any format, from the map m at index 1.  Kept out
+** of line, so that m_unpack's fast path stays small. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int unpackall (lua_State *L, LMap *m) {
   size_t len;
-  const unsigned char *d = lmb_checkself(L, &m, &len);
+  const unsigned char *d;
   Fmt f;
   lua_Integer ip;
   size_t pos, first;
   int n = 0;
+  lmb_bytes(L, m, &len);                /* closed: raise before the rest */
   startfmt(&f, L, 2);
   ip = lmb_optint(L, 3, 1);
+  /* making the format a string may have collected: take the bytes now */
+  d = lmb_bytes(L, m, &len);
   pos = lmb_posrelat(ip, len) - 1;   /* as string.unpack reads its 'pos' */
   luaL_argcheck(L, pos <= len, 3, "initial position out of string");
   first = pos;
@@ -282,6 +319,41 @@ static int m_unpack (lua_State *L) {
     lmb_misuse(L, MB_E_TRUNCATED);
   lua_pushinteger(L, (lua_Integer)pos + 1);
   return n + 1;
+}
+
+/*
+** m:unpack(fmt [, pos]).  Loops unpack one integer at a time: that case
+** is done here with nothing but the checks it needs (the general walk,
+** its state and its error paths, is unpackall).  The arguments are read
+** before the map is recognised, since the metatable then stays on the
+** stack (the results go above it) and would stand where pos was missing;
+** no error is raised before the map's own.
+*/
+static int m_unpack (lua_State *L) {
+  const char *fmt = lua_tolstring(L, 2, NULL);   /* a number: made one */
+  const unsigned char *d;
+  size_t len, pos;
+  int isnum, size, little, issigned;
+  lua_Integer ip = lua_tointegerx(L, 3, &isnum);
+  LMap *m;
+  if (!isnum) {
+    if (!lua_isnoneornil(L, 3)) return unpackall(L, lmb_self(L));
+    ip = 1;
+  }
+  if (fmt == NULL) return unpackall(L, lmb_self(L));
+  if ((m = lmb_isself(L)) == NULL) return unpackall(L, lmb_tomap(L, 1));
+  /* from here the metatable is on the stack: off it before unpackall */
+  if ((size = oneint(fmt, &little, &issigned)) == 0 ||
+      (d = lmb_span(m, &len)) == NULL ||
+      (pos = lmb_posrelat(ip, len) - 1) > len || (size_t)size > len - pos) {
+    lua_pop(L, 1);
+    return unpackall(L, m);   /* any other format, closed, out of range */
+  }
+  lua_pushinteger(L, getint(L, d + pos, little, size, issigned));
+  if (!mb_intact(m->core, m->start + pos, (size_t)size))
+    lmb_misuse(L, MB_E_TRUNCATED);
+  lua_pushinteger(L, (lua_Integer)(pos + (size_t)size) + 1);
+  return 2;
 }
 
 

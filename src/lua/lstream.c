@@ -176,24 +176,31 @@ static int s_read(lua_State *L) {
 }
 
 /*
-** The iterator of lines: upvalue 1 the map, 2 the metatable (as every
-** function of the binding), 3 the number of formats, 4.. the formats.
-** Upvalue 1 was checked by m:lines and only the debug library can change
-** it (the rule of the metatable's own __index, module.c).  Raises once
-** the map is closed.
+** The iterators of lines: upvalue 1 the map, 2 the metatable (as every
+** function of the binding), 3 the number of formats, 4.. the formats;
+** without formats, only the map.  Upvalue 1 was checked by m:lines and
+** only the debug library can change it (the rule of the metatable's own
+** __index, module.c).  Both raise once the map is closed.
 */
 static int lines_iter(lua_State *L) {
   LMap *m = (LMap *)lua_touserdata(L, lua_upvalueindex(1));
   int n = (int)lua_tointeger(L, lua_upvalueindex(3)), i, r;
   size_t len;
-  const unsigned char *p = lmb_bytes(L, m, &len);
-  if (n == 0) return readline(L, m, p, len, 0);   /* the usual loop */
+  lmb_bytes(L, m, &len);
   lua_settop(L, 0);
   lua_pushvalue(L, lua_upvalueindex(1));   /* formats are arguments 2.. */
   luaL_checkstack(L, n, "too many arguments");
   for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(3 + i));
   r = g_read(L, m, 2);
   return lua_toboolean(L, -r) ? r : 0;
+}
+
+/* The usual loop, for l in m:lines(): a line at a time, no "\n". */
+static int lines_plain(lua_State *L) {
+  LMap *m = (LMap *)lua_touserdata(L, lua_upvalueindex(1));
+  size_t len;
+  const unsigned char *p = lmb_bytes(L, m, &len);
+  return readline(L, m, p, len, 0);   /* at the end: 0 results, no fail */
 }
 
 /* m:lines(...) */
@@ -203,6 +210,10 @@ static int s_lines(lua_State *L) {
   int n = lua_gettop(L) - 1;
   lmb_checkself(L, &m, &len);
   luaL_argcheck(L, n <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
+  if (n == 0) {
+    lua_pushcclosure(L, lines_plain, 1);
+    return 1;
+  }
   lua_pushvalue(L, 1);
   lua_pushvalue(L, LMB_UPMT);
   lua_pushinteger(L, n);

@@ -95,7 +95,7 @@ static ALWAYS_INLINE int getbyte(lua_State *L, int trusted) {
     }
     return pushbyte(L, self(L, trusted), i);
   }
-  lua_settop(L, 2);
+  if (!trusted) lua_settop(L, 2);   /* the VM passes exactly m and key */
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
 }
