@@ -1,7 +1,7 @@
 """bench/report.py RESULTS OUTDIR BIG_MB LOOP_MB TEXT_MB FILL_MB REPS [DOC]
 
 Turns bench/run's raw results (one line per job: job, then the mapbuf,
-Python and Lua-string answers, tab-separated) into the printed table,
+Python, Lua-string and floor answers, tab-separated) into the printed table,
 OUTDIR/results.md and, when gnuplot is there, OUTDIR/chart.png.  With DOC
 (bench/run gives docs/bench-results.md) the table also goes there, under a
 heading that says on what machine and when it was measured.
@@ -74,7 +74,9 @@ def document(table, reps):
             "mapbuf side by side with Python's `mmap` (and Lua's own "
             "`string` / `io` on a copy), as [performance.md](performance.md) "
             "describes. CPU time, best of %d runs; lower is better; a ratio "
-            "below 1 means mapbuf is faster.\n\n"
+            "below 1 means mapbuf is faster. *floor/Python*: the same Lua "
+            "code on a C object that does nothing but the job "
+            "(bench/floor.c), the least stock Lua 5.4 allows for it.\n\n"
             "Measured %s on %s.\n\n"
             "%s\n"
             "The chart (bench/out/chart.png) is made by the same run, when "
@@ -91,12 +93,13 @@ def main():
     with open(results) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
-            raw[parts[0]] = [parse(p) for p in parts[1:4]]
+            parts += ["-"] * (5 - len(parts))
+            raw[parts[0]] = [parse(p) for p in parts[1:5]]
     rows, chart = [], []
     for job, what, target in JOBS:
         if job not in raw:
             continue
-        (mt, mc), (pt, pc), (st, sc) = raw[job]
+        (mt, mc), (pt, pc), (st, sc), (ft, fc) = raw[job]
         mem = job == "mem"
         scale = 1 if mem else 1000.0          # seconds -> ms
         unit = " KiB" if mem else " ms"
@@ -106,6 +109,7 @@ def main():
                 return note or "—"
             return "%.1f%s" % (t * scale, unit) if not mem else "%d%s" % (t, unit)
         ratio = mt / pt if (mt is not None and pt and not mem) else None
+        floor = ft / pt if (ft is not None and pt and not mem) else None
         verdict = ""
         if target and mt is not None:
             kind, lim = target
@@ -126,11 +130,12 @@ def main():
             note += " %.1f GB/s" % (big * 2**20 / mt / 1e9)
         rows.append((what.format(**sizes), fmt(mt, raw[job][0][1]), fmt(pt, raw[job][1][1]),
                      "%.3f" % ratio if ratio is not None else "—",
+                     "%.3f" % floor if floor is not None else "—",
                      fmt(st, None), verdict, note.strip()))
         if ratio is not None:
             chart.append((job, ratio))
-    head = ("job", "mapbuf", "Python mmap", "mapbuf/Python", "Lua string/io (copy)",
-            "target met", "notes")
+    head = ("job", "mapbuf", "Python mmap", "mapbuf/Python", "floor/Python",
+            "Lua string/io (copy)", "target met", "notes")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head))]
     line = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths))
     print(line(head))
