@@ -150,6 +150,47 @@ static void adversarial(void) {
   free(h);
 }
 
+/* Haystacks big enough for the search to use several threads: hits in
+** the first block, across block boundaries, in several blocks at once (the
+** first / last must win whichever thread sees it first), and none. */
+static void large(void) {
+  const size_t B = (size_t)4 << 20, hn = (size_t)80 << 20;
+  unsigned char *h = malloc(hn);
+  const unsigned char *n = (const unsigned char *)"mapbuf-needle-0123456789";
+  const size_t nn = 24;
+  size_t i, k;
+  size_t at[] = { 10, B - 5, 5 * B - 3, 7 * B, hn / 2 + 1, hn - B - 11,
+                  hn - nn };
+  if (h == NULL) { printf("large: no memory, skipped\n"); return; }
+  for (i = 0; i < hn; i++) h[i] = (unsigned char)(rnd() % 26 + 'a');
+  CHECK(FIND(h, hn, n, nn) == MB_NPOS, "large: absent");
+  CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "large: absent backwards");
+  CHECK(FIND(h, hn, "Z", 1) == MB_NPOS, "large: absent byte");
+  for (k = 0; k < sizeof at / sizeof at[0]; k++) {
+    memcpy(h + at[k], n, nn);
+    CHECK(FIND(h, hn, n, nn) == at[k], "large: find alone at %zu", at[k]);
+    CHECK(RFIND(h, hn, n, nn) == at[k], "large: rfind alone at %zu", at[k]);
+    memset(h + at[k], 'q', nn);
+  }
+  /* several at once: every pair of planted hits */
+  for (k = 0; k + 1 < sizeof at / sizeof at[0]; k++) {
+    size_t j;
+    for (j = k + 1; j < sizeof at / sizeof at[0]; j++) {
+      if (at[j] < at[k] + nn) continue;
+      memcpy(h + at[k], n, nn); memcpy(h + at[j], n, nn);
+      CHECK(FIND(h, hn, n, nn) == at[k], "large: first of %zu %zu", at[k],
+            at[j]);
+      CHECK(RFIND(h, hn, n, nn) == at[j], "large: last of %zu %zu", at[k],
+            at[j]);
+      memset(h + at[k], 'q', nn); memset(h + at[j], 'q', nn);
+    }
+  }
+  h[3 * B + 7] = 'Z'; h[9 * B] = 'Z';
+  CHECK(FIND(h, hn, "Z", 1) == 3 * B + 7, "large: first byte");
+  CHECK(RFIND(h, hn, "Z", 1) == 9 * B, "large: last byte");
+  free(h);
+}
+
 int main(void) {
   int pass;
   for (pass = 0; pass < 2; pass++) {   /* the library's, then SSE2 only */
@@ -157,6 +198,7 @@ int main(void) {
     edge_cases();
     random_cases();
     adversarial();
+    large();
   }
   printf("test_search: %d checks, %d failures\n", checks, fails);
   return fails != 0;

@@ -324,6 +324,21 @@ describe("m:find / m:match / m:gmatch", function()
       assert.matches("truncated", err, 1, true)
     end
     m:close()
+    -- a map large enough to be searched by several threads at once
+    path = H.file(string.rep("abcdefgh", 8 << 20))
+    m = assert(mapbuf.open(path))
+    assert.is_nil(m:find("zzz", 1, true))
+    H.writefile(path, string.rep("abcdefgh", 1 << 17))   -- 1 MiB left
+    for _, call in ipairs({
+      function() return m:find("zzz", 1, true) end,
+      function() return m:rfind("zzz") end,
+      function() return m:find("h", -10, true) end }) do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("truncated", err, 1, true)
+    end
+    assert.are.same({ 1, 3 }, { m:find("abc", 1, true) })
+    m:close()
   end)
 
   it("searches views within their own bounds", function()

@@ -11,8 +11,12 @@
 ** then hands over to a linear-time algorithm (glibc's two-way memmem), so
 ** the worst case stays linear.
 */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "mapbuf.h"
 
@@ -166,12 +170,18 @@ static size_t find_sse2(const unsigned char *h, size_t hn,
 
 #ifdef MB_X86
 static int have_avx2(void) {
-  __builtin_cpu_init();   /* idempotent; needed before constructors ran */
-  return __builtin_cpu_supports("avx2");
+  static atomic_int known = -1;   /* searches may run on several threads */
+  int k = atomic_load(&known);
+  if (k < 0) {
+    __builtin_cpu_init();   /* needed if called before constructors ran */
+    k = __builtin_cpu_supports("avx2") ? 1 : 0;
+    atomic_store(&known, k);
+  }
+  return k;
 }
 #endif
 
-size_t mb_memfind(const void *hay, size_t hn, const void *needle, size_t nn) {
+static size_t find1(const void *hay, size_t hn, const void *needle, size_t nn) {
   const unsigned char *h = hay, *n = needle;
   size_t i1, i2, pos = 0, r = MB_NPOS, waste = 0;
   if (nn == 0) return 0;
@@ -303,8 +313,8 @@ static size_t rfind_sse2(const unsigned char *h, size_t hn,
 }
 #endif
 
-size_t mb_memrfind(const void *hay, size_t hn, const void *needle,
-                   size_t nn) {
+static size_t rfind1(const void *hay, size_t hn, const void *needle,
+                     size_t nn) {
   const unsigned char *h = hay, *n = needle;
   size_t i1, i2, end = hn - nn + 1, r = MB_NPOS, waste = 0;
   if (nn == 0) return hn;
@@ -331,4 +341,133 @@ size_t mb_memrfind(const void *hay, size_t hn, const void *needle,
     }
   }
   return MB_NPOS;
+}
+
+
+/* ---------------- large haystacks: several cores ---------------- */
+
+/*
+** One core cannot read memory as fast as the memory can deliver (on a
+** 2-core EPYC: about 15 GB/s from one core, 22-26 GB/s from two).  So a
+** haystack of PAR_MIN bytes or more is cut into blocks that the calling
+** thread and up to PAR_THREADS - 1 helpers take in order, from a shared
+** counter.  The first block (the last, backwards) is searched alone first,
+** so a hit near the start costs no thread.  Blocks are taken in scan order
+** and every block taken is finished, so when all workers are done, every
+** block before the best hit has been searched: the answer is exact.  A
+** worker stops taking blocks that lie beyond the best hit so far.  If a
+** helper cannot be started, the others do its share.
+*/
+#define PAR_MIN ((size_t)32 << 20)
+#define PAR_BLOCK ((size_t)4 << 20)
+#define PAR_THREADS 4
+
+typedef struct Par {
+  const unsigned char *h, *n;
+  size_t nn, ncand;      /* candidate positions 0 .. ncand-1 */
+  size_t nblocks;
+  int backward;
+  atomic_size_t next;    /* the next block to take */
+  atomic_size_t best;    /* forward: least hit; backward: greatest hit + 1;
+                            MB_NPOS / 0 while none */
+} Par;
+
+static void par_block(Par *w, size_t i) {
+  size_t lo, hi, r, b;
+  if (!w->backward) {
+    lo = i * PAR_BLOCK;
+    hi = (w->ncand - lo > PAR_BLOCK) ? lo + PAR_BLOCK : w->ncand;
+    r = find1(w->h + lo, hi - lo + w->nn - 1, w->n, w->nn);
+    if (r == MB_NPOS) return;
+    r += lo;
+    b = atomic_load(&w->best);
+    while (r < b && !atomic_compare_exchange_weak(&w->best, &b, r)) {}
+  }
+  else {
+    hi = w->ncand - i * PAR_BLOCK;
+    lo = (hi > PAR_BLOCK) ? hi - PAR_BLOCK : 0;
+    r = rfind1(w->h + lo, hi - lo + w->nn - 1, w->n, w->nn);
+    if (r == MB_NPOS) return;
+    r += lo + 1;
+    b = atomic_load(&w->best);
+    while (r > b && !atomic_compare_exchange_weak(&w->best, &b, r)) {}
+  }
+}
+
+/* Take blocks until none is left or the rest cannot beat the best hit. */
+static void *par_work(void *arg) {
+  Par *w = arg;
+  for (;;) {
+    size_t i = atomic_fetch_add(&w->next, 1), b;
+    if (i >= w->nblocks) break;
+    b = atomic_load(&w->best);
+    if (!w->backward ? (b != MB_NPOS && i * PAR_BLOCK > b)
+                     : (b != 0 && w->ncand - i * PAR_BLOCK <= b))
+      break;
+    par_block(w, i);
+  }
+  return NULL;
+}
+
+static int ncores(void) {
+  static atomic_int known;   /* 0: not asked yet */
+  int n = atomic_load(&known);
+  if (n == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = (c < 1) ? 1 : (c > PAR_THREADS ? PAR_THREADS : (int)c);
+    atomic_store(&known, n);
+  }
+  return n;
+}
+
+static size_t par_search(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn, int backward) {
+  Par w;
+  pthread_t th[PAR_THREADS];
+  pthread_attr_t attr;
+  int k, started = 0, cores = ncores();
+  w.h = h; w.n = n; w.nn = nn;
+  w.ncand = hn - nn + 1;
+  w.nblocks = (w.ncand + PAR_BLOCK - 1) / PAR_BLOCK;
+  w.backward = backward;
+  atomic_init(&w.best, backward ? 0 : MB_NPOS);
+  atomic_init(&w.next, 1);
+  par_block(&w, 0);   /* alone first: a near hit needs no helper */
+  if (atomic_load(&w.best) != (backward ? 0 : MB_NPOS) || cores < 2)
+    goto rest;
+  if (pthread_attr_init(&attr) == 0) {
+    /* Helpers take no asynchronous signal (they are the host's business,
+    ** and a handler could find itself on a thread it never knew); faults
+    ** stay open, for the truncation guard. */
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGBUS); sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGILL); sigdelset(&all, SIGFPE);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_setstacksize(&attr, (size_t)64 << 10);
+    for (k = 0; k < cores - 1; k++)
+      if (pthread_create(&th[started], &attr, par_work, &w) == 0) started++;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+  }
+rest:
+  par_work(&w);
+  for (k = 0; k < started; k++) pthread_join(th[k], NULL);
+  if (backward) {
+    size_t b = atomic_load(&w.best);
+    return b == 0 ? MB_NPOS : b - 1;
+  }
+  return atomic_load(&w.best);
+}
+
+size_t mb_memfind(const void *h, size_t hn, const void *needle, size_t nn) {
+  if (nn >= 1 && nn <= hn && hn - nn >= PAR_MIN)
+    return par_search(h, hn, needle, nn, 0);
+  return find1(h, hn, needle, nn);
+}
+
+size_t mb_memrfind(const void *h, size_t hn, const void *needle, size_t nn) {
+  if (nn >= 1 && nn <= hn && hn - nn >= PAR_MIN)
+    return par_search(h, hn, needle, nn, 1);
+  return rfind1(h, hn, needle, nn);
 }
