@@ -45,6 +45,18 @@ function H.run(cmd)
   return out, code
 end
 
+-- Run the mapbuf executable with a list of words (and optional standard
+-- input, as a string); returns stdout, exit status, stderr.
+function H.mapbuf(words, input)
+  local q = {}
+  for i, w in ipairs(words) do q[i] = H.q(w) end
+  local err = H.tmpname(".err")
+  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
+      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
+  local out, code = H.run(cmd)
+  return out, code, H.readfile(err)
+end
+
 -- Run Python 3 code (given as a string); returns stdout, exit status.
 function H.python(code)
   local f = H.file(code, ".py")

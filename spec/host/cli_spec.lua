@@ -2,17 +2,7 @@
 -- exit statuses, scripts from files and standard input.
 local H = require "spec.helper"
 
--- Run mapbuf with a list of words (and optional standard input); returns
--- stdout, exit status, stderr.
-local function mb(words, input)
-  local q = {}
-  for i, w in ipairs(words) do q[i] = H.q(w) end
-  local err = H.tmpname(".err")
-  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
-      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
-  local out, code = H.run(cmd)
-  return out, code, H.readfile(err)
-end
+local mb = H.mapbuf
 
 local function lines(s)
   local t = {}

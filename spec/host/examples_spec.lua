@@ -4,15 +4,7 @@ local H = require "spec.helper"
 
 local EX = H.src .. "/examples/"
 
-local function mb(words, input)
-  local q = {}
-  for i, w in ipairs(words) do q[i] = H.q(w) end
-  local err = H.tmpname(".err")
-  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
-      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
-  local out, code = H.run(cmd)
-  return out, code, H.readfile(err)
-end
+local mb = H.mapbuf
 
 -- Run Python code with the path p (and more words) as sys.argv[1..];
 -- returns its stdout.

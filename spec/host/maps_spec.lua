@@ -2,15 +2,7 @@
 -- cannot be mapped (all or nothing), and flushing before exit.
 local H = require "spec.helper"
 
-local function mb(words, input)
-  local q = {}
-  for i, w in ipairs(words) do q[i] = H.q(w) end
-  local err = H.tmpname(".err")
-  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
-      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
-  local out, code = H.run(cmd)
-  return out, code, H.readfile(err)
-end
+local mb = H.mapbuf
 
 local function size(path)
   local f = io.open(path, "rb")

@@ -1,15 +1,7 @@
 -- -P/--progress: a bar on stderr only when stderr is a terminal.
 local H = require "spec.helper"
 
-local function mb(words, input)
-  local q = {}
-  for i, w in ipairs(words) do q[i] = H.q(w) end
-  local err = H.tmpname(".err")
-  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
-      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
-  local out, code = H.run(cmd)
-  return out, code, H.readfile(err)
-end
+local mb = H.mapbuf
 
 -- Run mapbuf with stderr on a pseudo-terminal; returns stdout, what the
 -- terminal got, and the exit status (as "out\0tty\0status").

@@ -1,15 +1,7 @@
 -- -i: the prompt, fed through a pipe (and once through a terminal).
 local H = require "spec.helper"
 
-local function mb(words, input)
-  local q = {}
-  for i, w in ipairs(words) do q[i] = H.q(w) end
-  local err = H.tmpname(".err")
-  local cmd = H.q(H.bin) .. " " .. table.concat(q, " ") .. " 2>" .. H.q(err)
-      .. " <" .. (input and H.q(H.file(input)) or "/dev/null")
-  local out, code = H.run(cmd)
-  return out, code, H.readfile(err)
-end
+local mb = H.mapbuf
 
 describe("mapbuf -i", function()
   teardown(H.cleanup)
