@@ -35,6 +35,13 @@ end
 -- A temporary file holding s.
 function H.file(s, suffix) return H.writefile(H.tmpname(suffix), s) end
 
+-- Anonymous memory holding exactly the bytes s (opts as mapbuf.anon's).
+function H.mapof(s, opts)
+  local m = assert(require("mapbuf").anon(#s, opts))
+  if #s > 0 then m:set(1, s) end
+  return m
+end
+
 -- Quote a string for the shell.
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 

@@ -11,11 +11,7 @@ local seed = tonumber(os.getenv("SEED")) or os.time()
 math.randomseed(seed)
 local R = math.random
 
-local function mapof(s, opts)
-  local m = assert(mapbuf.anon(#s, opts))
-  if #s > 0 then m:set(1, s) end
-  return m
-end
+local mapof = H.mapof
 
 -- Every method name, from the methods table behind __index.
 local methods = {}

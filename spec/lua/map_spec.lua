@@ -7,11 +7,7 @@ local H = require "spec.helper"
 
 local PS = mapbuf.PAGESIZE
 
-local function mapof(s)
-  local m = assert(mapbuf.anon(#s))
-  if #s > 0 then m:set(1, s) end
-  return m
-end
+local mapof = H.mapof
 
 describe("m[i]", function()
   it("gives bytes at 1-based positions, negative from the end, nil outside", function()

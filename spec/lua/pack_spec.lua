@@ -9,12 +9,7 @@ local seed = tonumber(os.getenv("SEED")) or os.time()
 math.randomseed(seed)
 local R = math.random
 
--- A map holding exactly the bytes s (anonymous memory).
-local function mapof(s)
-  local m = assert(mapbuf.anon(#s))
-  if #s > 0 then m:set(1, s) end
-  return m
-end
+local mapof = H.mapof
 
 local function randbytes(n)
   local mode, t = R(4), {}

@@ -9,11 +9,7 @@ local seed = tonumber(os.getenv("SEED")) or os.time()
 math.randomseed(seed)
 local R = math.random
 
-local function mapof(s)
-  local m = assert(mapbuf.anon(#s))
-  if #s > 0 then m:set(1, s) end
-  return m
-end
+local mapof = H.mapof
 
 -- Random text made of pieces "n" and "l" like to meet.
 local pieces = {"\n", "\n", " ", "  \t", "12", "-7", "+3.5", "0x1F", "0x", "1e5",

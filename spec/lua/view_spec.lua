@@ -7,11 +7,7 @@ local H = require "spec.helper"
 
 local PS = mapbuf.PAGESIZE
 
-local function mapof(s, opts)
-  local m = assert(mapbuf.anon(#s, opts))
-  if #s > 0 then m:set(1, s) end
-  return m
-end
+local mapof = H.mapof
 
 describe("a view", function()
   teardown(H.cleanup)
