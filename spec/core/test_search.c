@@ -154,15 +154,16 @@ static void adversarial(void) {
 ** the first block, across block boundaries, in several blocks at once (the
 ** first / last must win whichever thread sees it first), and none. */
 static void large(void) {
-  const size_t B = (size_t)4 << 20, hn = (size_t)80 << 20;
+  const size_t B = (size_t)4 << 20, hn = (size_t)40 << 20;
   unsigned char *h = malloc(hn);
   const unsigned char *n = (const unsigned char *)"mapbuf-needle-0123456789";
   const size_t nn = 24;
   size_t i, k;
-  size_t at[] = { 10, B - 5, 5 * B - 3, 7 * B, hn / 2 + 1, hn - B - 11,
+  size_t at[] = { 10, B - 5, 5 * B - 3, 7 * B + 1, hn / 2 + 1, hn - B - 11,
                   hn - nn };
   if (h == NULL) { printf("large: no memory, skipped\n"); return; }
-  for (i = 0; i < hn; i++) h[i] = (unsigned char)(rnd() % 26 + 'a');
+  for (i = 0; i < 4096; i++) h[i] = (unsigned char)(rnd() % 26 + 'a');
+  for (i = 4096; i < hn; i += 4096) memcpy(h + i, h, 4096);
   CHECK(FIND(h, hn, n, nn) == MB_NPOS, "large: absent");
   CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "large: absent backwards");
   CHECK(FIND(h, hn, "Z", 1) == MB_NPOS, "large: absent byte");
