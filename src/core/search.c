@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <unistd.h>
@@ -409,11 +410,16 @@ static void *par_work(void *arg) {
   return NULL;
 }
 
+/* How many threads a search may use: the online cores, at most
+** PAR_THREADS, or what MAPBUF_SEARCH_THREADS says (1: never a helper).
+** Asked once. */
 static int ncores(void) {
   static atomic_int known;   /* 0: not asked yet */
   int n = atomic_load(&known);
   if (n == 0) {
-    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("MAPBUF_SEARCH_THREADS");
+    long c = (env != NULL && *env != '\0') ? strtol(env, NULL, 10)
+                                           : sysconf(_SC_NPROCESSORS_ONLN);
     n = (c < 1) ? 1 : (c > PAR_THREADS ? PAR_THREADS : (int)c);
     atomic_store(&known, n);
   }
