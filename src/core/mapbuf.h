@@ -137,7 +137,10 @@ unsigned long mb_guard_faults(void);      /* faults caught so far */
 
 /* ---- search (search.c) ---- */
 #define MB_NPOS ((size_t)-1)
-/* First / last offset of needle in h[0..hn), or MB_NPOS. */
+/* First / last offset of needle in h[0..hn), or MB_NPOS.  An empty needle
+** is found at 0 / at hn.  Haystacks of 32 MiB and more are searched by the
+** caller and a helper thread per spare core (joined before returning; the
+** environment variable MAPBUF_SEARCH_THREADS caps the count, 1: none). */
 size_t mb_memfind(const void *h, size_t hn, const void *needle, size_t nn);
 size_t mb_memrfind(const void *h, size_t hn, const void *needle, size_t nn);
 
