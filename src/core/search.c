@@ -3,13 +3,15 @@
 ** backward, at memory speed.
 **
 ** The idea: pick the two bytes of the needle that are least likely to
-** occur in ordinary data, compare 16 or 32 haystack positions at once
-** against both (SSE2 / AVX2), and only run memcmp where both agree.  On
-** real data that leaves almost no candidates, so the scan runs at the
-** speed the memory can deliver.  Adversarial data (every position a
-** candidate) is detected by counting wasted verifications; the search
-** then hands over to a linear-time algorithm (glibc's two-way memmem), so
-** the worst case stays linear.
+** occur in ordinary data, compare 128 (AVX2) or 16 (SSE2) haystack
+** positions at a time against both, and only compare the needle where
+** both agree.  On real data that leaves almost no candidates, so the scan
+** runs at the speed the memory can deliver.  Adversarial data (every
+** position a candidate) is detected by counting wasted verifications; the
+** search then hands over to a linear-time algorithm (glibc's two-way
+** memmem), so the worst case stays linear.  Haystacks of 32 MiB and more
+** are shared out among the cores (at the end of this file), since one core
+** alone cannot read memory as fast as the memory can deliver it.
 */
 #include <pthread.h>
 #include <signal.h>
