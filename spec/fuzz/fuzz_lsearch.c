@@ -29,7 +29,6 @@
 #define BUDGET 1e6
 
 static lua_State *L;
-static int skipknown;
 
 /* The comparison is Lua: it reads best there.  It returns nil when both
 ** sides agree, or a description of the difference. */
@@ -80,7 +79,6 @@ static void noop(void *ud, void *base, size_t len) {
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc; (void)argv;
-  skipknown = getenv("MAPBUF_FUZZ_SKIP_KNOWN") != NULL;
   L = luaL_newstate();
   luaL_openlibs(L);
   luaL_requiref(L, "mapbuf", luaopen_mapbuf, 0);
@@ -112,17 +110,6 @@ static size_t maxsubject(const char *p, size_t lp) {
   return lo;
 }
 
-/* Known (spec/fuzz/crashes/pattern-plain-close-paren): ')' without any of
-** Lua's specials is plain text to string.find. */
-static int known(const char *p, size_t lp) {
-  int paren = 0;
-  size_t i;
-  for (i = 0; i < lp; i++) {
-    if (p[i] != 0 && strchr("^$*+?.([%-", p[i]) != NULL) return 0;
-    if (p[i] == ')') paren = 1;
-  }
-  return paren;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t lp, ls;
@@ -134,7 +121,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   init = (int8_t)data[1];
   lp = data[2];
   if (lp > size - 3) lp = size - 3;
-  if (skipknown && which != 1 && known((const char *)data + 3, lp)) return 0;
   ls = size - 3 - lp;
   if (which != 1 && ls > maxsubject((const char *)data + 3, lp))
     ls = maxsubject((const char *)data + 3, lp);

@@ -30,25 +30,10 @@
 
 static lua_State *L;
 
-/* MAPBUF_FUZZ_SKIP_KNOWN=1 skips inputs that meet a bug already reported
-** (see spec/fuzz/crashes/), so a long run can look for new ones. */
-static int skipknown;
 
-/* Known: a pattern with ')' but none of Lua's specials is a plain search
-** in Lua (spec/fuzz/crashes/pattern-plain-close-paren). */
-static int known(const char *p, size_t lp) {
-  int paren = 0;
-  size_t i;
-  for (i = 0; i < lp; i++) {
-    if (strchr("^$*+?.([%-", p[i]) != NULL && p[i] != 0) return 0;
-    if (p[i] == ')') paren = 1;
-  }
-  return paren;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc; (void)argv;
-  skipknown = getenv("MAPBUF_FUZZ_SKIP_KNOWN") != NULL;
   L = luaL_newstate();
   luaL_openlibs(L);
   lua_getglobal(L, "string");
@@ -190,11 +175,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   s = realloc(s, ls ? ls : 1);
   p = realloc(p, lp ? lp : 1);
   init = data[1] % (ls + 2);
-  if (skipknown && known(p, lp)) {
-    free(p);
-    free(s);
-    return 0;
-  }
   memset(&mt, 0xAB, sizeof mt);
   if (mode == 0) {
     rc = mb_pfind(s, ls, p, lp, init, &mt);
