@@ -20,11 +20,16 @@
 static int prepare(host_file *f, uint64_t size) {
   struct stat st;
   int fd;
-  errno = 0;
-  fd = open(f->path, O_RDWR | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
+  /* O_EXCL tells whether the file is ours to remove on failure; another
+  ** process may create it between the two opens (two peers started with
+  ** -s on one file), and then it is simply there to open */
+  for (;;) {
+    errno = 0;
+    fd = open(f->path, O_RDWR | O_CLOEXEC);
+    if (fd >= 0 || errno != ENOENT) break;
     fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd >= 0) f->created = 1;
+    if (fd >= 0) { f->created = 1; break; }
+    if (errno != EEXIST) break;
   }
   if (fd < 0) return errno;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
