@@ -45,8 +45,11 @@ static inline unsigned char *lmb_span(const LMap *m, size_t *len) {
 ** inside them lmb_self recognises argument 1 with one pointer compare and
 ** no table lookup.  Anywhere else (a host's C function, an iterator) use
 ** lmb_tomap / lmb_check: the metatable is then fetched from the registry
-** under a light userdata key.  All of them raise luaL_checkudata's own
-** "bad argument #1 to 'f' (mapbuf.map expected, got ...)" for anything else.
+** under a light userdata key (there, upvalue 2 could be anything, even a
+** host's own metatable, which would let its objects pass for maps).  All
+** of them raise luaL_checkudata's own "bad argument #1 to 'f' (mapbuf.map
+** expected, got ...)" for anything else.  The metatable's own __index,
+** __newindex and __len test nothing at all: see module.c.
 */
 #define LMB_UPMT lua_upvalueindex(2)
 /* The metatable's key in the registry: &lmb_mtkey (lcommon.c). */
