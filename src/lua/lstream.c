@@ -168,9 +168,16 @@ static int s_read(lua_State *L) {
   LMap *m;
   size_t len;
   const unsigned char *p = lmb_checkself(L, &m, &len);
-  if (lua_gettop(L) == 1) {   /* m:read(): a line, without g_read's setup */
-    readline(L, m, p, len, 0);
-    return 1;
+  int top = lua_gettop(L);
+  /* m:read(), m:read("l"), m:read("L"): a line, without g_read's setup */
+  if (top <= 2) {
+    const char *f = top == 1 ? "l"
+                  : lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+    if (*f == '*') f++;
+    if (*f == 'l' || *f == 'L') {
+      readline(L, m, p, len, *f == 'L');
+      return 1;
+    }
   }
   return g_read(L, m, 2);
 }
