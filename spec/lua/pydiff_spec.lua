@@ -118,14 +118,6 @@ end
 
 local whences = {[0] = "set", "cur", "end"}
 
--- mapbuf bugs found by this spec and reported; each entry lets its case
--- pass (and counts it) until it is fixed.  PYDIFF_STRICT=1 turns them off.
-local strict = os.getenv("PYDIFF_STRICT") == "1"
-local known = {
-  -- docs/reference.md: once the cursor is past the end "writes raise",
-  -- as in Python; m:write("") there returns m instead
-  empty_write_past_end = 0,
-}
 
 -- A fact about mapbuf alone that must hold whatever Python says.
 local function must(cond, msg)
@@ -134,12 +126,7 @@ end
 
 local function step(m, op, a)
   if op == "write" then
-    local past = m:tell() > #m
     must(m:write(unhex(a[1])) == m, "write returns the map")
-    if past and not strict then
-      known.empty_write_past_end = known.empty_write_past_end + 1
-      return "E"
-    end
     return "ok"
   elseif op == "write_byte" then
     m:write_byte(tonumber(a[1]))
@@ -285,10 +272,5 @@ describe("mapbuf against Python's mmap", function()
     assert.is_true(py:close())
     io.stderr:write(("pydiff: %d sequences, %d steps agree (seed %d)\n"):format(
       NSEQ, steps, seed))
-    for k, n in pairs(known) do
-      if n > 0 then
-        io.stderr:write(("pydiff: known bug %s let pass %d times\n"):format(k, n))
-      end
-    end
   end)
 end)

@@ -165,10 +165,13 @@ static int m_move(lua_State *L) {
   luaL_argcheck(L, n >= 0, 4, "count must not be negative");
   doff = strictpos(dst, len);
   soff = strictpos(src, len);
-  luaL_argcheck(L, doff >= 0 && (lua_Unsigned)n <= len - (size_t)doff, 2,
-                "out of range");
-  luaL_argcheck(L, soff >= 0 && (lua_Unsigned)n <= len - (size_t)soff, 3,
-                "out of range");
+  luaL_argcheck(L, doff >= 0, 2, "out of range");
+  luaL_argcheck(L, soff >= 0, 3, "out of range");
+  /* a count larger than the map is to blame itself; otherwise the end
+  ** whose range leaves the map is */
+  luaL_argcheck(L, (lua_Unsigned)n <= len, 4, "out of range");
+  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)doff, 2, "out of range");
+  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)soff, 3, "out of range");
   if (n > 0) {
     lmb_touched(L, m, (size_t)soff, (size_t)n);
     lmb_touched(L, m, (size_t)doff, (size_t)n);
@@ -256,9 +259,11 @@ static int m_madvise(lua_State *L) {
     const char *name = lua_tostring(L, 2);
     luaL_argcheck(L, (adv = mb_advice(name)) >= 0, 2,
                   lua_pushfstring(L, "invalid advice '%s'", name));
-  } else {
+  } else if (lua_type(L, 2) == LUA_TNUMBER) {
     adv = lmb_checkint(L, 2);
     luaL_argcheck(L, adv >= 0 && adv <= 0x7fffffff, 2, "invalid advice");
+  } else {
+    return luaL_typeerror(L, 2, "advice name or MADV_* constant");
   }
   i = lmb_optint(L, 3, 1);
   n = lmb_optint(L, 4, LUA_MAXINTEGER);

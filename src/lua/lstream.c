@@ -141,7 +141,7 @@ static int g_read(lua_State *L, LMap *m, int first) {
         ok = readchars(L, m, p, len, l);
       }
     } else {
-      const char *f = luaL_checkstring(L, n);
+      const char *f = luaL_checkstring(L, n);   /* as file:read says it */
       if (*f == '*') f++;   /* "*l" and the like, as liolib still allows */
       p = lmb_bytes(L, m, &len);
       switch (*f) {
@@ -284,7 +284,8 @@ static int s_write(lua_State *L) {
     total += l;   /* each l is the length of something in memory */
   }
   p = lmb_bytesw(L, m, &len);
-  if (total > remaining(m, len))
+  /* past the end (after a shrink) even "" does not fit, as in Python */
+  if (m->pos > len || total > len - m->pos)
     return lmb_misuse(L, MB_E_RANGE);
   start = m->pos;
   lmb_touched(L, m, start, total);
