@@ -18,6 +18,8 @@ import time
 
 NEEDLE = b"mapbuf-needle-0123456789"
 clock = time.process_time
+if len(sys.argv) > 1 and sys.argv[1].endswith("_wall"):
+    clock = time.perf_counter   # the *_wall jobs: by the clock
 
 
 def rssanon():
@@ -48,6 +50,9 @@ def best(reps, fn, make):
 
 def job_find(path, reps):
     return best(reps, lambda m: m.find(NEEDLE) + 1, lambda: openmap(path))
+
+
+job_find_wall = job_find
 
 
 def job_index(path, reps):

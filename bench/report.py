@@ -16,6 +16,7 @@ import time
 # job: (what, target on mapbuf/python or absolute, unit)
 JOBS = [
     ("find", "plain find, needle at the end of {big} MiB", ("ratio", 1 / 8)),
+    ("find_wall", "the same by the clock (wall time; both threads working)", ("ratio", 1 / 8)),
     ("index", "`m[i]` read loop over {loop} MiB", ("ratio", 0.6)),
     ("newindex", "`m[i] = v` write loop over {loop} MiB", None),
     ("lines", "`for l in m:lines()` over {text} MiB of text", ("ratio", 0.5)),
@@ -126,7 +127,7 @@ def main():
             note = " (results differ: %s vs %s)" % (mc, pc)
         if job in ("fill", "set") and mt:
             note += " %.1f GB/s" % (8 * fill * 2**20 / mt / 1e9)
-        if job == "find" and mt:
+        if job in ("find", "find_wall") and mt:
             note += " %.1f GB/s" % (big * 2**20 / mt / 1e9)
         rows.append((what.format(**sizes), fmt(mt, raw[job][0][1]), fmt(pt, raw[job][1][1]),
                      "%.3f" % ratio if ratio is not None else "—",
