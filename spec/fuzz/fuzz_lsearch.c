@@ -24,6 +24,7 @@
 
 #include "mapbuf.h"
 #include "mapbuf_lua.h"
+#include "budget.h"
 
 #define MAXSUBJECT 2048
 #define BUDGET 1e6
@@ -91,23 +92,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
-/* As in fuzz_pattern.c: keep the backtracking's worst case small. */
-static double cost(size_t n, size_t k) {
-  double c = (double)n + 1;
-  size_t i;
-  for (i = 1; i <= k && c < 1e300; i++) c = c * (double)(n + i) / (double)i;
-  return c;
-}
-
 static size_t maxsubject(const char *p, size_t lp) {
-  size_t k = 0, i, lo = 0, hi = MAXSUBJECT;
-  for (i = 0; i < lp; i++)
-    if (p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?') k++;
-  while (lo < hi) {
-    size_t mid = (lo + hi + 1) / 2;
-    if (cost(mid, k) <= BUDGET) lo = mid; else hi = mid - 1;
-  }
-  return lo;
+  return fuzz_maxsubject(p, lp, MAXSUBJECT, BUDGET);
 }
 
 

@@ -24,6 +24,7 @@
 #include <lualib.h>
 
 #include "mapbuf.h"
+#include "budget.h"
 
 #define MAXSUBJECT 4096
 #define BUDGET 2e6     /* worst-case match steps allowed per input */
@@ -53,24 +54,8 @@ static void fail(const char *what, const unsigned char *s, size_t ls,
   abort();
 }
 
-/* Ways a backtracking match can split n bytes among k quantifiers,
-** C(n + k, k), times the n start positions: a bound on the work. */
-static double cost(size_t n, size_t k) {
-  double c = (double)n + 1;
-  size_t i;
-  for (i = 1; i <= k && c < 1e300; i++) c = c * (double)(n + i) / (double)i;
-  return c;
-}
-
 static size_t maxsubject(const char *p, size_t lp) {
-  size_t k = 0, i, lo = 0, hi = MAXSUBJECT;
-  for (i = 0; i < lp; i++)
-    if (p[i] == '*' || p[i] == '+' || p[i] == '-' || p[i] == '?') k++;
-  while (lo < hi) {  /* the largest n with cost(n, k) <= BUDGET */
-    size_t mid = (lo + hi + 1) / 2;
-    if (cost(mid, k) <= BUDGET) lo = mid; else hi = mid - 1;
-  }
-  return lo;
+  return fuzz_maxsubject(p, lp, MAXSUBJECT, BUDGET);
 }
 
 /* Compare mb's answer (rc, mt) with Lua's string.find(s, lp, init + 1),
