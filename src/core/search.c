@@ -146,6 +146,15 @@ static size_t find_avx2(const unsigned char *h, size_t hn,
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
+/* Bit k set: the needle's rare pair (offsets i1, i2) matches at p + k. */
+static inline unsigned pairmask16(const unsigned char *p, size_t i1,
+                                  size_t i2, __m128i v1, __m128i v2) {
+  __m128i a1 = _mm_loadu_si128((const __m128i *)(p + i1));
+  __m128i a2 = _mm_loadu_si128((const __m128i *)(p + i2));
+  return (unsigned)_mm_movemask_epi8(
+      _mm_and_si128(_mm_cmpeq_epi8(a1, v1), _mm_cmpeq_epi8(a2, v2)));
+}
+
 static size_t find_sse2(const unsigned char *h, size_t hn,
                         const unsigned char *n, size_t nn,
                         size_t i1, size_t i2, size_t *posp) {
@@ -154,10 +163,7 @@ static size_t find_sse2(const unsigned char *h, size_t hn,
   size_t last = hn - nn;
   size_t pos = 0, waste = 0;
   while (pos + 16 <= last + 1) {
-    __m128i a1 = _mm_loadu_si128((const __m128i *)(h + pos + i1));
-    __m128i a2 = _mm_loadu_si128((const __m128i *)(h + pos + i2));
-    unsigned mask = (unsigned)_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpeq_epi8(a1, v1), _mm_cmpeq_epi8(a2, v2)));
+    unsigned mask = pairmask16(h + pos, i1, i2, v1, v2);
     while (mask) {
       size_t c = pos + (size_t)__builtin_ctz(mask);
       if (same(h + c, n, nn)) return c;
@@ -297,10 +303,7 @@ static size_t rfind_sse2(const unsigned char *h, size_t hn,
   size_t waste = 0, scanned = 0;
   while (end >= 16) {
     size_t pos = end - 16;
-    __m128i a1 = _mm_loadu_si128((const __m128i *)(h + pos + i1));
-    __m128i a2 = _mm_loadu_si128((const __m128i *)(h + pos + i2));
-    unsigned mask = (unsigned)_mm_movemask_epi8(
-        _mm_and_si128(_mm_cmpeq_epi8(a1, v1), _mm_cmpeq_epi8(a2, v2)));
+    unsigned mask = pairmask16(h + pos, i1, i2, v1, v2);
     while (mask) {
       int b = 31 - __builtin_clz(mask);
       size_t c = pos + (size_t)b;
