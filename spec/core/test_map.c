@@ -122,6 +122,61 @@ static void test_mapfd(void) {
   CHECK(m->access == MB_ACCESS_READ);
   mb_free(m);
 
+  /* flags and prot: only what mapbuf handles */
+  {
+    static const int badflags[] = {
+      MAP_SHARED | MAP_FIXED, MAP_PRIVATE | MAP_FIXED, 0,
+#ifdef MAP_HUGETLB
+      MAP_SHARED | MAP_HUGETLB,
+#endif
+#ifdef MAP_FIXED_NOREPLACE
+      MAP_SHARED | MAP_FIXED_NOREPLACE,
+#endif
+#ifdef MAP_GROWSDOWN
+      MAP_PRIVATE | MAP_GROWSDOWN,
+#endif
+      MAP_SHARED | 0x40000000
+    };
+    static const int badprot[] = {PROT_NONE, PROT_WRITE, PROT_EXEC,
+                                  PROT_READ | 0x1000000};
+    size_t i;
+    int v;
+    const char *name;
+    for (i = 0; i < sizeof badflags / sizeof badflags[0]; i++) {
+      o.prot = -1; o.flags = badflags[i];
+      CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_FLAGS);
+    }
+    for (i = 0; i < sizeof badprot / sizeof badprot[0]; i++) {
+      o.flags = -1; o.prot = badprot[i];
+      CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_PROT);
+    }
+    o.prot = PROT_READ | PROT_EXEC; o.flags = MAP_PRIVATE | MAP_NORESERVE;
+    CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
+    CHECK(m->access == MB_ACCESS_READ);
+    mb_free(m);
+#ifdef MAP_SHARED_VALIDATE
+    o.prot = -1; o.flags = MAP_SHARED_VALIDATE;   /* a shared map after all */
+    CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
+    CHECK((m->flags & MAP_PRIVATE) == 0 && (m->flags & MAP_SHARED));
+    mb_free(m);
+#endif
+    o.flags = MAP_SHARED | MAP_ANONYMOUS;   /* with a descriptor: no */
+    CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_FLAGS);
+    CHECK_RC(mb_mapfd(&m, -1, 4096, &o), 0);   /* anonymous: may be said */
+    mb_free(m);
+    for (i = 0; (name = mb_mapflag((int)i, &v)) != NULL; i++) {
+      o.flags = MAP_PRIVATE | v;
+      if (v == MAP_SHARED || v == MAP_PRIVATE) o.flags = v;
+#ifdef MAP_SHARED_VALIDATE
+      if (v == MAP_SHARED_VALIDATE) o.flags = v;
+#endif
+      CHECK_RC(mb_mapfd(&m, -1, 4096, &o), 0);
+      mb_free(m);
+    }
+    CHECK(i >= 3 && mb_mapflag(-1, &v) == NULL);
+    o.flags = -1; o.prot = -1;
+  }
+
   o.prot = -1; o.trackfd = 0;
   CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
   CHECK(m->fd == -1);
@@ -220,8 +275,23 @@ static void test_flush_advise(void) {
   CHECK_RC(mb_advise(m, 5, 100, MADV_WILLNEED), 0);
   CHECK_RC(mb_advise(m, 5, (size_t)-1, MADV_SEQUENTIAL), 0);  /* clipped */
   CHECK_RC(mb_advise(m, m->len, 1, MADV_NORMAL), MB_E_RANGE);
-  CHECK_RC(mb_advise(m, 0, 1, 424242), EINVAL);
+  /* only advice mapbuf knows reaches the kernel */
+  CHECK_RC(mb_advise(m, 0, 1, 424242), MB_E_ADVICE);
+  CHECK_RC(mb_advise(m, 0, 1, 102), MB_E_ADVICE);   /* MADV_GUARD_INSTALL */
+  CHECK_RC(mb_advise(m, 0, 1, 100), MB_E_ADVICE);   /* MADV_HWPOISON */
+  CHECK_RC(mb_advise(m, 0, 1, -1), MB_E_ADVICE);
   mb_free(m);
+
+#ifdef MADV_DONTNEED_LOCKED
+  /* dontneed_locked discards data: it stays inside the range asked for */
+  CHECK_RC(mb_anon(&m, 3 * 4096, 1), 0);
+  memset(m->base, 0xCD, m->len);
+  CHECK_RC(mb_advise(m, 100, 10, MADV_DONTNEED_LOCKED), 0);
+  CHECK(m->base[0] == 0xCD && m->base[4095] == 0xCD && m->base[8191] == 0xCD);
+  CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTNEED_LOCKED), 0);
+  CHECK(m->base[4095] == 0xCD && m->base[4096] == 0 && m->base[8192] == 0xCD);
+  mb_free(m);
+#endif
 
   /* dontneed on private memory zeroes only whole pages inside the range */
   CHECK_RC(mb_anon(&m, 3 * 4096, 1), 0);
@@ -231,7 +301,7 @@ static void test_flush_advise(void) {
   CHECK(m->base[4096] == 0 && m->base[8191] == 0 && m->base[8192] == 0xAB);
   mb_free(m);
 
-  CHECK(mb_advice("dontneed") == MADV_DONTNEED && mb_advice("nope") == -1);
+  CHECK(mb_advice("dontneed") == MADV_DONTNEED && mb_advice("nope") == MB_E_ADVICE);
   CHECK(mb_advicename(0) != NULL && mb_advicename(1000) == NULL);
 }
 

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 /* The registry of guarded ranges.  Writers hold `lock`; the handler reads
 ** without it, so a slot is published only once complete, and a table that
@@ -41,7 +42,6 @@ static table *_Atomic tab;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct sigaction previous;
-static _Atomic int installed;
 static _Atomic unsigned long faults;
 
 
@@ -72,20 +72,42 @@ static mb_map *owner(uintptr_t a) {
   return NULL;
 }
 
+/* How many bytes of m the file still backs, as far as the handler can
+** tell: the file's size now (fstat is async-signal-safe), or, for a map
+** without a descriptor, what lies before the page that faulted. */
+static size_t backed(const mb_map *m, size_t fault) {
+  struct stat st;
+  uint64_t size;
+  if (m->fd < 0 || fstat(m->fd, &st) != 0) return fault;
+  size = (uint64_t)st.st_size;
+  if (size <= m->offset) return 0;
+  size -= m->offset;
+  return size < (uint64_t)fault ? (size_t)size : fault;
+}
+
 static void onbus(int sig, siginfo_t *si, void *uc) {
   uintptr_t a = (uintptr_t)si->si_addr, ps = mb_pagesize();
-  uintptr_t page = a & ~(ps - 1), end;
+  uintptr_t page = a & ~(ps - 1), base, end, from;
+  size_t keep;
   mb_map *m = owner(a);
   if (m == NULL || m->base == NULL) { chain(sig, si, uc); return; }
-  end = ((uintptr_t)m->base + m->len + ps - 1) & ~(ps - 1);
-  /* everything from the first vanished page on is gone: a truncation
-  ** removes a tail.  Zero pages, private, so nothing reaches any file. */
-  if (mmap((void *)page, end - page, m->prot, MAP_FIXED | MAP_PRIVATE |
+  base = (uintptr_t)m->base;
+  end = (base + m->len + ps - 1) & ~(ps - 1);
+  /* A truncation removes a tail: the file's new end is where the map stops
+  ** being backed, so every byte past it is suspect, not only this page
+  ** (valid is what the binding checks after each access). */
+  keep = backed(m, (size_t)(page - base));
+  from = (base + keep + ps - 1) & ~(ps - 1);
+  if (from > page) from = page;
+  /* Zero pages, private, so nothing reaches any file, from the first
+  ** vanished page to the end: the access finishes, later ones do not
+  ** fault again. */
+  if (mmap((void *)from, end - from, m->prot, MAP_FIXED | MAP_PRIVATE |
            MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
     chain(sig, si, uc);
     return;
   }
-  if (page - (uintptr_t)m->base < m->valid) m->valid = page - (uintptr_t)m->base;
+  if (keep < m->valid) m->valid = keep;
   atomic_fetch_add(&faults, 1);
 }
 
@@ -95,7 +117,7 @@ static void install(void) {
   sa.sa_sigaction = onbus;
   sa.sa_flags = SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGBUS, &sa, &previous) == 0) atomic_store(&installed, 1);
+  sigaction(SIGBUS, &sa, &previous);
 }
 
 
@@ -132,8 +154,12 @@ static slot *alloc(void) {
   return &t->s[n];
 }
 
+/* Files and shared memory can shrink under a map; so can the shmem object
+** behind shared anonymous memory (through /proc/self/map_files).  Private
+** anonymous memory and borrowed memory cannot. */
 static int guarded(const mb_map *m) {
-  return m->kind == MB_KIND_FILE || m->kind == MB_KIND_SHM;
+  return m->kind == MB_KIND_FILE || m->kind == MB_KIND_SHM ||
+         (m->kind == MB_KIND_ANON && !(m->flags & MAP_PRIVATE));
 }
 
 /* Register m's current range: call after every mmap or mremap of a file or

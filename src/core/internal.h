@@ -2,11 +2,20 @@
 #ifndef MAPBUF_INTERNAL_H
 #define MAPBUF_INTERNAL_H
 
+#include <errno.h>
+
 #include "mapbuf.h"
 
-/* guard.c: register a file or shared memory map's range after it was
-** mapped or moved; forget it before it is unmapped or moved. */
+/* guard.c: register a guarded map's range after it was mapped or moved;
+** forget it before it is unmapped or moved. */
 void mb_guard_track(mb_map *m);
 void mb_guard_forget(mb_map *m);
+
+/* map.c: a new, empty map of this kind (one reference, no descriptor). */
+mb_map *mb_newmap(int kind);
+
+/* errno after a failed call, never 0: a call that failed without saying
+** why must still read as a failure to the caller. */
+static inline int mb_oserr(void) { return errno != 0 ? errno : EIO; }
 
 #endif

@@ -3,6 +3,7 @@
 ** futex wait/wake, byte-range locks and POSIX named shared memory.
 */
 #include "mapbuf.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -143,7 +144,7 @@ int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
       case ETIMEDOUT: *woken = 0; return 0;
       case EINTR: continue;                  /* a signal: wait what is left */
       case EFAULT: return MB_E_TRUNCATED;    /* the page went with the file */
-      default: return errno;
+      default: return mb_oserr();
     }
   }
 #else
@@ -166,7 +167,7 @@ int mb_wake(mb_map *m, size_t off, int n, int *count) {
 #ifdef __linux__
   {
     long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
-    if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : errno;
+    if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : mb_oserr();
     *count = (int)r;
   }
 #else
@@ -212,7 +213,7 @@ int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
       *got = 0;
       return 0;
     }
-    return errno;
+    return mb_oserr();
   }
 }
 
@@ -221,7 +222,7 @@ int mb_unlock(mb_map *m, uint64_t off, uint64_t n) {
   int rc = lockrange(m, off, n, &fl);
   if (rc != 0) return rc;
   fl.l_type = F_UNLCK;
-  if (fcntl(m->fd, F_OFD_SETLK, &fl) != 0) return errno;
+  if (fcntl(m->fd, F_OFD_SETLK, &fl) != 0) return mb_oserr();
   return 0;
 }
 
@@ -232,15 +233,13 @@ int mb_unlock(mb_map *m, uint64_t off, uint64_t n) {
 ** files, but an empty shared memory object is a fine thing to attach to
 ** (and to resize later). */
 static int emptymap(mb_map **out, int fd, int readonly) {
-  mb_map *m = calloc(1, sizeof *m);
+  mb_map *m = mb_newmap(MB_KIND_SHM);
   if (m == NULL) return ENOMEM;
   if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) {
-    int e = errno;
+    int e = mb_oserr();
     free(m);
     return e;
   }
-  m->kind = MB_KIND_SHM;
-  m->trackfd = 1;
   m->access = readonly ? MB_ACCESS_READ : MB_ACCESS_WRITE;
   m->prot = readonly ? PROT_READ : PROT_READ | PROT_WRITE;
   m->flags = MAP_SHARED;
@@ -262,19 +261,19 @@ int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
     for (;;) {
       fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
       if (fd >= 0) { created = 1; break; }
-      if (errno != EEXIST || (flags & MB_SHM_EXCL)) return errno;
+      if (errno != EEXIST || (flags & MB_SHM_EXCL)) return mb_oserr();
       fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
       if (fd >= 0) break;
-      if (errno != ENOENT) return errno;
+      if (errno != ENOENT) return mb_oserr();
       /* removed between the two calls: try to create it again */
     }
   } else {
     fd = shm_open(name, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0);
-    if (fd < 0) return errno;
+    if (fd < 0) return mb_oserr();
   }
-  if (fstat(fd, &st) != 0) { rc = errno; goto fail; }
+  if (fstat(fd, &st) != 0) { rc = mb_oserr(); goto fail; }
   if (has_size && size > (uint64_t)st.st_size) {  /* extend, never shrink */
-    if (ftruncate(fd, (off_t)size) != 0) { rc = errno; goto fail; }
+    if (ftruncate(fd, (off_t)size) != 0) { rc = mb_oserr(); goto fail; }
     st.st_size = (off_t)size;
   }
   if (st.st_size == 0) {
@@ -300,6 +299,6 @@ fail:
 }
 
 int mb_shm_unlink(const char *name) {
-  if (shm_unlink(name) != 0) return errno;
+  if (shm_unlink(name) != 0) return mb_oserr();
   return 0;
 }

@@ -38,12 +38,13 @@ int mb_parsemode(const char *mode) {
 }
 
 
-static mb_map *newmap(int kind) {
+mb_map *mb_newmap(int kind) {
   mb_map *m = calloc(1, sizeof *m);
   if (m == NULL) return NULL;
   m->fd = -1;
   m->kind = kind;
   m->trackfd = 1;
+  m->refs = 1;
   return m;
 }
 
@@ -59,7 +60,7 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
   if (len > (size_t)PTRDIFF_MAX) return ENOMEM;
   p = mmap(NULL, len, m->prot, m->flags | (populate ? MAP_POPULATE : 0), fd,
            (off_t)m->offset);
-  if (p == MAP_FAILED) return errno;
+  if (p == MAP_FAILED) return mb_oserr();
   m->base = p;
   m->len = m->valid = len;
   mb_guard_track(m);
@@ -93,12 +94,12 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
   if (o->size > (uint64_t)INT64_MAX || o->offset > (uint64_t)INT64_MAX)
     return MB_E_TOOBIG;
-  if ((m = newmap(MB_KIND_FILE)) == NULL) return ENOMEM;
-  if ((m->fd = open(path, oflags | O_CLOEXEC, 0666)) < 0) return fail(m, errno);
-  if (fstat(m->fd, &st) != 0) return fail(m, errno);
+  if ((m = mb_newmap(MB_KIND_FILE)) == NULL) return ENOMEM;
+  if ((m->fd = open(path, oflags | O_CLOEXEC, 0666)) < 0) return fail(m, mb_oserr());
+  if (fstat(m->fd, &st) != 0) return fail(m, mb_oserr());
   fsize = (uint64_t)st.st_size;
   if (o->size > fsize) {  /* extend, never shrink */
-    if (ftruncate(m->fd, (off_t)o->size) != 0) return fail(m, errno);
+    if (ftruncate(m->fd, (off_t)o->size) != 0) return fail(m, mb_oserr());
     fsize = o->size;
   }
   if (o->offset > fsize) return fail(m, MB_E_OFFSET);
@@ -119,9 +120,70 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
 }
 
 
+/* The flags mb_mapfd takes: the two kinds of mapping, then hints whose
+** consequences are only speed or accounting.  Anything else (MAP_FIXED,
+** MAP_FIXED_NOREPLACE, MAP_HUGETLB, MAP_GROWSDOWN, MAP_SYNC,
+** MAP_UNINITIALIZED, ...) is refused. */
+static const struct { const char *name; int value; } mapflags[] = {
+  {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
+#ifdef MAP_SHARED_VALIDATE
+  {"MAP_SHARED_VALIDATE", MAP_SHARED_VALIDATE},
+#endif
+#ifdef MAP_NORESERVE
+  {"MAP_NORESERVE", MAP_NORESERVE},
+#endif
+#ifdef MAP_POPULATE
+  {"MAP_POPULATE", MAP_POPULATE},
+#endif
+#ifdef MAP_NONBLOCK
+  {"MAP_NONBLOCK", MAP_NONBLOCK},
+#endif
+#ifdef MAP_STACK
+  {"MAP_STACK", MAP_STACK},
+#endif
+#ifdef MAP_DENYWRITE
+  {"MAP_DENYWRITE", MAP_DENYWRITE},
+#endif
+#ifdef MAP_EXECUTABLE
+  {"MAP_EXECUTABLE", MAP_EXECUTABLE},
+#endif
+};
+#define NFLAGS (sizeof mapflags / sizeof mapflags[0])
+
+const char *mb_mapflag(int i, int *value) {
+  if (i < 0 || (size_t)i >= NFLAGS) return NULL;
+  *value = mapflags[i].value;
+  return mapflags[i].name;
+}
+
+/* flags: exactly one kind (shared, private or shared-validate, which the
+** kernel would treat as shared), and nothing outside the table. */
+static int checkflags(int flags) {
+  int known = 0, kind = flags & (MAP_SHARED | MAP_PRIVATE);
+  size_t i;
+#ifdef MAP_SHARED_VALIDATE
+  kind = flags & MAP_SHARED_VALIDATE;
+  if (kind != MAP_SHARED && kind != MAP_PRIVATE && kind != MAP_SHARED_VALIDATE)
+    return MB_E_FLAGS;
+#else
+  if (kind != MAP_SHARED && kind != MAP_PRIVATE) return MB_E_FLAGS;
+#endif
+  for (i = 0; i < NFLAGS; i++) known |= mapflags[i].value;
+  return (flags & ~known) != 0 ? MB_E_FLAGS : 0;
+}
+
+/* prot: readable always (PROT_NONE faults at the first touch, and
+** write-only is not a thing every CPU can do), writable and executable
+** at will, nothing else (PROT_GROWSDOWN and the like). */
+static int checkprot(int prot) {
+  if (!(prot & PROT_READ)) return MB_E_PROT;
+  return (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)) != 0 ? MB_E_PROT : 0;
+}
+
 /* Python's rules: access excludes flags and prot; otherwise prot decides
 ** whether the map may be written. */
 static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
+  int rc;
   *access = o->access;
   *flags = o->flags < 0 ? MAP_SHARED : o->flags;
   *prot = o->prot < 0 ? RW : o->prot;
@@ -129,6 +191,14 @@ static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
     return MB_E_ACCESS;
   if (*access != MB_ACCESS_DEFAULT && (*flags != MAP_SHARED || *prot != RW))
     return MB_E_BOTH;
+  if ((rc = checkflags(*flags)) != 0 || (rc = checkprot(*prot)) != 0)
+    return rc;
+#ifdef MAP_SHARED_VALIDATE
+  /* validated here already: from now on it is a plain shared map (the
+  ** rest of the core tells private from shared by MAP_PRIVATE's bit) */
+  if ((*flags & MAP_SHARED_VALIDATE) == MAP_SHARED_VALIDATE)
+    *flags = (*flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED;
+#endif
   switch (*access) {
     case MB_ACCESS_READ: *flags = MAP_SHARED; *prot = PROT_READ; break;
     case MB_ACCESS_WRITE: *flags = MAP_SHARED; *prot = RW; break;
@@ -160,18 +230,24 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
   static const mb_mapopts none = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
   int access, flags, prot, rc;
   mb_map *m;
+  mb_mapopts own;
   if (o == NULL) o = &none;
+  if (fd < 0 && o->flags >= 0) {   /* anonymous: MAP_ANONYMOUS may be said */
+    own = *o;
+    own.flags &= ~MAP_ANONYMOUS;
+    o = &own;
+  }
   if ((rc = pyaccess(o, &access, &flags, &prot)) != 0) return rc;
   if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
   if (o->offset > (uint64_t)INT64_MAX) return MB_E_TOOBIG;
   if (fd >= 0 && (rc = pysize(fd, o->offset, &length)) != 0) return rc;
   if (length == 0) return EINVAL;  /* mmap's own answer, as in Python */
   if (length > (uint64_t)PTRDIFF_MAX) return ENOMEM;
-  if ((m = newmap(fd < 0 ? MB_KIND_ANON : MB_KIND_FILE)) == NULL) return ENOMEM;
+  if ((m = mb_newmap(fd < 0 ? MB_KIND_ANON : MB_KIND_FILE)) == NULL) return ENOMEM;
   if (fd < 0) {
     flags |= MAP_ANONYMOUS;
   } else if (o->trackfd) {
-    if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return fail(m, errno);
+    if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return fail(m, mb_oserr());
   } else {
     m->trackfd = 0;
   }
@@ -187,7 +263,7 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
 
 int mb_anon(mb_map **out, size_t size, int private_) {
   int rc;
-  mb_map *m = newmap(MB_KIND_ANON);
+  mb_map *m = mb_newmap(MB_KIND_ANON);
   if (m == NULL) return ENOMEM;
   m->access = MB_ACCESS_WRITE;
   m->prot = RW;
@@ -202,7 +278,7 @@ int mb_wrap(mb_map **out, void *p, size_t len, int writable,
             mb_release_fn release, void *ud) {
   mb_map *m;
   if (p == NULL && len > 0) return MB_E_RANGE;
-  if ((m = newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
+  if ((m = mb_newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
   m->base = p;  /* kept even for len 0: release gets back what was lent */
   m->len = m->valid = len;
   m->access = writable ? MB_ACCESS_WRITE : MB_ACCESS_READ;
@@ -236,10 +312,10 @@ static int bypieces(mb_map *m, size_t n) {
   size_t keep = (n + ps - 1) & ~(ps - 1), had = (m->len + ps - 1) & ~(ps - 1);
   void *p;
   if (n <= m->len) {
-    if (keep < had && munmap(m->base + keep, had - keep) != 0) return errno;
+    if (keep < had && munmap(m->base + keep, had - keep) != 0) return mb_oserr();
   } else {
     p = mmap(NULL, n, m->prot, m->flags, m->fd, (off_t)m->offset);
-    if (p == MAP_FAILED) return errno;
+    if (p == MAP_FAILED) return mb_oserr();
     /* shared maps see the same file; private bytes live only in the old,
     ** which stays guarded while they are copied */
     if (m->flags & MAP_PRIVATE) {
@@ -264,7 +340,7 @@ static int remap(mb_map *m, size_t n) {
   if (n == 0 || m->valid < m->len) {
     mb_guard_forget(m);
     if (munmap(m->base, m->len) != 0) {
-      rc = errno;
+      rc = mb_oserr();
       mb_guard_track(m);
       return rc;
     }
@@ -284,7 +360,7 @@ static int remap(mb_map *m, size_t n) {
     ** shortage makes bypieces fail the same way) */
     rc = bypieces(m, n);
   } else {
-    rc = errno;
+    rc = mb_oserr();
   }
   mb_guard_track(m);  /* the range moved or changed length */
   return rc;
@@ -295,8 +371,8 @@ int mb_resize(mb_map *m, size_t n) {
   int rc = noresize(m, n);
   if (rc != 0) return rc;
   if (m->fd >= 0) {
-    if (fstat(m->fd, &st) != 0) return errno;
-    if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0) return errno;
+    if (fstat(m->fd, &st) != 0) return mb_oserr();
+    if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0) return mb_oserr();
   }
   if ((rc = remap(m, n)) != 0 && m->fd >= 0) {
     /* put the file back as it was, so a failed resize loses nothing */
@@ -316,10 +392,12 @@ int mb_flush(mb_map *m, size_t off, size_t n, int flags) {
       m->kind == MB_KIND_HOST)
     return 0;
   a = off & ~(mb_pagesize() - 1);  /* base is page-aligned */
-  if (msync(m->base + a, off + n - a, flags) != 0) return errno;
+  if (msync(m->base + a, off + n - a, flags) != 0) return mb_oserr();
   return 0;
 }
 
+
+static int known(int advice);
 
 /* Advice that throws data away must not reach beyond the bytes asked for. */
 static int destroys(int advice) {
@@ -331,6 +409,9 @@ static int destroys(int advice) {
 #ifdef MADV_REMOVE
     case MADV_REMOVE:
 #endif
+#ifdef MADV_DONTNEED_LOCKED
+    case MADV_DONTNEED_LOCKED:
+#endif
       return 1;
     default: return 0;
   }
@@ -339,6 +420,7 @@ static int destroys(int advice) {
 int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
   size_t ps = mb_pagesize(), a, e;
   if (m->closed) return MB_E_CLOSED;
+  if (!known(advice)) return MB_E_ADVICE;
   if (off >= m->len) return MB_E_RANGE;
   if (n > m->len - off) n = m->len - off;
   if (m->kind == MB_KIND_HOST) return 0;  /* not our memory to advise on */
@@ -352,7 +434,7 @@ int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
     a = off & ~(ps - 1);
     e = (e + ps - 1) & ~(ps - 1);
   }
-  if (madvise(m->base + a, e - a, advice) != 0) return errno;
+  if (madvise(m->base + a, e - a, advice) != 0) return mb_oserr();
   return 0;
 }
 
@@ -389,17 +471,33 @@ static const struct { const char *name; int value; } advices[] = {
   {"populate_read", MADV_POPULATE_READ},
   {"populate_write", MADV_POPULATE_WRITE},
 #endif
+#ifdef MADV_DONTNEED_LOCKED
+  {"dontneed_locked", MADV_DONTNEED_LOCKED},
+#endif
+#ifdef MADV_COLLAPSE
+  {"collapse", MADV_COLLAPSE},
+#endif
 };
+#define NADVICES (sizeof advices / sizeof advices[0])
+
+/* Only advice in the table reaches the kernel (MADV_HWPOISON, the guard
+** regions of Linux 6.13 and whatever comes next stay out). */
+static int known(int advice) {
+  size_t i;
+  for (i = 0; i < NADVICES; i++)
+    if (advices[i].value == advice) return 1;
+  return 0;
+}
 
 int mb_advice(const char *name) {
   size_t i;
-  for (i = 0; i < sizeof advices / sizeof advices[0]; i++)
+  for (i = 0; i < NADVICES; i++)
     if (strcmp(advices[i].name, name) == 0) return advices[i].value;
-  return -1;
+  return MB_E_ADVICE;
 }
 
 const char *mb_advicename(int i) {
-  if (i < 0 || (size_t)i >= sizeof advices / sizeof advices[0]) return NULL;
+  if (i < 0 || (size_t)i >= NADVICES) return NULL;
   return advices[i].name;
 }
 
@@ -412,7 +510,7 @@ int mb_filesize(mb_map *m, uint64_t *size) {
     return 0;
   }
   if (m->fd < 0) return MB_E_UNTRACKED;
-  if (fstat(m->fd, &st) != 0) return errno;
+  if (fstat(m->fd, &st) != 0) return mb_oserr();
   *size = (uint64_t)st.st_size;
   return 0;
 }
@@ -426,9 +524,9 @@ int mb_close(mb_map *m) {
     if (m->release) m->release(m->release_ud, m->base, m->len);
   } else if (m->base != NULL) {
     mb_guard_forget(m);
-    if (munmap(m->base, m->len) != 0) rc = errno;
+    if (munmap(m->base, m->len) != 0) rc = mb_oserr();
   }
-  if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = errno;
+  if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = mb_oserr();
   m->fd = -1;
   m->base = NULL;
   m->len = m->valid = 0;
@@ -439,6 +537,12 @@ void mb_free(mb_map *m) {
   if (m == NULL) return;
   mb_close(m);
   free(m);
+}
+
+void mb_retain(mb_map *m) { m->refs++; }
+
+void mb_release(mb_map *m) {
+  if (m != NULL && --m->refs == 0) mb_free(m);
 }
 
 
@@ -468,6 +572,9 @@ const char *mb_strerror(int code) {
     case MB_E_NOFILE: return "no file or shared memory behind the map";
     case MB_E_BITS: return "bits must be 32 or 64";
     case MB_E_TOOBIG: return "size is too large";
+    case MB_E_ADVICE: return "invalid advice";
+    case MB_E_FLAGS: return "unsupported flags";
+    case MB_E_PROT: return "unsupported prot";
     case MB_E_PATTERN: return "malformed pattern";
     default: return code > 0 ? strerror(code) : "unknown error";
   }

@@ -56,7 +56,10 @@ enum {
   MB_E_SIZEMODE = -18,   /* size needs mode "r+" or "w+" */
   MB_E_NOFILE = -19,     /* no file or shared memory behind the map */
   MB_E_BITS = -20,       /* bits must be 32 or 64 */
-  MB_E_TOOBIG = -21      /* size does not fit in memory */
+  MB_E_TOOBIG = -21,     /* size is too large */
+  MB_E_ADVICE = -22,     /* invalid advice (not one mapbuf knows) */
+  MB_E_FLAGS = -23,      /* unsupported flags (only those in MB_MAP_FLAGS) */
+  MB_E_PROT = -24        /* unsupported prot (PROT_READ, with WRITE, EXEC) */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -80,7 +83,7 @@ typedef struct mb_map {
   void *release_ud;
   volatile size_t valid; /* bytes known to be backed; < len after a caught
                             truncation (see mb_guard) */
-  struct mb_map *next;   /* the guard's registry of live maps */
+  unsigned refs;         /* holders (mb_retain); mb_release frees at 0 */
 } mb_map;
 
 /* Options of mb_open. */
@@ -91,7 +94,12 @@ typedef struct mb_openopts {
   int populate;          /* prefault the pages (MAP_POPULATE) */
 } mb_openopts;
 
-/* Options of mb_mapfd, with Python's rules. */
+/* Options of mb_mapfd, with Python's rules.  flags and prot are checked
+** against what mapbuf handles (MB_E_FLAGS, MB_E_PROT), not passed through:
+** flags is MAP_SHARED or MAP_PRIVATE with any of the other flags that
+** mb_mapflag lists (MAP_FIXED, MAP_HUGETLB and the like would map over the
+** process or fault at first touch); prot must hold PROT_READ and may add
+** PROT_WRITE and PROT_EXEC. */
 typedef struct mb_mapopts {
   int access;            /* MB_ACCESS_* */
   int flags;             /* -1: not given (MAP_SHARED) */
@@ -112,12 +120,25 @@ int mb_wrap(mb_map **out, void *p, size_t len, int writable,
             mb_release_fn release, void *ud);
 int mb_resize(mb_map *m, size_t n);
 int mb_flush(mb_map *m, size_t off, size_t n, int flags);
+/* advice must be one of the values mb_advice knows (else MB_E_ADVICE):
+** a number the kernel takes but mapbuf does not know could do anything
+** (MADV_GUARD_INSTALL makes the range fault).  Advice that discards data
+** is shrunk to the whole pages inside the range; other advice is widened
+** to the pages that hold it. */
 int mb_advise(mb_map *m, size_t off, size_t n, int advice);
-int mb_advice(const char *name);          /* MADV_* value, or -1 */
+int mb_advice(const char *name);          /* MADV_* value, or MB_E_ADVICE */
 const char *mb_advicename(int i);         /* i-th advice name, NULL past end */
+/* The i-th MAP_* flag mb_mapfd accepts ("MAP_SHARED", ...) and its value;
+** NULL past the end. */
+const char *mb_mapflag(int i, int *value);
 int mb_filesize(mb_map *m, uint64_t *size);
 int mb_close(mb_map *m);                  /* idempotent */
 void mb_free(mb_map *m);                  /* close, then free the struct */
+/* For several holders of one map (the binding's map objects and views):
+** a new map has one reference; mb_retain adds one, mb_release drops one
+** and frees the map (mb_free) with the last.  Not atomic: one thread. */
+void mb_retain(mb_map *m);
+void mb_release(mb_map *m);
 const char *mb_strerror(int code);
 
 static inline int mb_writable(const mb_map *m) {

@@ -222,13 +222,14 @@ static size_t find1(const void *hay, size_t hn, const void *needle, size_t nn) {
 /* ---------------- backward ---------------- */
 
 /*
-** Linear-ish fallback: search windows from the end with the forward
-** algorithm, taking the last hit of each window.  Windows overlap by
-** nn - 1 bytes, so no occurrence falls between two of them.  end is one
-** past the last candidate position still to consider.
+** Fallback when memory for the table below is short: search windows from
+** the end with the forward algorithm, taking the last hit of each window.
+** Windows overlap by nn - 1 bytes, so no occurrence falls between two of
+** them; each window costs its width plus the needle, so this is linear only
+** for needles small next to the window.
 */
-static size_t rfind_slow(const unsigned char *h, size_t end,
-                         const unsigned char *n, size_t nn) {
+static size_t rfind_windows(const unsigned char *h, size_t end,
+                            const unsigned char *n, size_t nn) {
   const size_t W = (size_t)1 << 16;
   while (end > 0) {
     size_t lo = end > W ? end - W : 0;
@@ -246,6 +247,43 @@ static size_t rfind_slow(const unsigned char *h, size_t end,
   }
   return MB_NPOS;
 }
+
+/*
+** Linear-time fallback backwards: read the haystack from its end and the
+** needle from its end, and match them with a table of borders (for each
+** prefix of the reversed needle, the longest proper prefix that is also
+** its suffix), so no haystack byte is read twice and a mismatch resumes
+** from the longest part already matched.  The first match found this way
+** is the last occurrence.  end is one past the last candidate position:
+** bytes h[0 .. end + nn - 2] are looked at.
+*/
+#define REV(n, nn, i) ((n)[(nn) - 1 - (i)])
+
+static size_t rfind_slow(const unsigned char *h, size_t end,
+                         const unsigned char *n, size_t nn) {
+  size_t *border, i, k, tn = end + nn - 1;
+  if (end == 0) return MB_NPOS;
+  if (nn > ((size_t)-1) / sizeof *border ||
+      (border = malloc(nn * sizeof *border)) == NULL)
+    return rfind_windows(h, end, n, nn);
+  border[0] = 0;
+  for (i = 1, k = 0; i < nn; i++) {
+    while (k > 0 && REV(n, nn, i) != REV(n, nn, k)) k = border[k - 1];
+    if (REV(n, nn, i) == REV(n, nn, k)) k++;
+    border[i] = k;
+  }
+  for (i = 0, k = 0; i < tn; i++) {
+    unsigned char c = h[tn - 1 - i];
+    while (k > 0 && c != REV(n, nn, k)) k = border[k - 1];
+    if (c == REV(n, nn, k) && ++k == nn) {
+      free(border);
+      return tn - 1 - i;   /* where the match starts, read forwards */
+    }
+  }
+  free(border);
+  return MB_NPOS;
+}
+#undef REV
 
 #ifdef MB_X86
 __attribute__((target("avx2")))
