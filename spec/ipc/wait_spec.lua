@@ -23,8 +23,14 @@ describe("wait and wake", function()
     t = mapbuf.monotime() - t
     assert.is_true(t >= 0.095 and t < 2, "waited " .. t)
     assert.is_false(m:wait(1, 0, 0))
-    -- the expected value is taken modulo 2^32, like the word
-    assert.is_false(m:wait(1, 2^32, 0.01))
+    -- the word holds 0 .. 2^32-1: anything else is no value it can hold
+    -- (cut to 32 bits, 2^33-1 would be 0xFFFFFFFF and sleep)
+    m:atomic_store(1, 0xFFFFFFFF, 32)
+    assert.is_false(m:wait(1, 0xFFFFFFFF, 0))
+    for _, bad in ipairs({2^32, 2^33 - 1, -1, math.mininteger, math.maxinteger}) do
+      assert.has_error(function() m:wait(1, bad, 0) end,
+                       "bad argument #2 to 'wait' (value out of range (0..2^32-1))")
+    end
   end)
 
   it("wake with no waiters wakes nobody", function()

@@ -143,7 +143,6 @@ describe("failures of the OS", function()
     isfail(m:resize(math.maxinteger))
     assert.equals(PS, #m)
     isfail(m:flush(1, 1, 12345))
-    isfail(m:madvise(999))
   end)
 end)
 

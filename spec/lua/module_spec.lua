@@ -35,10 +35,19 @@ for n in sorted(dir(mmap)):
     if n.startswith(("PROT_", "MAP_", "MADV_")):
         print(n, getattr(mmap, n))
 ]])
+    -- all of them but advice that poisons or offlines pages: mapbuf
+    -- refuses those, so it does not offer them
+    local refused = {MADV_HWPOISON = true, MADV_SOFT_OFFLINE = true}
     local n = 0
     for name, v in out:gmatch("(%S+) (%-?%d+)") do
       n = n + 1
-      assert.equals(tonumber(v), mapbuf[name], name)
+      if refused[name] then
+        assert.is_nil(mapbuf[name], name)
+        assert.has_error(function() mapbuf.anon(PS):madvise(tonumber(v)) end,
+                         "bad argument #1 to 'madvise' (invalid advice)")
+      else
+        assert.equals(tonumber(v), mapbuf[name], name)
+      end
     end
     assert.is_true(n >= 15)
     -- msync flags, which Python does not export (Linux values)
@@ -54,7 +63,7 @@ for n in sorted(dir(mmap)):
     local m = mapbuf.anon(PS)
     for k, v in pairs(mapbuf) do
       local name = k:match("^MADV_(.*)$")
-      if name and name ~= "HWPOISON" and name ~= "SOFT_OFFLINE" then
+      if name then
         -- the same answer by name and by number (some advice is refused
         -- for shared memory: then both refuse with the same errno)
         local a = table.pack(m:madvise(name:lower()))

@@ -221,6 +221,7 @@ static int resultstatus(lua_State *L, int idx) {
 ** as the chunk's arguments, and with -e/-i as globals m and maps. */
 static void pushmaps(lua_State *L, const host_opts *o, int globals) {
   int i;
+  luaL_checkstack(L, 4, "too many files");
   lua_createtable(L, o->nfiles, 0);
   for (i = 0; i < o->nfiles; i++) {
     mapbuf_pushmap(L, o->files[i].map);
@@ -268,6 +269,8 @@ static int pmain(lua_State *L) {
   o->status = 0;
   if (chunk) {
     lua_pushvalue(L, base);  /* the chunk */
+    /* every map is an argument: room for them all, however many */
+    luaL_checkstack(L, o->nfiles + LUA_MINSTACK, "too many files");
     for (i = 1; i <= o->nfiles; i++) lua_rawgeti(L, base + 1, i);
     host_progress_start(L);
     status = host_docall(L, o->nfiles, 1);

@@ -5,6 +5,7 @@
 ** figures with progress(done, total).  A timer (SIGALRM) asks for a redraw
 ** through the hook in run.c, so the chunk pays nothing between redraws.
 */
+#include <float.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,7 +61,7 @@ static void draw(double done, double total) {
   human(d, sizeof d, done);
   human(t, sizeof t, total);
   human(r, sizeof r, rate);
-  if (rate > 0) {
+  if (rate > 0 && (total - done) / rate < 1e7) {   /* under 4 months */
     long s = (long)((total - done) / rate + 0.5);
     snprintf(eta, sizeof eta, "%ld:%02ld", s / 60, s % 60);
   } else {
@@ -111,8 +112,9 @@ void host_progress_tick(lua_State *L) {
 static int lprogress(lua_State *L) {
   double done = luaL_checknumber(L, 1);
   double total = luaL_optnumber(L, 2, P.own ? P.total : 0);
-  luaL_argcheck(L, done == done && done >= 0, 1, "must be a number >= 0");
-  luaL_argcheck(L, total == total && total >= 0, 2, "must be a number >= 0");
+  /* finite: the bar, the rate and the time left are drawn from them */
+  luaL_argcheck(L, done >= 0 && done <= DBL_MAX, 1, "must be a finite number >= 0");
+  luaL_argcheck(L, total >= 0 && total <= DBL_MAX, 2, "must be a finite number >= 0");
   P.own = 1;
   P.done = done;
   P.total = total;

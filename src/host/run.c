@@ -4,7 +4,9 @@
 ** flushed), and requests from signal handlers delivered through a hook.
 */
 #include <signal.h>
+#include <ctype.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -73,12 +75,29 @@ int host_docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
-/* Print the error on top (if status is not OK) as "mapbuf: msg". */
+/* Does msg, after a "chunk:line: " position if it has one, already start
+** with the module's "mapbuf: "?  Then the host's own prefix would only
+** repeat it. */
+static int named(const char *msg) {
+  const char *p = strstr(msg, ": ");
+  size_t n = strlen(HOST_NAME ": ");
+  if (strncmp(msg, HOST_NAME ": ", n) == 0) return 1;
+  if (p == NULL || p == msg) return 0;
+  /* a position: anything, a colon, digits, ": " */
+  while (p > msg && isdigit((unsigned char)p[-1])) p--;
+  if (p == msg || p[-1] != ':') return 0;
+  p = strstr(p, ": ") + 2;
+  return strncmp(p, HOST_NAME ": ", n) == 0;
+}
+
+/* Print the error on top (if status is not OK) as "mapbuf: msg", or as it
+** is when it names mapbuf already. */
 int host_report(lua_State *L, int status) {
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     if (msg == NULL) msg = "(error object is not a string)";
-    fprintf(stderr, HOST_NAME ": %s\n", msg);
+    if (named(msg)) fprintf(stderr, "%s\n", msg);
+    else fprintf(stderr, HOST_NAME ": %s\n", msg);
     fflush(stderr);
     lua_pop(L, 1);
   }

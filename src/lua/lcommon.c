@@ -1,51 +1,65 @@
 /*
-** lcommon.c - helpers every method file of the binding shares: checking
-** map arguments and turning core results into Lua results or errors
-** (lmapbuf.h has the inline fast paths of both).
+** lcommon.c - what every method file of the binding shares: checking
+** arguments, naming the running function in errors, turning core results
+** into Lua results or errors (lmapbuf.h has the inline fast paths).
 */
-#include <stdio.h>
 #include <string.h>
 
-#include "lmapbuf.h"
+#include "lbind.h"
 
 
-/* The registry key of the metatable (its address is the key; module.c
-** stores the metatable there when it makes it). */
-const char lmb_mtkey = 0;
+const char lmb_metakey = 0, lmb_namekey = 0;
 
-/* luaL_checkudata would look the metatable up by name, a string lookup on
-** every call; the light userdata key is one hash probe. */
-LMap *lmb_tomap(lua_State *L, int arg) {
-  void *p = lua_touserdata(L, arg);
-  if (p != NULL && lua_getmetatable(L, arg)) {
-    int same;
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_mtkey);
-    same = lua_rawequal(L, -1, -2);
-    lua_pop(L, 2);
-    if (same) return (LMap *)p;
+
+/* ---------------------------------------------------------------------
+** Errors that name the binding's function
+** ------------------------------------------------------------------- */
+
+/* The binding's own name for the running function, looked up by the
+** function itself in the table the metatable keeps (module.c fills it);
+** for anything else, the name Lua found for the call, or "?". */
+const char *lmb_fname(lua_State *L) {
+  lua_Debug ar;
+  const char *name = NULL;
+  if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "nf", &ar)) return "?";
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_metakey) == LUA_TTABLE &&
+      lua_rawgetp(L, -1, &lmb_namekey) == LUA_TTABLE) {
+    lua_pushvalue(L, -3);   /* the running function */
+    if (lua_rawget(L, -2) == LUA_TSTRING)
+      name = lua_tostring(L, -1);   /* kept alive by the names table */
+    lua_pop(L, 1);
   }
-  return (LMap *)luaL_checkudata(L, arg, LMB_MAP);   /* raises */
+  lua_pop(L, 3);   /* function, metatable (or nil), names (or nil) */
+  if (name != NULL) return name;
+  return ar.name != NULL ? ar.name : "?";
 }
 
-
-/* The name of the running C function, as luaL_argerror finds it; a
-** metamethod gets its "__" back, so errors read "__newindex", not "newindex". */
-static const char *fname(lua_State *L, char *buf, size_t sz) {
+int lmb_argerror(lua_State *L, int arg, const char *msg) {
   lua_Debug ar;
-  if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "n", &ar) || ar.name == NULL)
-    return "?";
-  if (ar.namewhat != NULL && strcmp(ar.namewhat, "metamethod") == 0) {
-    snprintf(buf, sz, "__%s", ar.name);
-    return buf;
-  }
-  return ar.name;
+  const char *name = lmb_fname(L);
+  /* as Lua counts: in m:f(x), x is argument #1 */
+  if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "n", &ar) &&
+      ar.namewhat != NULL && strcmp(ar.namewhat, "method") == 0 && --arg == 0)
+    return luaL_error(L, "calling '%s' on bad self (%s)", name, msg);
+  return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, msg);
+}
+
+/* "T expected, got X", X by __name where the value has one, as Lua says */
+int lmb_typeerror(lua_State *L, int arg, const char *tname) {
+  const char *got;
+  if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING)
+    got = lua_tostring(L, -1);
+  else if (lua_type(L, arg) == LUA_TLIGHTUSERDATA)
+    got = "light userdata";
+  else
+    got = luaL_typename(L, arg);
+  return lmb_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s",
+                                              tname, got));
 }
 
 int lmb_misuse(lua_State *L, int rc) {
-  char buf[64];
   if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");
-  return luaL_error(L, "mapbuf: %s: %s", fname(L, buf, sizeof buf),
-                    mb_strerror(rc));
+  return luaL_error(L, "mapbuf: %s: %s", lmb_fname(L), mb_strerror(rc));
 }
 
 int lmb_result(lua_State *L, int rc, const char *what) {
@@ -61,23 +75,85 @@ int lmb_result(lua_State *L, int rc, const char *what) {
 }
 
 
+/* ---------------------------------------------------------------------
+** Arguments
+** ------------------------------------------------------------------- */
+
+int lmb_interror(lua_State *L, int arg) {
+  if (lua_isnumber(L, arg))
+    return lmb_argerror(L, arg, "number has no integer representation");
+  return lmb_typeerror(L, arg, "number");
+}
+
+lua_Number lmb_checknumber(lua_State *L, int arg) {
+  int isnum;
+  lua_Number x = lua_tonumberx(L, arg, &isnum);
+  if (!isnum) lmb_typeerror(L, arg, "number");
+  return x;
+}
+
+const char *lmb_checklstring(lua_State *L, int arg, size_t *len) {
+  const char *s = lua_tolstring(L, arg, len);
+  if (s == NULL) lmb_typeerror(L, arg, "string");
+  return s;
+}
+
+int lmb_checkoption(lua_State *L, int arg, const char *def,
+                    const char *const list[]) {
+  const char *name;
+  int i;
+  if (def != NULL && lua_isnoneornil(L, arg)) name = def;
+  else name = lmb_checklstring(L, arg, NULL);
+  for (i = 0; list[i] != NULL; i++)
+    if (strcmp(list[i], name) == 0) return i;
+  return lmb_argerror(L, arg, lua_pushfstring(L, "invalid option '%s'", name));
+}
+
+/* Keys are compared with their length, so "size\0x" is no "size". */
+static int known(const char *k, size_t n, const char *const list[]) {
+  int i;
+  for (i = 0; list[i] != NULL; i++)
+    if (strlen(list[i]) == n && memcmp(list[i], k, n) == 0) return 1;
+  return 0;
+}
+
+int lmb_opttable(lua_State *L, int arg, const char *const list[]) {
+  if (lua_isnoneornil(L, arg)) return 0;
+  if (lua_type(L, arg) != LUA_TTABLE) return lmb_typeerror(L, arg, "table");
+  arg = lua_absindex(L, arg);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {   /* raw: no metamethod runs */
+    size_t n;
+    const char *k;
+    if (lua_type(L, -2) != LUA_TSTRING)
+      return lmb_argerror(L, arg, lua_pushfstring(L, "unknown option (a %s key)",
+                                                 luaL_typename(L, -2)));
+    k = lua_tolstring(L, -2, &n);
+    if (!known(k, n, list))
+      return lmb_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", k));
+    lua_pop(L, 1);
+  }
+  return arg;
+}
+
+
+/* ---------------------------------------------------------------------
+** Map arguments
+** ------------------------------------------------------------------- */
+
+LMap *lmb_tomap(lua_State *L, int arg) {
+  LMap *m = lmb_test(L, arg);
+  if (m == NULL) lmb_typeerror(L, arg, LMB_MAP);
+  return m;
+}
+
 unsigned char *lmb_dead(lua_State *L, const LMap *m, int writable) {
   size_t n;
-  if (m->core->closed || m->closed)
+  if (lmb_core(m)->closed || m->closed)
     luaL_error(L, "mapbuf: map is closed");
   else if (lmb_span(m, &n) == NULL)
     luaL_error(L, "mapbuf: view is out of range of its map");
-  else if (writable && !mb_writable(m->core))
+  else if (writable && !mb_writable(lmb_core(m)))
     lmb_misuse(L, MB_E_READONLY);
   return NULL;   /* only when called for a map that was fine after all */
 }
-
-unsigned char *lmb_check(lua_State *L, int arg, LMap **pm, size_t *len) {
-  LMap *m = lmb_tomap(L, arg);
-  size_t n = 0;
-  unsigned char *p = lmb_bytes(L, m, &n);
-  if (pm != NULL) *pm = m;
-  if (len != NULL) *len = n;
-  return p;
-}
-

@@ -21,7 +21,7 @@ void mapbuf_pushmap(lua_State *L, mb_map *m) {
     mb_free(m);
     lua_error(L);
   }
-  if (m != NULL) ((LMap *)lua_touserdata(L, -1))->core = m;
+  lmb_setcore((LMap *)lua_touserdata(L, -1), m);
 }
 
 int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
@@ -33,25 +33,25 @@ int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
     lua_pop(L, 1);
     return rc;
   }
-  m->core = core;
+  lmb_setcore(m, core);
   return 0;
 }
 
 void *mapbuf_checkmap(lua_State *L, int idx, size_t *len, int *writable) {
-  LMap *m;
-  size_t n;
-  void *p = lmb_check(L, lua_absindex(L, idx), &m, &n);
+  LMap *m = lmb_tomap(L, lua_absindex(L, idx));
+  size_t n = 0;
+  void *p = lmb_bytes(L, m, &n);
   if (len != NULL) *len = n;
-  if (writable != NULL) *writable = mb_writable(m->core);
+  if (writable != NULL) *writable = mb_writable(lmb_core(m));
   return p;
 }
 
 void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable) {
-  LMap *m = (LMap *)luaL_testudata(L, idx, LMB_MAP);
+  LMap *m = lmb_test(L, idx);
   size_t n;
   void *p;
   if (m == NULL || (p = lmb_span(m, &n)) == NULL) return NULL;
   if (len != NULL) *len = n;
-  if (writable != NULL) *writable = mb_writable(m->core);
+  if (writable != NULL) *writable = mb_writable(lmb_core(m));
   return p;
 }

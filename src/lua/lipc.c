@@ -6,16 +6,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "lmapbuf.h"
+#include "lbind.h"
 
 
 /* Raise for a misuse code, naming the argument it is about where there
 ** is one, as luaL_argerror does. */
 static int misuse(lua_State *L, int rc, int posarg, int bitsarg) {
   if ((rc == MB_E_RANGE || rc == MB_E_MISALIGNED) && posarg > 0)
-    return luaL_argerror(L, posarg, mb_strerror(rc));
+    return lmb_argerror(L, posarg, mb_strerror(rc));
   if (rc == MB_E_BITS && bitsarg > 0)
-    return luaL_argerror(L, bitsarg, mb_strerror(rc));
+    return lmb_argerror(L, bitsarg, mb_strerror(rc));
   return lmb_misuse(L, rc);
 }
 
@@ -30,18 +30,21 @@ static int optbits(lua_State *L, int arg) {
   lua_Integer b;
   if (lua_isnone(L, arg)) return 64;
   b = lmb_optint(L, arg, 64);
-  luaL_argcheck(L, b == 32 || b == 64, arg, mb_strerror(MB_E_BITS));
+  lmb_argcheck(L, b == 32 || b == 64, arg, mb_strerror(MB_E_BITS));
   return (int)b;
 }
 
 /* The core offset of the w-byte word at the 1-based (or negative)
-** position in argument arg of a map of len bytes. */
-static size_t wordoff(lua_State *L, LMap *m, size_t len, int arg, size_t w) {
+** position in argument arg.  The map's length is taken here, after every
+** other argument was read (a conversion may have run a finalizer). */
+static size_t wordoff(lua_State *L, LMap *m, int arg, size_t w) {
+  size_t len;
   lua_Integer pos = lmb_checkint(L, arg);
+  lmb_bytes(L, m, &len);
   if (pos < 0) pos += (lua_Integer)len + 1;  /* -1 is the last byte */
-  luaL_argcheck(L, pos >= 1 && len >= w && (lua_Unsigned)pos - 1 <= len - w,
-                arg, mb_strerror(MB_E_RANGE));
-  return m->start + (size_t)(pos - 1);
+  lmb_argcheck(L, pos >= 1 && len >= w && (lua_Unsigned)pos - 1 <= len - w,
+               arg, mb_strerror(MB_E_RANGE));
+  return lmb_base(m) + (size_t)(pos - 1);
 }
 
 /* A 64-bit word goes to Lua as the integer with the same bits. */
@@ -52,53 +55,53 @@ static void pushword(lua_State *L, uint64_t v, int bits) {
 
 
 static int atomic_load(lua_State *L) {
-  LMap *m; size_t len; uint64_t v; size_t off; int bits, rc;
+  LMap *m; size_t len, off; uint64_t v; int bits, rc;
   lmb_checkself(L, &m, &len);
   bits = optbits(L, 3);
-  off = wordoff(L, m, len, 2, (size_t)bits / 8);
-  rc = mb_atomic_load(m->core, off, bits, &v);
+  off = wordoff(L, m, 2, (size_t)bits / 8);
+  rc = mb_atomic_load(lmb_core(m), off, bits, &v);
   if (rc != 0) return misuse(L, rc, 2, 3);
   pushword(L, v, bits);
   return 1;
 }
 
 static int atomic_store(lua_State *L) {
-  LMap *m; size_t len; size_t off; int bits, rc;
+  LMap *m; size_t len, off; int bits, rc;
   lua_Integer v;
   lmb_checkself(L, &m, &len);
   bits = optbits(L, 4);
-  off = wordoff(L, m, len, 2, (size_t)bits / 8);
   v = lmb_checkint(L, 3);
-  rc = mb_atomic_store(m->core, off, bits, (uint64_t)v);
+  off = wordoff(L, m, 2, (size_t)bits / 8);
+  rc = mb_atomic_store(lmb_core(m), off, bits, (uint64_t)v);
   if (rc != 0) return misuse(L, rc, 2, 4);
   return 0;
 }
 
 static int atomic_add(lua_State *L) {
-  LMap *m; size_t len; size_t off; int bits, rc;
+  LMap *m; size_t len, off; int bits, rc;
   uint64_t old;
   lua_Integer d;
   lmb_checkself(L, &m, &len);
   bits = optbits(L, 4);
-  off = wordoff(L, m, len, 2, (size_t)bits / 8);
   d = lmb_checkint(L, 3);
+  off = wordoff(L, m, 2, (size_t)bits / 8);
   /* unsigned arithmetic wraps: a negative delta subtracts */
-  rc = mb_atomic_add(m->core, off, bits, (uint64_t)d, &old);
+  rc = mb_atomic_add(lmb_core(m), off, bits, (uint64_t)d, &old);
   if (rc != 0) return misuse(L, rc, 2, 4);
   pushword(L, old, bits);
   return 1;
 }
 
 static int cas(lua_State *L) {
-  LMap *m; size_t len; size_t off; int bits, rc, swapped;
+  LMap *m; size_t len, off; int bits, rc, swapped;
   uint64_t cur;
   lua_Integer e, d;
   lmb_checkself(L, &m, &len);
   bits = optbits(L, 5);
-  off = wordoff(L, m, len, 2, (size_t)bits / 8);
   e = lmb_checkint(L, 3);
   d = lmb_checkint(L, 4);
-  rc = mb_cas(m->core, off, bits, (uint64_t)e, (uint64_t)d, &swapped, &cur);
+  off = wordoff(L, m, 2, (size_t)bits / 8);
+  rc = mb_cas(lmb_core(m), off, bits, (uint64_t)e, (uint64_t)d, &swapped, &cur);
   if (rc != 0) return misuse(L, rc, 2, 5);
   lua_pushboolean(L, swapped);
   if (swapped) return 1;
@@ -108,32 +111,36 @@ static int cas(lua_State *L) {
 
 
 static int l_wait(lua_State *L) {
-  LMap *m; size_t len; size_t off; int rc, woken;
+  LMap *m; size_t len, off; int rc, woken;
   lua_Integer e;
   double timeout = -1;
   lmb_checkself(L, &m, &len);
-  off = wordoff(L, m, len, 2, 4);
   e = lmb_checkint(L, 3);
+  /* the word holds 0 .. 2^32-1: a value outside can never be what it
+  ** holds, and cutting it to 32 bits would make it one */
+  lmb_argcheck(L, e >= 0 && e <= (lua_Integer)UINT32_MAX, 3,
+               "value out of range (0..2^32-1)");
   if (!lua_isnoneornil(L, 4)) {
-    timeout = (double)luaL_checknumber(L, 4);
-    luaL_argcheck(L, timeout == timeout && timeout >= 0, 4,
-                  "timeout must be a non-negative number");
+    timeout = (double)lmb_checknumber(L, 4);
+    lmb_argcheck(L, timeout == timeout && timeout >= 0, 4,
+                 "timeout must be a non-negative number");
   }
-  rc = mb_wait(m->core, off, (uint32_t)e, timeout, &woken);
+  off = wordoff(L, m, 2, 4);
+  rc = mb_wait(lmb_core(m), off, (uint32_t)e, timeout, &woken);
   if (rc != 0) return result(L, rc, 2, 0);
   lua_pushboolean(L, woken);
   return 1;
 }
 
 static int l_wake(lua_State *L) {
-  LMap *m; size_t len; size_t off; int rc, count;
+  LMap *m; size_t len, off; int rc, count;
   lua_Integer n;
   lmb_checkself(L, &m, &len);
-  off = wordoff(L, m, len, 2, 4);
   n = lmb_optint(L, 3, INT_MAX);
-  luaL_argcheck(L, n >= 0, 3, "count must be non-negative");
+  lmb_argcheck(L, n >= 0, 3, "count must be non-negative");
   if (n > INT_MAX) n = INT_MAX;
-  rc = mb_wake(m->core, off, (int)n, &count);
+  off = wordoff(L, m, 2, 4);
+  rc = mb_wake(lmb_core(m), off, (int)n, &count);
   if (rc != 0) return result(L, rc, 2, 0);
   lua_pushinteger(L, count);
   return 1;
@@ -141,35 +148,43 @@ static int l_wake(lua_State *L) {
 
 
 /* The byte range of arguments i and n (1-based start, count; default the
-** whole map or view) as a core offset and count. */
-static void lockrange(lua_State *L, LMap *m, size_t len, int iarg,
-                      uint64_t *off, uint64_t *n) {
+** whole map or view) as a core offset and count; the map's length is
+** taken after both were read. */
+static void lockrange(lua_State *L, LMap *m, int iarg, uint64_t *off,
+                      uint64_t *n) {
+  size_t len;
   lua_Integer i = lmb_optint(L, iarg, 1), c;
+  int hasc = !lua_isnoneornil(L, iarg + 1);
+  c = hasc ? lmb_checkint(L, iarg + 1) : 0;
+  lmb_bytes(L, m, &len);
   if (i < 0) i += (lua_Integer)len + 1;
-  luaL_argcheck(L, i >= 1 && (lua_Unsigned)i - 1 <= len, iarg,
-                mb_strerror(MB_E_RANGE));
-  c = lmb_optint(L, iarg + 1, (lua_Integer)(len - (size_t)(i - 1)));
-  luaL_argcheck(L, c >= 0 && (lua_Unsigned)c <= len - (size_t)(i - 1),
-                iarg + 1, mb_strerror(MB_E_RANGE));
-  *off = m->start + (uint64_t)(i - 1);
+  lmb_argcheck(L, i >= 1 && (lua_Unsigned)i - 1 <= len, iarg,
+               mb_strerror(MB_E_RANGE));
+  if (!hasc) c = (lua_Integer)(len - (size_t)(i - 1));
+  lmb_argcheck(L, c >= 0 && (lua_Unsigned)c <= len - (size_t)(i - 1),
+               iarg + 1, mb_strerror(MB_E_RANGE));
+  *off = lmb_base(m) + (uint64_t)(i - 1);
   *n = (uint64_t)c;
+}
+
+/* An empty range: nothing to lock (to the kernel, a length of 0 would
+** mean "to the end of the file"), but still only where locks can be. */
+static int emptyrange(lua_State *L, LMap *m) {
+  int k = lmb_core(m)->kind;
+  if (k == MB_KIND_ANON || k == MB_KIND_HOST) return lmb_misuse(L, MB_E_NOFILE);
+  lua_pushboolean(L, 1);
+  return 1;
 }
 
 static int l_lock(lua_State *L) {
   static const char *const modes[] = {"r", "w", NULL};
   LMap *m; size_t len; uint64_t off, n; int excl, block = 1, got, rc;
   lmb_checkself(L, &m, &len);
-  excl = luaL_checkoption(L, 2, "w", modes);
-  lockrange(L, m, len, 3, &off, &n);
+  excl = lmb_checkoption(L, 2, "w", modes);
   if (!lua_isnoneornil(L, 5)) block = lua_toboolean(L, 5);
-  if (n == 0) {  /* an empty range: nothing to lock (to the kernel, a
-                    length of 0 would mean "to the end of the file") */
-    int k = m->core->kind;
-    if (k == MB_KIND_ANON || k == MB_KIND_HOST) return lmb_misuse(L, MB_E_NOFILE);
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  rc = mb_lock(m->core, excl, off, n, block, &got);
+  lockrange(L, m, 3, &off, &n);
+  if (n == 0) return emptyrange(L, m);
+  rc = mb_lock(lmb_core(m), excl, off, n, block, &got);
   if (rc != 0) return result(L, rc, 3, 0);
   lua_pushboolean(L, got);
   return 1;
@@ -178,14 +193,9 @@ static int l_lock(lua_State *L) {
 static int l_unlock(lua_State *L) {
   LMap *m; size_t len; uint64_t off, n; int rc;
   lmb_checkself(L, &m, &len);
-  lockrange(L, m, len, 2, &off, &n);
-  if (n == 0) {
-    int k = m->core->kind;
-    if (k == MB_KIND_ANON || k == MB_KIND_HOST) return lmb_misuse(L, MB_E_NOFILE);
-    lua_pushboolean(L, 1);
-    return 1;
-  }
-  rc = mb_unlock(m->core, off, n);
+  lockrange(L, m, 2, &off, &n);
+  if (n == 0) return emptyrange(L, m);
+  rc = mb_unlock(lmb_core(m), off, n);
   if (rc != 0) return result(L, rc, 2, 0);
   lua_pushboolean(L, 1);
   return 1;
@@ -209,35 +219,37 @@ const luaL_Reg lmb_ipc_methods[] = {
 /* A name for shm_open: a C string, so no embedded zeros. */
 static const char *checkname(lua_State *L, int arg) {
   size_t len;
-  const char *name = luaL_checklstring(L, arg, &len);
-  luaL_argcheck(L, strlen(name) == len, arg, "name contains zeros");
+  const char *name = lmb_checklstring(L, arg, &len);
+  lmb_argcheck(L, strlen(name) == len, arg, "name contains zeros");
   return name;
 }
 
 static int l_shm(lua_State *L) {
+  static const char *const keys[] = {"exclusive", "readonly", NULL};
   const char *name = checkname(L, 1);
   int has_size = !lua_isnoneornil(L, 2), flags = 0, rc;
   lua_Integer size = 0;
+  LMap *m;
   mb_map *core;
   if (has_size) {
     size = lmb_checkint(L, 2);
-    luaL_argcheck(L, size >= 0, 2, "size must be non-negative");
+    lmb_argcheck(L, size >= 0, 2, "size must be non-negative");
   }
-  if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
+  if (lmb_opttable(L, 3, keys)) {
     if (lua_getfield(L, 3, "exclusive") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= MB_SHM_EXCL;
     if (lua_getfield(L, 3, "readonly") != LUA_TNIL && lua_toboolean(L, -1))
       flags |= MB_SHM_RDONLY;
     lua_pop(L, 2);
-    luaL_argcheck(L, !((flags & MB_SHM_RDONLY) && has_size), 3,
+    lmb_argcheck(L, !((flags & MB_SHM_RDONLY) && has_size), 3,
                   "'readonly' cannot be given with a size");
-    luaL_argcheck(L, !((flags & MB_SHM_EXCL) && !has_size), 3,
+    lmb_argcheck(L, !((flags & MB_SHM_EXCL) && !has_size), 3,
                   "'exclusive' needs a size");
   }
+  m = lmb_newmap(L, NULL);   /* first: if this raises, nothing is owed */
   rc = mb_shm(&core, name, (uint64_t)size, has_size, flags);
   if (rc != 0) return lmb_result(L, rc, name);
-  lmb_newmap(L, core);
+  lmb_setcore(m, core);
   return 1;
 }
 

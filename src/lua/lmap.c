@@ -28,10 +28,6 @@ static ptrdiff_t strictpos(lua_Integer i, size_t len) {
   return -1;
 }
 
-/* Offset of the first byte of a view or map inside its core. */
-#define coreoff(m) ((m)->isview ? (m)->start : 0)
-
-
 /* ---------------------------------------------------------------------
 ** Random access
 ** ------------------------------------------------------------------- */
@@ -91,11 +87,11 @@ static int m_set(lua_State *L) {
   unsigned char *p;
   lmb_checkselfw(L, &m, &len);
   i = lmb_checkint(L, 2);
-  s = luaL_checklstring(L, 3, &sl);
+  s = lmb_checklstring(L, 3, &sl);
   p = lmb_bytesw(L, m, &len);
   off = strictpos(i, len);
-  luaL_argcheck(L, off >= 0, 2, "out of range");
-  luaL_argcheck(L, sl <= len - (size_t)off, 3, "string does not fit");
+  lmb_argcheck(L, off >= 0, 2, "out of range");
+  lmb_argcheck(L, sl <= len - (size_t)off, 3, "string does not fit");
   lmb_touched(L, m, (size_t)off, sl);
   memcpy(p + off, s, sl);
   lmb_touched(L, m, (size_t)off, sl);
@@ -114,12 +110,12 @@ static int m_fill(lua_State *L) {
   lmb_checkselfw(L, &m, &len);
   if (lua_type(L, 2) == LUA_TSTRING) {
     s = lua_tolstring(L, 2, &sl);
-    luaL_argcheck(L, sl > 0, 2, "empty string");
+    lmb_argcheck(L, sl > 0, 2, "empty string");
   } else if (lua_type(L, 2) == LUA_TNUMBER) {
     b = lmb_checkint(L, 2);
-    luaL_argcheck(L, b >= 0 && b <= 255, 2, "value out of range (0..255)");
+    lmb_argcheck(L, b >= 0 && b <= 255, 2, "value out of range (0..255)");
   } else {
-    return luaL_typeerror(L, 2, "byte or string");
+    return lmb_typeerror(L, 2, "byte or string");
   }
   i = lmb_optint(L, 3, 1);
   j = lmb_optint(L, 4, -1);
@@ -162,16 +158,16 @@ static int m_move(lua_State *L) {
   src = lmb_checkint(L, 3);
   n = lmb_checkint(L, 4);
   p = lmb_bytesw(L, m, &len);
-  luaL_argcheck(L, n >= 0, 4, "count must not be negative");
+  lmb_argcheck(L, n >= 0, 4, "count must not be negative");
   doff = strictpos(dst, len);
   soff = strictpos(src, len);
-  luaL_argcheck(L, doff >= 0, 2, "out of range");
-  luaL_argcheck(L, soff >= 0, 3, "out of range");
+  lmb_argcheck(L, doff >= 0, 2, "out of range");
+  lmb_argcheck(L, soff >= 0, 3, "out of range");
   /* a count larger than the map is to blame itself; otherwise the end
   ** whose range leaves the map is */
-  luaL_argcheck(L, (lua_Unsigned)n <= len, 4, "out of range");
-  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)doff, 2, "out of range");
-  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)soff, 3, "out of range");
+  lmb_argcheck(L, (lua_Unsigned)n <= len, 4, "out of range");
+  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)doff, 2, "out of range");
+  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)soff, 3, "out of range");
   if (n > 0) {
     lmb_touched(L, m, (size_t)soff, (size_t)n);
     lmb_touched(L, m, (size_t)doff, (size_t)n);
@@ -199,7 +195,7 @@ static int m_size(lua_State *L) {
     lua_pushinteger(L, (lua_Integer)len);
     return 1;
   }
-  if ((rc = lmb_result(L, mb_filesize(m->core, &sz), NULL)) != 0) return rc;
+  if ((rc = lmb_result(L, mb_filesize(lmb_core(m), &sz), NULL)) != 0) return rc;
   lua_pushinteger(L, (lua_Integer)sz);
   return 1;
 }
@@ -213,10 +209,10 @@ static int m_resize(lua_State *L) {
   lmb_checkself(L, &m, &len);
   if (m->isview) return luaL_error(L, "mapbuf: resize: cannot resize a view");
   n = lmb_checkint(L, 2);
-  luaL_argcheck(L, n >= 0, 2, "size must not be negative");
+  lmb_argcheck(L, n >= 0, 2, "size must not be negative");
   lmb_bytes(L, m, &len);
   if ((uint64_t)n > (uint64_t)PTRDIFF_MAX) return lmb_result(L, ENOMEM, NULL);
-  if ((rc = lmb_result(L, mb_resize(m->core, (size_t)n), NULL)) != 0)
+  if ((rc = lmb_result(L, mb_resize(lmb_core(m), (size_t)n), NULL)) != 0)
     return rc;
   lua_settop(L, 1);
   return 1;
@@ -233,15 +229,15 @@ static int m_flush(lua_State *L) {
   lmb_checkself(L, &m, &len);
   i = lmb_optint(L, 2, 1);
   n = lmb_optint(L, 3, -1);   /* not given: to the end */
-  luaL_argcheck(L, n >= 0 || lua_isnoneornil(L, 3), 3, "out of range");
+  lmb_argcheck(L, n >= 0 || lua_isnoneornil(L, 3), 3, "out of range");
   flags = lmb_optint(L, 4, MS_SYNC);
-  luaL_argcheck(L, flags >= 0 && flags <= 0x7fffffff, 4, "invalid flags");
+  lmb_argcheck(L, flags >= 0 && flags <= 0x7fffffff, 4, "invalid flags");
   lmb_bytes(L, m, &len);
   off = strictpos(i, len);
-  luaL_argcheck(L, off >= 0, 2, "out of range");
+  lmb_argcheck(L, off >= 0, 2, "out of range");
   if (n < 0) n = (lua_Integer)(len - (size_t)off);
-  luaL_argcheck(L, (lua_Unsigned)n <= len - (size_t)off, 3, "out of range");
-  rc = mb_flush(m->core, coreoff(m) + (size_t)off, (size_t)n, (int)flags);
+  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)off, 3, "out of range");
+  rc = mb_flush(lmb_core(m), lmb_base(m) + (size_t)off, (size_t)n, (int)flags);
   if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
   lua_pushboolean(L, 1);
   return 1;
@@ -257,22 +253,23 @@ static int m_madvise(lua_State *L) {
   lmb_checkself(L, &m, &len);
   if (lua_type(L, 2) == LUA_TSTRING) {
     const char *name = lua_tostring(L, 2);
-    luaL_argcheck(L, (adv = mb_advice(name)) >= 0, 2,
+    lmb_argcheck(L, (adv = mb_advice(name)) >= 0, 2,
                   lua_pushfstring(L, "invalid advice '%s'", name));
   } else if (lua_type(L, 2) == LUA_TNUMBER) {
     adv = lmb_checkint(L, 2);
-    luaL_argcheck(L, adv >= 0 && adv <= 0x7fffffff, 2, "invalid advice");
+    lmb_argcheck(L, adv >= 0 && adv <= 0x7fffffff, 2, "invalid advice");
   } else {
-    return luaL_typeerror(L, 2, "advice name or MADV_* constant");
+    return lmb_typeerror(L, 2, "advice name or MADV_* constant");
   }
   i = lmb_optint(L, 3, 1);
   n = lmb_optint(L, 4, LUA_MAXINTEGER);
-  luaL_argcheck(L, n >= 0, 4, "length must not be negative");
+  lmb_argcheck(L, n >= 0, 4, "length must not be negative");
   lmb_bytes(L, m, &len);
   off = strictpos(i, len);
-  luaL_argcheck(L, off >= 0 && (size_t)off < len, 3, "out of range");
+  lmb_argcheck(L, off >= 0 && (size_t)off < len, 3, "out of range");
   if ((lua_Unsigned)n > len - (size_t)off) n = (lua_Integer)(len - (size_t)off);
-  rc = mb_advise(m->core, coreoff(m) + (size_t)off, (size_t)n, (int)adv);
+  rc = mb_advise(lmb_core(m), lmb_base(m) + (size_t)off, (size_t)n, (int)adv);
+  if (rc == MB_E_ADVICE) return lmb_argerror(L, 2, "invalid advice");
   if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
   lua_pushboolean(L, 1);
   return 1;
@@ -283,14 +280,14 @@ static int m_close(lua_State *L) {
   LMap *m = lmb_self(L);
   int rc;
   if (m->isview) m->closed = 1;
-  else if ((rc = lmb_result(L, mb_close(m->core), NULL)) != 0) return rc;
+  else if ((rc = lmb_result(L, mb_close(lmb_core(m)), NULL)) != 0) return rc;
   lua_pushboolean(L, 1);
   return 1;
 }
 
 static int m_closed(lua_State *L) {
   LMap *m = lmb_self(L);
-  lua_pushboolean(L, m->closed || m->core->closed);
+  lua_pushboolean(L, m->closed || lmb_core(m)->closed);
   return 1;
 }
 
@@ -299,31 +296,12 @@ static int m_closed(lua_State *L) {
 ** Views
 ** ------------------------------------------------------------------- */
 
-/* Remember view v (at index -1) in the weak-keyed set of views of root (at
-** index r), so the root's finalizer can cut them loose. */
-static void addview(lua_State *L, int r) {
-  if (lua_getiuservalue(L, r, 1) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 1);
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, r, 1);
-  }
-  lua_pushvalue(L, -2);
-  lua_pushboolean(L, 1);
-  lua_rawset(L, -3);
-  lua_pop(L, 1);
-}
-
-/* m:view([i [, j]]): bytes i..j, clipped as string.sub, without a copy */
+/* m:view([i [, j]]): bytes i..j, clipped as string.sub, without a copy.
+** Views of views flatten to the root's core, with summed starts. */
 static int m_view(lua_State *L) {
   LMap *m, *v;
   size_t len, pi, pe, start, vlen;
   lua_Integer i, j;
-  int r;
   lmb_checkself(L, &m, &len);
   i = lmb_optint(L, 2, 1);
   j = lmb_optint(L, 3, -1);
@@ -333,19 +311,23 @@ static int m_view(lua_State *L) {
   if (pi > pe) { start = pi - 1 < len ? pi - 1 : len; vlen = 0; }
   else { start = pi - 1; vlen = pe - pi + 1; }
   lua_settop(L, 1);
-  if (m->isview) lua_getiuservalue(L, 1, 1);   /* views of views: the root */
+  if (m->isview) lua_getiuservalue(L, 1, 1);   /* the root's object */
   else lua_pushvalue(L, 1);
-  r = lua_gettop(L);
   v = lmb_newobject(L);
-  /* the root cannot be finalized while on this stack, but a collection
-  ** above may have closed it: then the view starts closed too */
-  v->core = m->core;
-  v->start = coreoff(m) + start;
-  v->len = vlen;
   v->isview = 1;
-  lua_pushvalue(L, r);
-  lua_setiuservalue(L, -2, 1);
-  addview(L, r);
+  v->start = lmb_base(m) + start;
+  v->len = vlen;
+  lua_rotate(L, -2, 1);
+  lua_setiuservalue(L, -2, 1);   /* the view keeps its root alive */
+  /* the core only now, after every allocation: one of them may have run
+  ** a finalizer that closed or freed the root's (then m holds the dead
+  ** core, and the view starts closed) */
+  if (lmb_core(m) != &lmb_deadcore) {
+    mb_retain(lmb_core(m));
+    lmb_setcore(v, lmb_core(m));
+  } else {
+    v->closed = 1;
+  }
   return 1;
 }
 
@@ -365,7 +347,7 @@ static const char *accessname(int a) {
 
 static int m_tostring(lua_State *L) {
   LMap *m = lmb_self(L);
-  const mb_map *c = m->core;
+  const mb_map *c = lmb_core(m);
   if (m->closed || c->closed) {
     lua_pushliteral(L, "mapbuf.map(closed)");
     return 1;
@@ -373,43 +355,22 @@ static int m_tostring(lua_State *L) {
   lua_pushfstring(L, "mapbuf.map(length=%I, access=%s, pos=%I, offset=%I)",
                   (lua_Integer)(m->isview ? m->len : c->len),
                   accessname(c->access), (lua_Integer)m->pos,
-                  (lua_Integer)(c->offset + coreoff(m)));
+                  (lua_Integer)(c->offset + lmb_base(m)));
   return 1;
 }
 
-/* A root frees its core and points itself and every view still known
-** (views being finalized too stay in a weak-keyed table until the next
-** cycle) at the dead core.  A view's finalizer touches nothing: its root
-** may have been finalized first. */
+/* __gc and __close, called by Lua or by hand: let go of the core (a root
+** closes it; its views, which hold references of their own, then see a
+** closed map).  Twice is harmless. */
 static int m_gc(lua_State *L) {
-  LMap *m = lmb_self(L);
-  if (m->isview) return 0;
-  if (m->core != &lmb_deadcore) {
-    mb_free(m->core);
-    m->core = &lmb_deadcore;
-  }
-  if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE) {
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
-      LMap *v = (LMap *)lua_touserdata(L, -2);
-      if (v != NULL) { v->core = &lmb_deadcore; v->closed = 1; }
-      lua_pop(L, 1);
-    }
-  }
-  return 0;
-}
-
-static int m_toclose(lua_State *L) {
-  LMap *m = lmb_self(L);
-  if (m->isview) m->closed = 1;
-  else mb_close(m->core);
+  lmb_release(lmb_self(L));
   return 0;
 }
 
 const luaL_Reg lmb_map_metamethods[] = {
   {"__tostring", m_tostring},
   {"__gc", m_gc},
-  {"__close", m_toclose},
+  {"__close", m_gc},
   {NULL, NULL}
 };
 

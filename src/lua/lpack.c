@@ -128,13 +128,13 @@ static INLINE ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
   if (k == ISALIGN) {
     /* 'X' takes its alignment from the option after it, which it eats */
     if (*f->p == '\0' || readoption(f, &align) == ISFIXED || align == 0)
-      luaL_argerror(f->L, f->farg, "invalid next option for option 'X'");
+      lmb_argerror(f->L, f->farg, "invalid next option for option 'X'");
   }
   *pad = 0;
   if (align > 1 && k != ISFIXED) {
     if (align > f->maxalign) align = f->maxalign;
     if ((align & (align - 1)) != 0)
-      luaL_argerror(f->L, f->farg, "format asks for alignment not power of 2");
+      lmb_argerror(f->L, f->farg, "format asks for alignment not power of 2");
     *pad = (align - (int)(at & (size_t)(align - 1))) & (align - 1);
   }
   return k;
@@ -143,7 +143,7 @@ static INLINE ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
 static void startfmt (Fmt *f, lua_State *L, int farg) {
   f->L = L;
   f->p = lua_tolstring(L, farg, NULL);   /* a string, or a number made one */
-  if (f->p == NULL) f->p = luaL_checkstring(L, farg);   /* raises */
+  if (f->p == NULL) f->p = lmb_checklstring(L, farg, NULL);   /* raises */
   f->farg = farg;
   f->little = host_little();
   f->maxalign = 1;
@@ -198,7 +198,7 @@ static inline lua_Integer getint (lua_State *L, const unsigned char *s, int litt
 static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
                                      size_t *len) {
   const unsigned char *d = lmb_bytes(L, m, len);
-  if (pos > *len) luaL_argerror(L, 3, "data string too short");
+  if (pos > *len) lmb_argerror(L, 3, "data string too short");
   return d;
 }
 
@@ -250,12 +250,12 @@ static int unpackall (lua_State *L, LMap *m) {
   /* making the format a string may have collected: take the bytes now */
   d = lmb_bytes(L, m, &len);
   pos = lmb_posrelat(ip, len) - 1;   /* as string.unpack reads its 'pos' */
-  luaL_argcheck(L, pos <= len, 3, "initial position out of string");
+  lmb_argcheck(L, pos <= len, 3, "initial position out of string");
   first = pos;
   while (*f.p != '\0') {
     int size, pad;
     ItemKind k = nextitem(&f, pos, &size, &pad);
-    luaL_argcheck(L, (size_t)pad + (size_t)size <= len - pos, 3,
+    lmb_argcheck(L, (size_t)pad + (size_t)size <= len - pos, 3,
                   "data string too short");
     pos += (size_t)pad;
     /* a C function starts with LUA_MINSTACK free slots: ask for more
@@ -289,7 +289,7 @@ static int unpackall (lua_State *L, LMap *m) {
         break;
       case ISCOUNTED: {
         size_t sl = (size_t)getint(L, d + pos, f.little, size, 0);
-        luaL_argcheck(L, sl <= len - pos - (size_t)size, 3,
+        lmb_argcheck(L, sl <= len - pos - (size_t)size, 3,
                       "data string too short");
         lua_pushlstring(L, (const char *)d + pos + size, sl);
         pos += sl;
@@ -300,7 +300,7 @@ static int unpackall (lua_State *L, LMap *m) {
         /* the map is not NUL-terminated: search only inside it */
         const unsigned char *z = memchr(d + pos, 0, len - pos);
         size_t sl;
-        luaL_argcheck(L, z != NULL, 3, "unfinished string for format 'z'");
+        lmb_argcheck(L, z != NULL, 3, "unfinished string for format 'z'");
         sl = (size_t)(z - (d + pos));
         lua_pushlstring(L, (const char *)d + pos, sl);
         pos += sl + 1;
@@ -315,8 +315,7 @@ static int unpackall (lua_State *L, LMap *m) {
     pos += (size_t)size;
   }
   /* a file cut short under the map reads as zeros: do not pass them on */
-  if (!mb_intact(m->core, m->start + first, pos - first))
-    lmb_misuse(L, MB_E_TRUNCATED);
+  lmb_touched(L, m, first, pos - first);
   lua_pushinteger(L, (lua_Integer)pos + 1);
   return n + 1;
 }
@@ -324,10 +323,9 @@ static int unpackall (lua_State *L, LMap *m) {
 /*
 ** m:unpack(fmt [, pos]).  Loops unpack one integer at a time: that case
 ** is done here with nothing but the checks it needs (the general walk,
-** its state and its error paths, is unpackall).  The arguments are read
-** before the map is recognised, since the metatable then stays on the
-** stack (the results go above it) and would stand where pos was missing;
-** no error is raised before the map's own.
+** its state and its error paths, is unpackall).  Nothing before the
+** general walk raises, so errors come in the order it gives them: the
+** map's own first.
 */
 static int m_unpack (lua_State *L) {
   const char *fmt = lua_tolstring(L, 2, NULL);   /* a number: made one */
@@ -335,23 +333,18 @@ static int m_unpack (lua_State *L) {
   size_t len, pos;
   int isnum, size, little, issigned;
   lua_Integer ip = lua_tointegerx(L, 3, &isnum);
-  LMap *m;
+  LMap *m = lmb_test(L, 1);
+  if (m == NULL) return unpackall(L, lmb_self(L));   /* raises */
   if (!isnum) {
-    if (!lua_isnoneornil(L, 3)) return unpackall(L, lmb_self(L));
+    if (!lua_isnoneornil(L, 3)) return unpackall(L, m);
     ip = 1;
   }
-  if (fmt == NULL) return unpackall(L, lmb_self(L));
-  if ((m = lmb_isself(L)) == NULL) return unpackall(L, lmb_tomap(L, 1));
-  /* from here the metatable is on the stack: off it before unpackall */
-  if ((size = oneint(fmt, &little, &issigned)) == 0 ||
+  if (fmt == NULL || (size = oneint(fmt, &little, &issigned)) == 0 ||
       (d = lmb_span(m, &len)) == NULL ||
-      (pos = lmb_posrelat(ip, len) - 1) > len || (size_t)size > len - pos) {
-    lua_pop(L, 1);
+      (pos = lmb_posrelat(ip, len) - 1) > len || (size_t)size > len - pos)
     return unpackall(L, m);   /* any other format, closed, out of range */
-  }
   lua_pushinteger(L, getint(L, d + pos, little, size, issigned));
-  if (!mb_intact(m->core, m->start + pos, (size_t)size))
-    lmb_misuse(L, MB_E_TRUNCATED);
+  lmb_touched(L, m, pos, (size_t)size);
   lua_pushinteger(L, (lua_Integer)(pos + (size_t)size) + 1);
   return 2;
 }
@@ -395,41 +388,41 @@ static size_t packwalk (lua_State *L, int farg, unsigned char *out) {
     arg++;
     switch (k) {
       case ISINT: {
-        lua_Integer v = luaL_checkinteger(L, arg);
+        lua_Integer v = lmb_checkint(L, arg);
         if (size < LINT) {
           lua_Integer lim = (lua_Integer)1 << (size * 8 - 1);
-          luaL_argcheck(L, -lim <= v && v < lim, arg, "integer overflow");
+          lmb_argcheck(L, -lim <= v && v < lim, arg, "integer overflow");
         }
         if (out) putint(out + total, (lua_Unsigned)v, f.little, size, v < 0);
         break;
       }
       case ISUINT: {
-        lua_Integer v = luaL_checkinteger(L, arg);
+        lua_Integer v = lmb_checkint(L, arg);
         if (size < LINT)
-          luaL_argcheck(L, (lua_Unsigned)v < ((lua_Unsigned)1 << (size * 8)),
+          lmb_argcheck(L, (lua_Unsigned)v < ((lua_Unsigned)1 << (size * 8)),
                         arg, "unsigned overflow");
         if (out) putint(out + total, (lua_Unsigned)v, f.little, size, 0);
         break;
       }
       case ISFLOAT: {
-        float x = (float)luaL_checknumber(L, arg);
+        float x = (float)lmb_checknumber(L, arg);
         if (out) copyorder(out + total, &x, size, f.little);
         break;
       }
       case ISNUMBER: {
-        lua_Number x = luaL_checknumber(L, arg);
+        lua_Number x = lmb_checknumber(L, arg);
         if (out) copyorder(out + total, &x, size, f.little);
         break;
       }
       case ISDOUBLE: {
-        double x = (double)luaL_checknumber(L, arg);
+        double x = (double)lmb_checknumber(L, arg);
         if (out) copyorder(out + total, &x, size, f.little);
         break;
       }
       case ISFIXED: {
         size_t sl;
-        const char *s = luaL_checklstring(L, arg, &sl);
-        luaL_argcheck(L, sl <= (size_t)size, arg,
+        const char *s = lmb_checklstring(L, arg, &sl);
+        lmb_argcheck(L, sl <= (size_t)size, arg,
                       "string longer than given size");
         if (out) {
           memcpy(out + total, s, sl);
@@ -439,8 +432,8 @@ static size_t packwalk (lua_State *L, int farg, unsigned char *out) {
       }
       case ISCOUNTED: {
         size_t sl;
-        const char *s = luaL_checklstring(L, arg, &sl);
-        luaL_argcheck(L, size >= (int)sizeof(size_t) ||
+        const char *s = lmb_checklstring(L, arg, &sl);
+        lmb_argcheck(L, size >= (int)sizeof(size_t) ||
                          sl < ((size_t)1 << (size * 8)),
                       arg, "string length does not fit in given size");
         if (out) {
@@ -452,8 +445,8 @@ static size_t packwalk (lua_State *L, int farg, unsigned char *out) {
       }
       case ISZERO: {
         size_t sl;
-        const char *s = luaL_checklstring(L, arg, &sl);
-        luaL_argcheck(L, memchr(s, 0, sl) == NULL, arg,
+        const char *s = lmb_checklstring(L, arg, &sl);
+        lmb_argcheck(L, memchr(s, 0, sl) == NULL, arg,
                       "string contains zeros");
         if (out) {
           memcpy(out + total, s, sl);
@@ -481,7 +474,7 @@ static int m_pack (lua_State *L) {
   unsigned char *d;
   lua_Integer ip;
   lmb_checkselfw(L, &m, &len);        /* closed or read-only: raise first */
-  ip = luaL_checkinteger(L, 2);
+  ip = lmb_checkint(L, 2);
   lua_pushnil(L);   /* a missing value reads "got nil", as in string.pack */
   need = packwalk(L, 3, NULL);          /* raises on any bad value */
   /* the walk may have run the collector (numbers made into strings), and
@@ -489,13 +482,13 @@ static int m_pack (lua_State *L) {
   d = lmb_bytesw(L, m, &len);
   /* pos: 1 .. #m+1, or negative from the end; never clipped for a write */
   if (ip < 0) ip += (lua_Integer)len + 1;
-  luaL_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");
+  lmb_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");
   at = (size_t)ip - 1;
-  luaL_argcheck(L, need <= len - at, 2, "out of range");
-  if (!mb_intact(m->core, m->start + at, need)) lmb_misuse(L, MB_E_TRUNCATED);
+  lmb_argcheck(L, need <= len - at, 2, "out of range");
+  lmb_touched(L, m, at, need);
   packwalk(L, 3, d + at);
   /* the file may have been cut while we wrote: the bytes went nowhere */
-  if (!mb_intact(m->core, m->start + at, need)) lmb_misuse(L, MB_E_TRUNCATED);
+  lmb_touched(L, m, at, need);
   lua_pushinteger(L, (lua_Integer)(at + need) + 1);
   return 1;
 }

@@ -18,15 +18,11 @@ static const unsigned char *again(lua_State *L, LMap *m, size_t need) {
   return s;
 }
 
-/* A file cut short under the map reads as zeros (see mb_guard): a search
-** that went over bytes off .. off+n-1 of the map must not report them. */
-static void intact(lua_State *L, LMap *m, size_t off, size_t n) {
-  if (!mb_intact(m->core, m->start + off, n)) lmb_misuse(L, MB_E_TRUNCATED);
-}
-
 /*
-** Push the captures of a match (the whole match, bytes ws .. we-1, when
-** the pattern has none and whole is set), as lstrlib's push_captures.
+** Push the captures of a match (the whole match when the pattern has none
+** and whole is set).  Every capture lies inside the match, so one check
+** after the copies covers them all: a file cut short while they were
+** copied gave zeros, which must not be passed on.
 */
 static int pushcaptures(lua_State *L, LMap *m, const mb_match *mt,
                         int whole) {
@@ -49,6 +45,7 @@ static int pushcaptures(lua_State *L, LMap *m, const mb_match *mt,
       }
     }
   }
+  lmb_touched(L, m, mt->start, mt->end - mt->start);
   return n;
 }
 
@@ -74,7 +71,7 @@ static int strayparen(lua_State *L, LMap *m, const unsigned char *s,
   size_t at;
   if (!nospecials(p, lp) || (q = memchr(p, ')', lp)) == NULL) return 0;
   at = mb_memfind(s + init, ls - init, p, (size_t)(q - p));
-  intact(L, m, init, at == MB_NPOS ? ls - init : at + (size_t)(q - p));
+  lmb_touched(L, m, init, at == MB_NPOS ? ls - init : at + (size_t)(q - p));
   if (at != MB_NPOS) luaL_error(L, "invalid pattern capture");
   return 1;
 }
@@ -87,15 +84,15 @@ static int find_aux(lua_State *L, int find) {
   size_t ls, lp, init;
   LMap *m;
   const unsigned char *s = lmb_checkself(L, &m, &ls);
-  const char *p = luaL_checklstring(L, 2, &lp);
-  lua_Integer i = luaL_optinteger(L, 3, 1);
+  const char *p = lmb_checklstring(L, 2, &lp);
+  lua_Integer i = lmb_optint(L, 3, 1);
   int plain = find && lua_toboolean(L, 4);
   s = lmb_bytes(L, m, &ls);   /* the arguments may have run code */
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) { luaL_pushfail(L); return 1; }
   if (find && (plain || nospecials(p, lp))) {
     size_t at = mb_memfind(s + init, ls - init, p, lp);
-    intact(L, m, init, at == MB_NPOS ? ls - init : at + lp);
+    lmb_touched(L, m, init, at == MB_NPOS ? ls - init : at + lp);
     if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
     lua_pushinteger(L, (lua_Integer)(init + at) + 1);
     lua_pushinteger(L, (lua_Integer)(init + at + lp));
@@ -109,7 +106,7 @@ static int find_aux(lua_State *L, int find) {
     }
     rc = mb_pfind(s, ls, p, lp, init, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
-    intact(L, m, init, (rc == 0 ? ls : mt.end) - init);
+    lmb_touched(L, m, init, (rc == 0 ? ls : mt.end) - init);
     if (rc == 0) { luaL_pushfail(L); return 1; }
     if (find) {
       lua_pushinteger(L, (lua_Integer)mt.start + 1);
@@ -128,53 +125,59 @@ static int m_match(lua_State *L) { return find_aux(L, 0); }
 
 
 /*
-** gmatch: the iterator keeps the map (upvalue 1, so it stays alive), the
-** pattern (2) and its state (3) as offsets, never pointers: the map may
-** be resized or moved between two calls, so its bytes are fetched anew at
-** every call.
+** gmatch: the iterator's upvalues are the map (1, so it stays alive), the
+** pattern (2) and its state as integers: where the next search starts (3)
+** and where the last match ended (4; -1 before the first match).  Offsets,
+** never pointers: the map may be resized or moved between two calls, so
+** its bytes are fetched anew at every call; and every upvalue is checked
+** at every call, since debug.setupvalue can put anything there.
 */
-typedef struct GState {
-  LMap *m;               /* the map (upvalue 1 keeps it alive) */
-  size_t src;            /* where the next search starts */
-  size_t last;           /* end of the last match */
-  int haslast;           /* no match yet: Lua's lastmatch == NULL */
-} GState;
-
 static int gmatch_step(lua_State *L) {
-  size_t ls, lp;
-  GState *g = (GState *)lua_touserdata(L, lua_upvalueindex(3));
-  const unsigned char *s = lmb_bytes(L, g->m, &ls);
+  size_t ls, lp, src, last;
+  LMap *m = lmb_test(L, lua_upvalueindex(1));
   const char *p = lua_tolstring(L, lua_upvalueindex(2), &lp);
+  int okp, okl, haslast;
+  lua_Integer isrc = lua_tointegerx(L, lua_upvalueindex(3), &okp);
+  lua_Integer ilast = lua_tointegerx(L, lua_upvalueindex(4), &okl);
+  const unsigned char *s;
   mb_match mt;
   int rc;
+  if (m == NULL || p == NULL || lua_type(L, lua_upvalueindex(2)) != LUA_TSTRING
+      || !okp || !okl || isrc < 0 || ilast < -1)
+    return luaL_error(L, "mapbuf: gmatch: broken iterator");
+  s = lmb_bytes(L, m, &ls);
+  src = (lua_Unsigned)isrc > (lua_Unsigned)ls + 1 ? ls + 1 : (size_t)isrc;
+  haslast = ilast >= 0;
+  last = haslast ? (size_t)ilast : 0;
   if (lp > 0 && p[0] == '^') {
     /* '^' is an ordinary byte here, which mb_pfind would take as an
     ** anchor: try each position the slow way. */
     size_t at;
-    for (at = g->src; at <= ls; at++) {
+    for (at = src; at <= ls; at++) {
       rc = mb_pmatchat(s, ls, p, lp, at, &mt);
       if (rc == MB_E_PATTERN) return patternerror(L, &mt);
-      if (rc == 1 && !(g->haslast && mt.end == g->last)) goto found;
+      if (rc == 1 && !(haslast && mt.end == last)) goto found;
     }
-    if (g->src <= ls) intact(L, g->m, g->src, ls - g->src);
+    if (src <= ls) lmb_touched(L, m, src, ls - src);
     return 0;
   }
-  if (g->src <= ls && strayparen(L, g->m, s, ls, p, lp, g->src)) return 0;
-  while (g->src <= ls) {
-    rc = mb_pfind(s, ls, p, lp, g->src, &mt);
+  if (src <= ls && strayparen(L, m, s, ls, p, lp, src)) return 0;
+  while (src <= ls) {
+    rc = mb_pfind(s, ls, p, lp, src, &mt);
     if (rc == MB_E_PATTERN) return patternerror(L, &mt);
-    if (rc == 0) { intact(L, g->m, g->src, ls - g->src); return 0; }
+    if (rc == 0) { lmb_touched(L, m, src, ls - src); return 0; }
     /* an empty match where the last one ended: go on one byte further
-    ** (only an empty match at g->src can end there) */
-    if (!(g->haslast && mt.end == g->last)) goto found;
-    g->src = mt.start + 1;
+    ** (only an empty match at src can end there) */
+    if (!(haslast && mt.end == last)) goto found;
+    src = mt.start + 1;
   }
   return 0;
 found:
-  intact(L, g->m, g->src, mt.end - g->src);
-  g->src = g->last = mt.end;
-  g->haslast = 1;
-  return pushcaptures(L, g->m, &mt, 1);
+  lmb_touched(L, m, src, mt.end - src);
+  lua_pushinteger(L, (lua_Integer)mt.end);
+  lua_copy(L, -1, lua_upvalueindex(3));
+  lua_replace(L, lua_upvalueindex(4));
+  return pushcaptures(L, m, &mt, 1);
 }
 
 /* m:gmatch(p [, init]) */
@@ -182,20 +185,16 @@ static int m_gmatch(lua_State *L) {
   size_t ls, init;
   lua_Integer i;
   LMap *m;
-  GState *g;
   lmb_checkself(L, &m, &ls);
-  luaL_checkstring(L, 2);
-  i = luaL_optinteger(L, 3, 1);
+  lmb_checklstring(L, 2, NULL);
+  i = lmb_optint(L, 3, 1);
   lmb_bytes(L, m, &ls);
   init = lmb_posrelat(i, ls) - 1;
   if (init > ls) init = ls + 1;   /* start after the end: no matches */
   lua_settop(L, 2);
-  g = (GState *)lua_newuserdatauv(L, sizeof(GState), 0);
-  g->m = m;
-  g->src = init;
-  g->last = 0;
-  g->haslast = 0;
-  lua_pushcclosure(L, gmatch_step, 3);
+  lua_pushinteger(L, (lua_Integer)init);
+  lua_pushinteger(L, -1);
+  lua_pushcclosure(L, gmatch_step, 4);
   return 1;
 }
 
@@ -209,9 +208,9 @@ static int m_rfind(lua_State *L) {
   size_t len, ln, from, to, at;
   LMap *m;
   const unsigned char *s = lmb_checkself(L, &m, &len);
-  const char *needle = luaL_checklstring(L, 2, &ln);
-  lua_Integer i = luaL_optinteger(L, 3, 1);
-  lua_Integer j = luaL_optinteger(L, 4, -1);
+  const char *needle = lmb_checklstring(L, 2, &ln);
+  lua_Integer i = lmb_optint(L, 3, 1);
+  lua_Integer j = lmb_optint(L, 4, -1);
   s = lmb_bytes(L, m, &len);
   from = lmb_posrelat(i, len) - 1;     /* offsets from .. to-1 */
   to = lmb_endpos(j, len);
@@ -219,7 +218,7 @@ static int m_rfind(lua_State *L) {
   at = mb_memrfind(s + from, to - from, needle, ln);
   {   /* the scan went from the end of the range back to the hit */
     size_t first = (at == MB_NPOS) ? from : from + at;
-    intact(L, m, first, to - first);
+    lmb_touched(L, m, first, to - first);
   }
   if (at == MB_NPOS) { luaL_pushfail(L); return 1; }
   lua_pushinteger(L, (lua_Integer)(from + at) + 1);

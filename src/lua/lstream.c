@@ -98,8 +98,10 @@ static int readline(lua_State *L, LMap *m, const unsigned char *p,
   nl = (const unsigned char *)memchr(s, '\n', rem);
   k = nl ? (size_t)(nl - s) : rem;
   lmb_touched(L, m, m->pos, nl ? k + 1 : k);
-  m->pos += nl ? k + 1 : k;
   lua_pushlstring(L, (const char *)s, nl && keepnl ? k + 1 : k);
+  /* and again: the file may have shrunk while the line was copied */
+  lmb_touched(L, m, m->pos, nl ? k + 1 : k);
+  m->pos += nl ? k + 1 : k;
   return 1;
 }
 
@@ -131,7 +133,7 @@ static int g_read(lua_State *L, LMap *m, int first) {
   for (n = first; nargs-- > 0 && ok; n++) {
     if (lua_type(L, n) == LUA_TNUMBER) {
       /* a negative count is a huge one, as file:read takes it */
-      size_t l = (size_t)luaL_checkinteger(L, n);
+      size_t l = (size_t)lmb_checkint(L, n);
       p = lmb_bytes(L, m, &len);
       if (l == 0) {
         ok = remaining(m, len) > 0;
@@ -141,7 +143,7 @@ static int g_read(lua_State *L, LMap *m, int first) {
         ok = readchars(L, m, p, len, l);
       }
     } else {
-      const char *f = luaL_checkstring(L, n);   /* as file:read says it */
+      const char *f = lmb_checklstring(L, n, NULL);   /* as file:read says it */
       if (*f == '*') f++;   /* "*l" and the like, as liolib still allows */
       p = lmb_bytes(L, m, &len);
       switch (*f) {
@@ -156,7 +158,7 @@ static int g_read(lua_State *L, LMap *m, int first) {
           m->pos += rem;
           break;
         }
-        default: return luaL_argerror(L, n, "invalid format");
+        default: return lmb_argerror(L, n, "invalid format");
       }
     }
   }
@@ -183,28 +185,36 @@ static int s_read(lua_State *L) {
 }
 
 /*
-** The iterators of lines: upvalue 1 the map, 2 the metatable (as every
-** function of the binding), 3 the number of formats, 4.. the formats;
-** without formats, only the map.  Upvalue 1 was checked by m:lines and
-** only the debug library can change it (the rule of the metatable's own
-** __index, module.c).  Both raise once the map is closed.
+** The iterators of lines: upvalue 1 the map, 2 the number of formats,
+** 3.. the formats; without formats, only the map.  The upvalues are
+** checked at every call (debug.setupvalue can put anything there): a
+** map that is not one raises, a count out of range raises.
 */
+static LMap *itermap(lua_State *L) {
+  LMap *m = lmb_test(L, lua_upvalueindex(1));
+  if (m == NULL) luaL_error(L, "mapbuf: lines: broken iterator");
+  return m;
+}
+
 static int lines_iter(lua_State *L) {
-  LMap *m = (LMap *)lua_touserdata(L, lua_upvalueindex(1));
-  int n = (int)lua_tointeger(L, lua_upvalueindex(3)), i, r;
+  LMap *m = itermap(L);
+  int isnum, i, r;
+  lua_Integer n = lua_tointegerx(L, lua_upvalueindex(2), &isnum);
   size_t len;
+  if (!isnum || n < 0 || n > MAXARGLINE)
+    return luaL_error(L, "mapbuf: lines: broken iterator");
   lmb_bytes(L, m, &len);
   lua_settop(L, 0);
   lua_pushvalue(L, lua_upvalueindex(1));   /* formats are arguments 2.. */
-  luaL_checkstack(L, n, "too many arguments");
-  for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(3 + i));
+  luaL_checkstack(L, (int)n, "too many arguments");
+  for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
   r = g_read(L, m, 2);
   return lua_toboolean(L, -r) ? r : 0;
 }
 
 /* The usual loop, for l in m:lines(): a line at a time, no "\n". */
 static int lines_plain(lua_State *L) {
-  LMap *m = (LMap *)lua_touserdata(L, lua_upvalueindex(1));
+  LMap *m = itermap(L);
   size_t len;
   const unsigned char *p = lmb_bytes(L, m, &len);
   return readline(L, m, p, len, 0);   /* at the end: 0 results, no fail */
@@ -216,16 +226,15 @@ static int s_lines(lua_State *L) {
   size_t len;
   int n = lua_gettop(L) - 1;
   lmb_checkself(L, &m, &len);
-  luaL_argcheck(L, n <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
+  lmb_argcheck(L, n <= MAXARGLINE, MAXARGLINE + 2, "too many arguments");
   if (n == 0) {
     lua_pushcclosure(L, lines_plain, 1);
     return 1;
   }
   lua_pushvalue(L, 1);
-  lua_pushvalue(L, LMB_UPMT);
   lua_pushinteger(L, n);
-  lua_rotate(L, 2, 3);   /* map, mt, n, formats... */
-  lua_pushcclosure(L, lines_iter, 3 + n);
+  lua_rotate(L, 2, 2);   /* map, n, formats... */
+  lua_pushcclosure(L, lines_iter, 2 + n);
   return 1;
 }
 
@@ -267,7 +276,7 @@ static const char *wbytes(lua_State *L, int k, char *buf, size_t *l) {
     *l = (size_t)n;
     return buf;
   }
-  return luaL_checklstring(L, k, l);
+  return lmb_checklstring(L, k, l);
 }
 
 /* m:write(...): all or nothing; nothing here allocates, so the bytes
@@ -307,7 +316,7 @@ static int s_write_byte(lua_State *L) {
   unsigned char *p;
   lmb_checkselfw(L, &m, &len);
   v = lmb_checkint(L, 2);
-  luaL_argcheck(L, v >= 0 && v <= 255, 2, "value out of range (0..255)");
+  lmb_argcheck(L, v >= 0 && v <= 255, 2, "value out of range (0..255)");
   p = lmb_bytesw(L, m, &len);
   if (remaining(m, len) == 0) return lmb_misuse(L, MB_E_RANGE);
   lmb_touched(L, m, m->pos, 1);
@@ -332,12 +341,12 @@ static int s_seek(lua_State *L) {
   lua_Integer off, base;
   int op;
   lmb_checkself(L, &m, &len);
-  op = luaL_checkoption(L, 2, "cur", modes);
+  op = lmb_checkoption(L, 2, "cur", modes);
   off = lmb_optint(L, 3, 0);
   lmb_bytes(L, m, &len);
   base = op == 0 ? 0 : op == 1 ? (lua_Integer)m->pos : (lua_Integer)len;
   /* both base and len are below 2^63: these compares cannot overflow */
-  luaL_argcheck(L, off >= -base && off <= (lua_Integer)len - base, 3,
+  lmb_argcheck(L, off >= -base && off <= (lua_Integer)len - base, 3,
                 "out of range");
   m->pos = (size_t)(base + off);
   lua_pushinteger(L, (lua_Integer)m->pos);

@@ -15,7 +15,7 @@
 
 
 /* ---------------------------------------------------------------------
-** m[i] and m[i] = v
+** m[i] and m[i] = v, #m
 ** ------------------------------------------------------------------- */
 
 /* Offset of position i (1-based, negative from the end) in a span of len
@@ -27,28 +27,6 @@ static inline ptrdiff_t keyoffset(lua_Integer i, size_t len) {
     return back <= len ? (ptrdiff_t)(len - back) : -1;
   }
   return -1;
-}
-
-/*
-** Two sets of metamethods.  The metatable itself holds the trusting ones:
-** the VM calls its __index, __newindex and __len only with an object that
-** has this metatable, which only our map objects have (nothing outside C
-** and the debug library can reach the metatable: its __metatable field
-** hides it), so argument 1 is taken as a map without a test.  That test
-** (lua_getmetatable + lua_rawequal) costs about as much time as the rest
-** of m[i] together.  What getmetatable(m) returns is the "face": the same
-** fields, but its __index, __newindex and __len check argument 1, since
-** Lua code can call them with anything (getmetatable(m).__index(io.stdout,
-** 1) must raise, not crash).
-*/
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
-static ALWAYS_INLINE const LMap *self(lua_State *L, int trusted) {
-  return trusted ? (const LMap *)lua_touserdata(L, 1) : lmb_self(L);
 }
 
 /* m[i] once m is known to be a map and i a position. */
@@ -66,18 +44,18 @@ static int pushbyte(lua_State *L, const LMap *m, lua_Integer i) {
 
 /*
 ** Integer keys first: m[i] is the hot path of every byte loop, so it
-** costs a type test, a bounds check and a load.  Then integral floats,
-** fractions (no such byte: nil, whatever the map), and every other key is
-** a method name (upvalue 1 is the methods table).
+** costs the map test (lmb_test), a type test, a bounds check and a load.
+** Then integral floats, fractions (no such byte: nil, whatever the map),
+** and every other key is a method name (upvalue 1 is the methods table).
 */
-static ALWAYS_INLINE int getbyte(lua_State *L, int trusted) {
+static int m_index(lua_State *L) {
+  const LMap *m = lmb_self(L);
   lua_Integer i;
   int isint;
   if (lua_isinteger(L, 2)) {
-    const LMap *m = self(L, trusted);
     i = lua_tointeger(L, 2);
     if (!m->isview) {   /* a root, 1 <= i <= #m, no truncation seen */
-      const mb_map *c = m->core;   /* (a closed core has len 0) */
+      const mb_map *c = lmb_core(m);   /* (a closed core has len 0) */
       if ((lua_Unsigned)i - 1 < c->len && c->valid >= c->len) {
         lua_pushinteger(L, c->base[i - 1]);
         /* a fault in the load was caught: it read 0, do not pass it on */
@@ -93,39 +71,36 @@ static ALWAYS_INLINE int getbyte(lua_State *L, int trusted) {
       lua_pushnil(L);
       return 1;
     }
-    return pushbyte(L, self(L, trusted), i);
+    return pushbyte(L, m, i);
   }
-  if (!trusted) lua_settop(L, 2);   /* the VM passes exactly m and key */
+  lua_settop(L, 2);
   lua_rawget(L, lua_upvalueindex(1));
   return 1;
 }
 
-/* m[i] = v; the errors name '__newindex'. */
-static ALWAYS_INLINE int setbyte(lua_State *L, int trusted) {
+/* m[i] = v */
+static int m_newindex(lua_State *L) {
   lua_Integer i, v;
   size_t len;
   ptrdiff_t off;
   int isnum;
-  const LMap *m = self(L, trusted);
+  const LMap *m = lmb_self(L);
   unsigned char *p = lmb_bytesw(L, m, &len);   /* closed, read-only: first */
   if (lua_isinteger(L, 2)) i = lua_tointeger(L, 2);
   else if (lua_type(L, 2) == LUA_TNUMBER) {
     i = lua_tointegerx(L, 2, &isnum);
     if (!isnum)
-      return luaL_error(L, "bad argument #2 to '__newindex' "
-                           "(number has no integer representation)");
+      return lmb_argerror(L, 2, "number has no integer representation");
   }
   else
-    return luaL_error(L, "bad argument #2 to '__newindex' "
-                         "(position expected, got %s)", luaL_typename(L, 2));
+    return lmb_typeerror(L, 2, "position");
   /* numbers and numeral strings; no conversion here allocates, so p stays */
   v = lua_tointegerx(L, 3, &isnum);
   if (!isnum || v < 0 || v > 255)
-    return luaL_error(L, "bad argument #3 to '__newindex' (%s)",
-                      isnum ? "value out of range (0..255)"
-                            : "byte value expected");
+    return lmb_argerror(L, 3, isnum ? "value out of range (0..255)"
+                                    : "byte value expected");
   if ((off = keyoffset(i, len)) < 0)
-    return luaL_error(L, "bad argument #2 to '__newindex' (out of range)");
+    return lmb_argerror(L, 2, "out of range");
   lmb_touched(L, m, (size_t)off, 1);
   p[off] = (unsigned char)v;
   lmb_touched(L, m, (size_t)off, 1);
@@ -133,89 +108,11 @@ static ALWAYS_INLINE int setbyte(lua_State *L, int trusted) {
 }
 
 /* #m */
-static ALWAYS_INLINE int length(lua_State *L, int trusted) {
+static int m_len(lua_State *L) {
   size_t n;
-  lmb_bytes(L, self(L, trusted), &n);
+  lmb_bytes(L, lmb_self(L), &n);
   lua_pushinteger(L, (lua_Integer)n);
   return 1;
-}
-
-static int m_index(lua_State *L) { return getbyte(L, 1); }
-static int m_newindex(lua_State *L) { return setbyte(L, 1); }
-static int m_len(lua_State *L) { return length(L, 1); }
-static int face_index(lua_State *L) { return getbyte(L, 0); }
-static int face_newindex(lua_State *L) { return setbyte(L, 0); }
-static int face_len(lua_State *L) { return length(L, 0); }
-
-static const luaL_Reg trusting[] = {
-  {"__index", m_index}, {"__newindex", m_newindex}, {"__len", m_len},
-  {NULL, NULL}
-};
-
-static const luaL_Reg checking[] = {
-  {"__index", face_index}, {"__newindex", face_newindex},
-  {"__len", face_len}, {NULL, NULL}
-};
-
-
-/* ---------------------------------------------------------------------
-** The metatable and new objects
-** ------------------------------------------------------------------- */
-
-/* Push the metatable, building it the first time (a host may push maps
-** before anyone has required the module). */
-static void pushmeta(lua_State *L) {
-  static const luaL_Reg *const files[] = {
-    lmb_map_methods, lmb_stream_methods, lmb_search_methods,
-    lmb_pack_methods, lmb_ipc_methods
-  };
-  size_t k;
-  if (luaL_newmetatable(L, LMB_MAP)) {
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &lmb_mtkey);   /* for lmb_tomap */
-    lua_createtable(L, 0, 64);   /* the methods, from every method file */
-    /* every function gets the methods (upvalue 1) and the metatable itself
-    ** (upvalue 2: lmb_self recognises map objects with one compare) */
-    for (k = 0; k < sizeof files / sizeof files[0]; k++) {
-      lua_pushvalue(L, -1);
-      lua_pushvalue(L, -3);
-      luaL_setfuncs(L, files[k], 2);   /* pops the two upvalues */
-    }
-    lua_createtable(L, 0, 8);       /* mt, methods, face */
-    /* both tables: __tostring, __gc, __close (they check their argument),
-    ** and __index, __newindex, __len, trusting in mt, checking in face */
-    for (k = 0; k < 2; k++) {
-      lua_pushvalue(L, k == 0 ? -3 : -1);
-      lua_pushvalue(L, -3);
-      lua_pushvalue(L, -5);         /* ..., table, methods, mt */
-      luaL_setfuncs(L, lmb_map_metamethods, 2);
-      lua_pushvalue(L, -3);
-      lua_pushvalue(L, -5);
-      luaL_setfuncs(L, k == 0 ? trusting : checking, 2);
-      lua_pushliteral(L, LMB_MAP);
-      lua_setfield(L, -2, "__name");
-      lua_pop(L, 1);
-    }
-    lua_setfield(L, -3, "__metatable");   /* getmetatable(m) is the face */
-    lua_pop(L, 1);
-  }
-}
-
-mb_map lmb_deadcore = {.closed = 1, .fd = -1};
-
-LMap *lmb_newobject(lua_State *L) {
-  LMap *m = (LMap *)lua_newuserdatauv(L, sizeof(LMap), 1);
-  memset(m, 0, sizeof *m);
-  m->core = &lmb_deadcore;
-  pushmeta(L);
-  lua_setmetatable(L, -2);
-  return m;
-}
-
-LMap *lmb_newmap(lua_State *L, mb_map *core) {
-  LMap *m = lmb_newobject(L);
-  m->core = core;
-  return m;
 }
 
 
@@ -225,16 +122,16 @@ LMap *lmb_newmap(lua_State *L, mb_map *core) {
 
 /* Integer field k of the options table at index t, or def; raises with
 ** the name of the field when it is not a non-negative integer. */
-static lua_Integer optfield(lua_State *L, int t, int arg, const char *k,
+static lua_Integer optfield(lua_State *L, int t, const char *k,
                             lua_Integer def) {
   lua_Integer v;
   int isnum;
   if (lua_getfield(L, t, k) == LUA_TNIL) { lua_pop(L, 1); return def; }
   v = lua_tointegerx(L, -1, &isnum);
   if (!isnum)
-    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' must be an integer", k));
+    lmb_argerror(L, t, lua_pushfstring(L, "field '%s' must be an integer", k));
   if (v < 0)
-    luaL_argerror(L, arg, lua_pushfstring(L, "field '%s' must not be negative", k));
+    lmb_argerror(L, t, lua_pushfstring(L, "field '%s' must not be negative", k));
   lua_pop(L, 1);
   return v;
 }
@@ -247,36 +144,31 @@ static int optbool(lua_State *L, int t, const char *k, int def) {
   return v;
 }
 
-/* The options table at arg, or none (0). */
-static int opttable(lua_State *L, int arg) {
-  if (lua_isnoneornil(L, arg)) return 0;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  return arg;
-}
-
 /* mapbuf.open(path [, mode [, opts]]) */
 static int l_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  const char *mode = luaL_optstring(L, 2, "r");
-  int t = opttable(L, 3), md = mb_parsemode(mode), rc;
+  static const char *const keys[] = {"size", "offset", "length", "populate",
+                                     NULL};
+  const char *path = lmb_checklstring(L, 1, NULL);
+  const char *mode = lua_isnoneornil(L, 2) ? "r" : lmb_checklstring(L, 2, NULL);
+  int t = lmb_opttable(L, 3, keys), md = mb_parsemode(mode), rc;
   mb_openopts o = {0, 0, 0, 0};
   LMap *m;
   mb_map *core = NULL;
-  luaL_argcheck(L, md >= 0, 2, "invalid mode");
+  lmb_argcheck(L, md >= 0, 2, "invalid mode");
   if (md == MB_MODE_CREATE) {   /* truncating to nothing is never meant */
     if (t) lua_getfield(L, t, "size");
     if (!t || lua_isnil(L, -1)) return lmb_misuse(L, MB_E_NEEDSIZE);
     lua_pop(L, 1);
   }
   if (t) {
-    o.size = (uint64_t)optfield(L, t, 3, "size", 0);
-    o.offset = (uint64_t)optfield(L, t, 3, "offset", 0);
-    o.length = (uint64_t)optfield(L, t, 3, "length", 0);
+    o.size = (uint64_t)optfield(L, t, "size", 0);
+    o.offset = (uint64_t)optfield(L, t, "offset", 0);
+    o.length = (uint64_t)optfield(L, t, "length", 0);
     o.populate = optbool(L, t, "populate", 0);
   }
   m = lmb_newobject(L);
   if ((rc = mb_open(&core, path, md, &o)) != 0) return lmb_result(L, rc, path);
-  m->core = core;
+  lmb_setcore(m, core);
   return 1;
 }
 
@@ -286,14 +178,14 @@ static int checkfd(lua_State *L) {
   luaL_Stream *s = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
   lua_Integer fd;
   if (s != NULL) {
-    luaL_argcheck(L, s->closef != NULL, 1, "attempt to use a closed file");
+    lmb_argcheck(L, s->closef != NULL, 1, "attempt to use a closed file");
     fflush(s->f);
     return fileno(s->f);
   }
   if (!lua_isnumber(L, 1))
-    luaL_typeerror(L, 1, "file handle or descriptor");
+    lmb_typeerror(L, 1, "file handle or descriptor");
   fd = lmb_checkint(L, 1);
-  luaL_argcheck(L, fd >= -1 && fd <= 0x7fffffff, 1, "invalid file descriptor");
+  lmb_argcheck(L, fd >= -1 && fd <= 0x7fffffff, 1, "invalid file descriptor");
   return (int)fd;
 }
 
@@ -306,12 +198,12 @@ static int checkaccess(lua_State *L, int t) {
     const char *s = lua_tostring(L, -1);
     for (a = 0; names[a] != NULL && strcmp(names[a], s) != 0; a++) ;
     if (names[a] == NULL)
-      luaL_argerror(L, 3, lua_pushfstring(L, "invalid access '%s'", s));
+      lmb_argerror(L, t, lua_pushfstring(L, "invalid access '%s'", s));
   } else {
     int isnum;
     lua_Integer v = lua_tointegerx(L, -1, &isnum);
     if (!isnum || v < MB_ACCESS_DEFAULT || v > MB_ACCESS_COPY)
-      luaL_argerror(L, 3, "invalid access");
+      lmb_argerror(L, t, "invalid access");
     a = (int)v;
   }
   lua_pop(L, 1);
@@ -325,47 +217,52 @@ static int flagfield(lua_State *L, int t, const char *k) {
   if (lua_getfield(L, t, k) == LUA_TNIL) { lua_pop(L, 1); return -1; }
   v = lua_tointegerx(L, -1, &isnum);
   if (!isnum || v < 0 || v > 0x7fffffff)
-    luaL_argerror(L, 3, lua_pushfstring(L, "invalid field '%s'", k));
+    lmb_argerror(L, t, lua_pushfstring(L, "invalid field '%s'", k));
   lua_pop(L, 1);
   return (int)v;
 }
 
 /* mapbuf.map(file, length [, opts]): Python's mmap.mmap */
 static int l_map(lua_State *L) {
+  static const char *const keys[] = {"access", "flags", "prot", "offset",
+                                     "trackfd", "populate", NULL};
   int fd = checkfd(L), t, rc;
   lua_Integer length = lmb_checkint(L, 2);
   mb_mapopts o = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
   LMap *m;
   mb_map *core = NULL;
-  luaL_argcheck(L, length >= 0, 2, "length must not be negative");
-  if ((t = opttable(L, 3)) != 0) {
+  lmb_argcheck(L, length >= 0, 2, "length must not be negative");
+  if ((t = lmb_opttable(L, 3, keys)) != 0) {
     o.access = checkaccess(L, t);
     o.flags = flagfield(L, t, "flags");
     o.prot = flagfield(L, t, "prot");
-    o.offset = (uint64_t)optfield(L, t, 3, "offset", 0);
+    o.offset = (uint64_t)optfield(L, t, "offset", 0);
     o.trackfd = optbool(L, t, "trackfd", 1);
     o.populate = optbool(L, t, "populate", 0);
   }
   m = lmb_newobject(L);
-  if ((rc = mb_mapfd(&core, fd, (uint64_t)length, &o)) != 0)
-    return lmb_result(L, rc, NULL);
-  m->core = core;
+  rc = mb_mapfd(&core, fd, (uint64_t)length, &o);
+  if (rc == MB_E_FLAGS || rc == MB_E_PROT)   /* the options' fault */
+    return lmb_argerror(L, 3, mb_strerror(rc));
+  if (rc != 0) return lmb_result(L, rc, NULL);
+  lmb_setcore(m, core);
   return 1;
 }
 
 /* mapbuf.anon(size [, opts]) */
 static int l_anon(lua_State *L) {
+  static const char *const keys[] = {"private", NULL};
   lua_Integer size = lmb_checkint(L, 1);
-  int t = opttable(L, 2), priv = 0, rc;
+  int t = lmb_opttable(L, 2, keys), priv = 0, rc;
   LMap *m;
   mb_map *core = NULL;
-  luaL_argcheck(L, size >= 0, 1, "size must not be negative");
+  lmb_argcheck(L, size >= 0, 1, "size must not be negative");
   if (t) priv = optbool(L, t, "private", 0);
   m = lmb_newobject(L);
   if ((uint64_t)size > (uint64_t)PTRDIFF_MAX) return lmb_result(L, ENOMEM, NULL);
   if ((rc = mb_anon(&core, (size_t)size, priv)) != 0)
     return lmb_result(L, rc, NULL);
-  m->core = core;
+  lmb_setcore(m, core);
   return 1;
 }
 
@@ -378,6 +275,133 @@ static const luaL_Reg funcs[] = {
 
 
 /* ---------------------------------------------------------------------
+** The metatable and new objects
+** ------------------------------------------------------------------- */
+
+/* Every method file's table, merged into one methods table. */
+static const luaL_Reg *const methodfiles[] = {
+  lmb_map_methods, lmb_stream_methods, lmb_search_methods,
+  lmb_pack_methods, lmb_ipc_methods
+};
+
+static const luaL_Reg metamethods[] = {
+  {"__newindex", m_newindex}, {"__len", m_len}, {NULL, NULL}
+};
+
+/* Set the functions of l into the table at -1 (no upvalues), and record
+** each one's name in the names table at index names. */
+static void setnamed(lua_State *L, const luaL_Reg *l, int names) {
+  for (; l->name != NULL; l++) {
+    lua_pushcfunction(L, l->func);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, l->name);
+    lua_pushstring(L, l->name);
+    lua_rawset(L, names);
+  }
+}
+
+/* Copy field k of the table at from into the table at to. */
+static void copyfield(lua_State *L, int from, int to, const char *k) {
+  lua_getfield(L, from, k);
+  lua_setfield(L, to, k);
+}
+
+/*
+** Build the metatable and push it.  Everything is made first and
+** registered last, by one store into the registry: a memory error on the
+** way (a host that caps a script's memory) leaves the registry as it was,
+** never a half-built metatable that later objects would get.
+**
+** getmetatable(m) gives the "face" (the metatable's __metatable): the same
+** __index, __newindex, __len, __tostring and __name, but no __gc and no
+** __close, so a script cannot take a map's finalizer and call it at a time
+** of its choosing.  (Through the debug library it can; that is safe too: a
+** hand-called __gc or __close is close, lmb_release.)
+*/
+static void buildmeta(lua_State *L) {
+  size_t k;
+  int mt, methods, names, face;
+  lua_createtable(L, 0, 10);  mt = lua_gettop(L);
+  lua_createtable(L, 0, 64);  methods = lua_gettop(L);
+  lua_createtable(L, 0, 96);  names = lua_gettop(L);
+  for (k = 0; k < sizeof methodfiles / sizeof methodfiles[0]; k++) {
+    lua_pushvalue(L, methods);
+    setnamed(L, methodfiles[k], names);
+    lua_pop(L, 1);
+  }
+  /* the module's own functions, for their error messages */
+  lua_createtable(L, 0, 8);
+  setnamed(L, funcs, names);
+  setnamed(L, lmb_ipc_funcs, names);
+  lua_pop(L, 1);
+  lua_pushvalue(L, mt);
+  setnamed(L, metamethods, names);
+  setnamed(L, lmb_map_metamethods, names);
+  lua_pushvalue(L, methods);
+  lua_pushcclosure(L, m_index, 1);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, mt, "__index");
+  lua_pushliteral(L, "__index");
+  lua_rawset(L, names);
+  lua_pushliteral(L, LMB_MAP);
+  lua_setfield(L, mt, "__name");
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 6);  face = lua_gettop(L);
+  copyfield(L, mt, face, "__index");
+  copyfield(L, mt, face, "__newindex");
+  copyfield(L, mt, face, "__len");
+  copyfield(L, mt, face, "__tostring");
+  copyfield(L, mt, face, "__name");
+  lua_setfield(L, mt, "__metatable");
+  lua_pushvalue(L, names);
+  lua_rawsetp(L, mt, &lmb_namekey);
+  lua_settop(L, mt);
+  lua_pushvalue(L, mt);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &lmb_metakey);   /* the one store */
+}
+
+/* Push the metatable, building it the first time (a host may push maps
+** before anyone has required the module). */
+static void pushmeta(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_metakey) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  buildmeta(L);
+}
+
+mb_map lmb_deadcore = {.closed = 1, .fd = -1};
+
+LMap *lmb_newobject(lua_State *L) {
+  LMap *m = (LMap *)lua_newuserdatauv(L, sizeof(LMap), 1);
+  memset(m, 0, sizeof *m);
+  m->tag = LMB_TAG;
+  m->self = m;
+  m->core = &lmb_deadcore;
+  pushmeta(L);
+  lua_setmetatable(L, -2);
+  return m;
+}
+
+void lmb_setcore(LMap *m, mb_map *core) {
+  m->core = core != NULL ? core : &lmb_deadcore;
+}
+
+LMap *lmb_newmap(lua_State *L, mb_map *core) {
+  LMap *m = lmb_newobject(L);
+  lmb_setcore(m, core);
+  return m;
+}
+
+void lmb_release(LMap *m) {
+  mb_map *c = m->core;
+  if (m->isview) m->closed = 1;
+  if (c == &lmb_deadcore) return;
+  m->core = &lmb_deadcore;   /* first: nothing below can find c again */
+  if (!m->isview) mb_close(c);
+  mb_release(c);
+}
+
+
+/* ---------------------------------------------------------------------
 ** Constants
 ** ------------------------------------------------------------------- */
 
@@ -386,66 +410,40 @@ static const struct { const char *name; lua_Integer value; } consts[] = {
   {"ACCESS_DEFAULT", MB_ACCESS_DEFAULT}, {"ACCESS_READ", MB_ACCESS_READ},
   {"ACCESS_WRITE", MB_ACCESS_WRITE}, {"ACCESS_COPY", MB_ACCESS_COPY},
   K(PROT_READ), K(PROT_WRITE), K(PROT_EXEC), K(PROT_NONE),
-  K(MAP_SHARED), K(MAP_PRIVATE),
 #ifdef MAP_ANONYMOUS
   K(MAP_ANONYMOUS), {"MAP_ANON", MAP_ANONYMOUS},
-#endif
-#ifdef MAP_SHARED_VALIDATE
-  K(MAP_SHARED_VALIDATE),
-#endif
-#ifdef MAP_DENYWRITE
-  K(MAP_DENYWRITE),
-#endif
-#ifdef MAP_EXECUTABLE
-  K(MAP_EXECUTABLE),
-#endif
-#ifdef MAP_NORESERVE
-  K(MAP_NORESERVE),
-#endif
-#ifdef MAP_POPULATE
-  K(MAP_POPULATE),
-#endif
-#ifdef MAP_STACK
-  K(MAP_STACK),
-#endif
-#ifdef MAP_LOCKED
-  K(MAP_LOCKED),
-#endif
-#ifdef MAP_HUGETLB
-  K(MAP_HUGETLB),
-#endif
-#ifdef MAP_NONBLOCK
-  K(MAP_NONBLOCK),
-#endif
-#ifdef MADV_HWPOISON
-  K(MADV_HWPOISON),
-#endif
-#ifdef MADV_SOFT_OFFLINE
-  K(MADV_SOFT_OFFLINE),
 #endif
   K(MS_SYNC), K(MS_ASYNC), K(MS_INVALIDATE),
 };
 #undef K
 
+/* "populate_read" -> "MADV_POPULATE_READ" */
+static void setadvice(lua_State *L, const char *name) {
+  char buf[64] = "MADV_";
+  size_t n = 5;
+  const char *s;
+  for (s = name; *s && n < sizeof buf - 1; s++)
+    buf[n++] = (char)toupper((unsigned char)*s);
+  buf[n] = '\0';
+  lua_pushinteger(L, mb_advice(name));
+  lua_setfield(L, -2, buf);
+}
+
 static void setconsts(lua_State *L) {
   const char *name;
   size_t i;
-  int k;
+  int k, v;
   for (i = 0; i < sizeof consts / sizeof consts[0]; i++) {
     lua_pushinteger(L, consts[i].value);
     lua_setfield(L, -2, consts[i].name);
   }
-  /* MADV_*: every advice the core knows by name, so names and constants
-  ** always agree */
-  for (k = 0; (name = mb_advicename(k)) != NULL; k++) {
-    char buf[64] = "MADV_";
-    size_t n = 5;
-    for (; *name && n < sizeof buf - 1; name++)
-      buf[n++] = (char)toupper((unsigned char)*name);
-    buf[n] = '\0';
-    lua_pushinteger(L, mb_advice(mb_advicename(k)));
-    lua_setfield(L, -2, buf);
+  /* MAP_* and MADV_*: exactly what the core accepts, so every constant
+  ** the module offers is one that mapbuf.map and m:madvise take */
+  for (k = 0; (name = mb_mapflag(k, &v)) != NULL; k++) {
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, name);
   }
+  for (k = 0; (name = mb_advicename(k)) != NULL; k++) setadvice(L, name);
   lua_pushinteger(L, (lua_Integer)mb_pagesize());
   lua_setfield(L, -2, "PAGESIZE");
   lua_pushinteger(L, (lua_Integer)mb_granularity());
