@@ -2,12 +2,14 @@
 ** locks between maps and processes, named shared memory. */
 #include "mapbuf.h"
 #include "check.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -289,6 +291,29 @@ static void test_shm(void) {
   CHECK_RC(mb_shm_unlink(name), 0);
   /* a bad name fails and leaves nothing behind */
   CHECK(mb_shm(&a, "/no/slashes", 10, 1, 0) > 0);
+
+  /* out of descriptors after shm_open: the duplicate the map keeps fails,
+  ** and mb_shm says so with that errno (never 0, never a map) and removes
+  ** the object it made */
+  {
+    struct rlimit old, lim;
+    int fds[64], nfd = 0, k;
+    mb_map *z = NULL;
+    getrlimit(RLIMIT_NOFILE, &old);
+    lim = old;
+    lim.rlim_cur = 64;
+    if (setrlimit(RLIMIT_NOFILE, &lim) == 0) {
+      while (nfd < 64 && (fds[nfd] = open("/dev/null", O_RDONLY)) >= 0) nfd++;
+      if (nfd > 0) close(fds[--nfd]);   /* one slot: for shm_open */
+      CHECK_RC(mb_shm(&z, name, 0, 1, 0), EMFILE);
+      CHECK(z == NULL);
+      for (k = 0; k < nfd; k++) close(fds[k]);
+      setrlimit(RLIMIT_NOFILE, &old);
+      CHECK_RC(mb_shm(&a, name, 0, 0, 0), ENOENT);   /* removed */
+    }
+  }
+  errno = 0;   /* a call that failed without an errno still failed */
+  CHECK(mb_oserr() == EIO);
 }
 
 int main(void) {

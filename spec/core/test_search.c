@@ -150,6 +150,44 @@ static void adversarial(void) {
   free(h);
 }
 
+/* A needle that almost matches everywhere and is longer than the old
+** fallback's 64 KiB windows: each window cost the whole needle again, so
+** 64 MiB took seconds.  The backward scan now reads each byte once; these
+** check its answers (the last occurrence, borders of periodic needles,
+** hits at both ends) against the naive reference. */
+static void adversarial_long(void) {
+  size_t hn = (size_t)8 << 20, nn = 200000, i;
+  unsigned char *h = malloc(hn), *n = malloc(nn);
+  memset(h, 'a', hn);
+  n[0] = 'e';
+  memset(n + 1, 'a', nn - 1);
+  CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "long rfind absent");
+  h[hn / 2] = 'e';
+  CHECK(RFIND(h, hn, n, nn) == hn / 2, "long rfind middle");
+  h[hn - nn] = 'e';
+  CHECK(RFIND(h, hn, n, nn) == hn - nn, "long rfind at the very end");
+  h[hn - nn] = 'a';
+  h[hn - nn + 1] = 'e';   /* too close to the end to hold the needle */
+  CHECK(RFIND(h, hn, n, nn) == hn / 2, "long rfind, a near miss at the end");
+  free(n);
+  free(h);
+  /* periodic needles (borders inside borders), small haystacks, vs naive */
+  {
+    unsigned char hh[4096], nb[40];
+    unsigned seed = 7;
+    int round;
+    for (round = 0; round < 3000; round++) {
+      size_t hl = 1 + (seed = seed * 1103515245u + 12345u) % sizeof hh;
+      size_t nl = 1 + (seed = seed * 1103515245u + 12345u) % sizeof nb;
+      for (i = 0; i < hl; i++)
+        hh[i] = "ab"[((seed = seed * 1103515245u + 12345u) >> 16) % 2 == 0 ||
+                     i % 3 == 0];
+      for (i = 0; i < nl; i++) nb[i] = "ab"[i % 3 == 0 || i % 7 == 2];
+      both(hh, hl, nb, nl);
+    }
+  }
+}
+
 /* Haystacks big enough for the search to use several threads: hits in
 ** the first block, across block boundaries, in several blocks at once (the
 ** first / last must win whichever thread sees it first), and none. */
@@ -199,6 +237,7 @@ int main(void) {
     edge_cases();
     random_cases();
     adversarial();
+    adversarial_long();
     large();
   }
   printf("test_search: %d checks, %d failures\n", checks, fails);

@@ -328,4 +328,41 @@ describe("mapbuf command line", function()
       assert.equal("4\n", out)
     end)
   end)
+
+  describe("many files and the messages of errors", function()
+    it("maps any number of files, as arguments and as maps (39 or more crashed)", function()
+      local files, sum = {}, 0
+      for i = 1, 300 do files[i] = H.file(string.char(64 + i % 26)); sum = sum + 64 + i % 26 end
+      local words = {"-e", "local s = 0 for i = 1, select('#', ...) do s = s + select(i, ...)[1] end print(#maps, s)"}
+      for _, f in ipairs(files) do words[#words + 1] = f end
+      local out, code, err = mb(words)
+      assert.equal(0, code, err)
+      assert.equal("300\t" .. sum .. "\n", out)
+      -- read-write, patched, then the status of the chunk
+      words = {"-w", "-e", "for _, m in ipairs(maps) do m[1] = 33 end return 7"}
+      for _, f in ipairs(files) do words[#words + 1] = f end
+      _, code, err = mb(words)
+      assert.equal(7, code, err)
+      for _, f in ipairs(files) do assert.equal("!", H.readfile(f)) end
+      -- a script file gets them all as ...
+      local script = H.file("print(select('#', ...))", ".lua")
+      words = {script}
+      for _, f in ipairs(files) do words[#words + 1] = f end
+      out, code = mb(words)
+      assert.equal(0, code)
+      assert.equal("300\n", out)
+    end)
+
+    it("says 'mapbuf:' once when the module's message names it already", function()
+      local f = H.file("abc")
+      local _, code, err = mb {"-w", "-e", "m:write(('x'):rep(10))", f}
+      assert.equal(1, code)
+      assert.matches("^%(command line%):1: mapbuf: write: out of range\n", err)
+      _, code, err = mb {"-e", "error('plain')"}
+      assert.equal(1, code)
+      assert.matches("^mapbuf: %(command line%):1: plain\n", err)
+      _, code, err = mb {"-e", "error('mapbuf: mine', 0)"}
+      assert.matches("^mapbuf: mine\n", err)
+    end)
+  end)
 end)

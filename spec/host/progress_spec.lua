@@ -126,6 +126,23 @@ describe("mapbuf --progress", function()
     _, code2, err = mb {"-e", "progress(1, 0/0)"}
     assert.equal(1, code2)
     assert.matches("bad argument #2 to 'progress'", err)
+    -- infinities cannot be drawn (the time left became a wrapped long)
+    for _, call in ipairs {"progress(1, math.huge)", "progress(math.huge, 10)",
+                           "progress(-math.huge)"} do
+      _, code2, err = mb {"-P", "-e", call}
+      assert.equal(1, code2, call)
+      assert.matches("bad argument #%d to 'progress' %(must be a finite number", err)
+    end
+  end)
+
+  it("draws a sane time left for a rate that would take forever", function()
+    local f = H.file(("x"):rep(4096))
+    local _, tty, status = ontty {"-P", "-e", [[
+      progress(1, 1e300)
+      local t0 = os.clock() repeat until os.clock() - t0 > 0.5]], f}
+    assert.equal(0, status)
+    assert.matches("ETA %-%-:%-%-", tty)
+    assert.is_nil(tty:match("ETA %-%d"))
   end)
 
   it("an error ends the bar's line before the message", function()

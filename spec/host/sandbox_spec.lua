@@ -121,4 +121,55 @@ describe("mapbuf --sandbox", function()
     assert.equal(0, code)
     assert.equal("function\tnil\n", out)
   end)
+
+  it("holds against the attacks of outside testing (run under ASan in CI)", function()
+    local f = H.file(("A"):rep(8192))
+    local out, code, err = mb {"--sandbox", "-w", "-e", [[
+      local face = getmetatable(m)
+      -- no finalizer to take and call at a time of one's choosing
+      assert(face.__gc == nil and face.__close == nil, "face offers __gc")
+      -- no metamethod takes anything but a map
+      for _, x in ipairs({5, "s", {}, print, true, coroutine.create(print)}) do
+        for _, k in ipairs({"__index", "__newindex", "__len", "__tostring"}) do
+          assert(not pcall(face[k], x, 1, 1), k)
+        end
+      end
+      -- every advice number: refused, failed or done, never a crash
+      for adv = -2, 300 do pcall(m.madvise, m, adv, 1, 100) end
+      for _, adv in ipairs({1000, 2^31 - 1, 2^31, 2^62, -2^63, 0/0, 1/0}) do
+        pcall(m.madvise, m, adv)
+      end
+      m:fill(65)
+      -- finalizers that close views and resize the map while methods run
+      collectgarbage("incremental", 100, 100, 0)
+      local views = {}
+      for k = 1, 300 do
+        local v = m:view(1 + k % 50)
+        views[#views + 1] = v
+        setmetatable({}, {__gc = function()
+          v:close()
+          if k % 3 == 0 then m:resize(100 + k) m:resize(8192) m:fill(65) end
+        end})
+        for _, call in ipairs({
+            function() return v:view(2) end, function() return v:sub(1, 10) end,
+            function() return m:find("AA", k) end, function() return m:sub(k) end,
+            function() for w in v:gmatch("A+") do end end,
+            function() return v:unpack("<i4", 1) end, function() return v:read("l") end,
+            function() return m:set(k, tostring(k * 1.5)) end}) do
+          local ok, e = pcall(call)
+          assert(ok or type(e) == "string", tostring(e))
+        end
+        m:fill(65)
+      end
+      collectgarbage("incremental", 200, 100, 13)
+      collectgarbage()
+      -- views of a map closed under them raise, and so do its iterators
+      local v, it = m:view(2), m:gmatch("A")
+      m:close()
+      assert(not pcall(v.sub, v, 1) and not pcall(it) and m:closed())
+      print "ok"
+    ]], f}
+    assert.equal(0, code, err)
+    assert.equal("ok\n", out)
+  end)
 end)

@@ -24,8 +24,15 @@ const char *lmb_fname(lua_State *L) {
   if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "nf", &ar)) return "?";
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_metakey) == LUA_TTABLE &&
       lua_rawgetp(L, -1, &lmb_namekey) == LUA_TTABLE) {
+    lua_CFunction f = lua_tocfunction(L, -3);
     lua_pushvalue(L, -3);   /* the running function */
-    if (lua_rawget(L, -2) == LUA_TSTRING)
+    if (lua_rawget(L, -2) != LUA_TSTRING && f != NULL) {
+      /* a closure made by a call (an iterator): known by its C function */
+      lua_pop(L, 1);
+      lua_pushcfunction(L, f);
+      lua_rawget(L, -2);
+    }
+    if (lua_type(L, -1) == LUA_TSTRING)
       name = lua_tostring(L, -1);   /* kept alive by the names table */
     lua_pop(L, 1);
   }

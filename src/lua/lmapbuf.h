@@ -219,5 +219,9 @@ extern const luaL_Reg lmb_search_methods[];  /* lsearch.c */
 extern const luaL_Reg lmb_pack_methods[];    /* lpack.c */
 extern const luaL_Reg lmb_ipc_methods[];     /* lipc.c */
 extern const luaL_Reg lmb_ipc_funcs[];       /* lipc.c: module functions */
+/* Functions that are neither methods nor module functions (iterators):
+** listed only so that their errors name them. */
+extern const luaL_Reg lmb_stream_hidden[];   /* lstream.c */
+extern const luaL_Reg lmb_search_hidden[];   /* lsearch.c */
 
 #endif

@@ -234,3 +234,8 @@ const luaL_Reg lmb_search_methods[] = {
   {"rfind", m_rfind},
   {NULL, NULL}
 };
+
+const luaL_Reg lmb_search_hidden[] = {
+  {"gmatch", gmatch_step},
+  {NULL, NULL}
+};

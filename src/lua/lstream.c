@@ -381,3 +381,9 @@ const luaL_Reg lmb_stream_methods[] = {
   {"seekable", s_seekable},
   {NULL, NULL}
 };
+
+const luaL_Reg lmb_stream_hidden[] = {
+  {"lines", lines_iter},
+  {"lines", lines_plain},
+  {NULL, NULL}
+};

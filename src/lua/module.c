@@ -333,6 +333,8 @@ static void buildmeta(lua_State *L) {
   lua_createtable(L, 0, 8);
   setnamed(L, funcs, names);
   setnamed(L, lmb_ipc_funcs, names);
+  setnamed(L, lmb_stream_hidden, names);
+  setnamed(L, lmb_search_hidden, names);
   lua_pop(L, 1);
   lua_pushvalue(L, mt);
   setnamed(L, metamethods, names);
