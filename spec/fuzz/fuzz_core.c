@@ -518,7 +518,9 @@ static void op_reopen(Subject *s, In *in) {
 }
 
 /* Another writer shrinks the file: touching the vanished pages must not
-** kill us; they read as zeros and the guard lowers `valid`. */
+** kill us; they read as zeros and the guard lowers `valid` to the file's
+** new end (to the byte: the tail of the last page reads as zeros without
+** a fault, but once a later page faulted the guard knows the end). */
 NOCOV static void op_truncate(Subject *s, In *in) {
   size_t t = get16(in), i, sum = 0, end;
   int fd;
@@ -534,7 +536,7 @@ NOCOV static void op_truncate(Subject *s, In *in) {
   for (i = 0; i < s->len; i++) sum += ((volatile unsigned char *)s->m->base)[i];
   (void)sum;
   end = roundup(t);
-  if (end < s->len && end < s->valid) s->valid = end;
+  if (end < s->len && t < s->valid) s->valid = t;   /* a page faulted */
   for (i = t; i < s->len; i++) {
     CHECK(s->m->base[i] == 0, "byte %zu past the truncation at %zu is %d", i,
           t, s->m->base[i]);
@@ -542,7 +544,7 @@ NOCOV static void op_truncate(Subject *s, In *in) {
     s->uk[i] = 0;
   }
   CHECK(mb_intact(s->m, 0, t), "bytes before the truncation are intact");
-  CHECK(end >= s->len || !mb_intact(s->m, end, 1), "a vanished page is intact");
+  CHECK(end >= s->len || !mb_intact(s->m, t, 1), "a vanished byte is intact");
   s->truncated = (long)t;
   stale(s);
 }
