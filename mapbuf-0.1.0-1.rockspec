@@ -15,6 +15,7 @@ source = {
 }
 description = {
   summary = "Memory-mapped files, shared memory and host memory as Lua objects",
+  license = "MIT",
   detailed = [[
 mapbuf maps files, anonymous and POSIX shared memory into Lua 5.4 as
 objects with string-like random access (1-based), a file-like stream,

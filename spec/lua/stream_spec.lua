@@ -15,7 +15,11 @@ local mapof = H.mapof
 local pieces = {"\n", "\n", " ", "  \t", "12", "-7", "+3.5", "0x1F", "0x", "1e5",
   "2.5e-3", ".5", "5.", "abc", "x", "\r\n", "\0", "\255", "-", "e", "0x.8p1",
   "1E", "nan", "inf", "  42  ", "9007199254740993", "0xffffffffffffffffff",
-  string.rep("7", 210), "1.2.3", "--1"}
+  string.rep("7", 210), "1.2.3", "--1", "0X1P4", "0x1p-2", "1e+", "1e-5",
+  ".e1", "0x.p1", "+.", "-0", "0e", "0x1e", "0xAbC.dEp+3", "00x1", "0x0x",
+  string.rep("7", 199), string.rep("7", 200), string.rep("7", 201),
+  "0x" .. string.rep("f", 198), "1" .. string.rep("0", 196) .. "e5", "\v",
+  "\f", "1 2", "3\n4"}
 local function randtext()
   local t = {}
   for i = 1, R(0, 30) do t[i] = pieces[R(#pieces)] end

@@ -90,10 +90,10 @@ int host_mapfiles(const host_opts *o) {
 }
 
 /*
-** msync every writable map the chunk has left open.  The maps are found
-** through their userdata (kept in the registry by main.c), never through
-** the core pointers: a chunk may have finalized a map by hand.  Copy maps
-** are skipped by msync itself (private pages never reach the file).
+** Flush every writable map the chunk has left open.  The maps are found
+** through their objects (kept in the registry by main.c), never through
+** the core pointers the host made: a chunk may have finalized a map by
+** hand.  Copy maps never reach the file (mb_flush does nothing for them).
 */
 void host_flushfiles(lua_State *L, const host_opts *o) {
   int i;
@@ -102,17 +102,16 @@ void host_flushfiles(lua_State *L, const host_opts *o) {
     return;
   }
   for (i = 0; i < o->nfiles; i++) {
-    size_t len;
-    int writable;
-    void *p;
+    mb_map *core;
+    int rc;
     lua_rawgeti(L, -1, i + 1);
-    p = mapbuf_testmap(L, -1, &len, &writable);
+    core = mapbuf_tocore(L, -1);   /* no call into Lua until it is used */
+    rc = (core != NULL && mb_writable(core)) ? mb_flush(core, 0, core->len, MS_SYNC)
+                                             : 0;
     lua_pop(L, 1);
-    if (p == NULL || !writable || len == 0 || o->mode != MB_MODE_UPDATE)
-      continue;
-    if (msync(p, len, MS_SYNC) != 0)
+    if (rc != 0 && rc != MB_E_CLOSED)
       fprintf(stderr, HOST_NAME ": cannot flush '%s': %s\n",
-              o->files[i].path, strerror(errno));
+              o->files[i].path, mb_strerror(rc));
   }
   lua_pop(L, 1);
 }

@@ -35,7 +35,6 @@ typedef struct host_opts {
   char **args;           /* after "--" */
   int nargs;
   char **argv;           /* the whole command line, for arg's negatives */
-  int argc;
   int first;             /* argv index of arg[0] (script) or of the files */
   int status;            /* exit status chosen so far */
 } host_opts;
@@ -48,12 +47,15 @@ int host_mapfiles(const host_opts *o);
 void host_flushfiles(lua_State *L, const host_opts *o);
 void host_wrapexit(lua_State *L, const host_opts *o);
 
-/* run.c: call with a traceback, report errors, signals. */
+/* run.c: calls with a traceback, interrupted by SIGINT and SIGTERM;
+** requests from signal handlers, served at the chunk's next instruction. */
 enum { HOST_PEND_INT = 1, HOST_PEND_TICK = 2 };
+typedef void (*host_tickfn)(lua_State *L);
 int host_docall(lua_State *L, int narg, int nres);
-int host_report(lua_State *L, int status);
+int host_report(lua_State *L, int status);   /* print the error on top */
 void host_request(int what);   /* async-signal-safe */
 void host_setstate(lua_State *L);
+void host_ontick(host_tickfn fn);   /* who serves HOST_PEND_TICK */
 
 /* sandbox.c */
 void host_sandbox(lua_State *L);
@@ -62,7 +64,6 @@ void host_sandbox(lua_State *L);
 void host_progress_open(lua_State *L, int enabled);
 void host_progress_follow(lua_State *L, int idx);
 void host_progress_start(lua_State *L);
-void host_progress_tick(lua_State *L);
 void host_progress_finish(lua_State *L);
 
 /* repl.c */

@@ -296,7 +296,6 @@ int main(int argc, char **argv) {
   int r;
   memset(&o, 0, sizeof o);
   o.argv = argv;
-  o.argc = argc;
   o.libs = calloc((size_t)argc + 1, sizeof *o.libs);
   o.files = calloc((size_t)argc + 1, sizeof *o.files);
   if (o.libs == NULL || o.files == NULL) {

@@ -101,7 +101,7 @@ static int cursor(lua_State *L, double *done, double *total) {
   return ok;
 }
 
-void host_progress_tick(lua_State *L) {
+static void tick(lua_State *L) {
   double done, total;
   if (!P.running) return;
   if (P.own) draw(P.done, P.total);
@@ -155,6 +155,7 @@ void host_progress_start(lua_State *L) {
   sigaction(SIGALRM, &sa, NULL);
   P.t0 = now();
   P.running = 1;
+  host_ontick(tick);
   settimer(TICK_US);
 }
 
@@ -164,7 +165,7 @@ void host_progress_finish(lua_State *L) {
   settimer(0);
   signal(SIGALRM, SIG_IGN);
   if (P.drawn) {
-    host_progress_tick(L);
+    tick(L);
     fputc('\n', stderr);
     fflush(stderr);
   }

@@ -1,6 +1,6 @@
 /*
 ** repl.c - -i: read lines from standard input, run them, print what they
-** return, as lua's prompt does.  Prompts are shown only when standard input
+** return, as a Lua prompt does.  Prompts are shown only when standard input
 ** is a terminal, so that piped sessions print just their results.
 */
 #include <stdio.h>
@@ -36,13 +36,16 @@ static int pushline(lua_State *L, const char *prompt) {
   return 1;
 }
 
-/* A syntax error that only says the input ended: read another line. */
-static int incomplete(lua_State *L, int status) {
-  size_t n;
+/* Is the syntax error on top about the end of the input, so that more
+** lines could complete the chunk?  Lua names the token where it stopped
+** last in its message, and the end of the input is the token "<eof>". */
+static int wantsmore(lua_State *L, int status) {
+  static const char eof[] = "<eof>";
+  size_t n, k = sizeof eof - 1;
   const char *msg;
   if (status != LUA_ERRSYNTAX) return 0;
   msg = lua_tolstring(L, -1, &n);
-  return n >= 5 && strcmp(msg + n - 5, "<eof>") == 0;
+  return msg != NULL && n >= k && memcmp(msg + n - k, eof, k) == 0;
 }
 
 static int load(lua_State *L, const char *s, size_t n) {
@@ -66,7 +69,7 @@ static int compile(lua_State *L) {
   for (;;) {
     line = lua_tolstring(L, -1, &n);
     status = load(L, line, n);
-    if (!incomplete(L, status)) break;
+    if (!wantsmore(L, status)) break;
     lua_pop(L, 1);
     if (!pushline(L, PROMPT2)) {
       /* end of input inside a statement: report what was there */

@@ -1,10 +1,11 @@
 /*
-** run.c - calling Lua code the way lua.c does: a message handler that adds
-** a traceback, SIGINT turned into an error (so that maps are still
-** flushed), and requests from signal handlers delivered through a hook.
+** run.c - running Lua code for the host: every call protected, errors
+** given their traceback, and signals (SIGINT, SIGTERM, the progress
+** timer) turned into requests that the running chunk meets at its next
+** instruction, through a hook.
 */
-#include <signal.h>
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,91 +14,105 @@
 
 #include "host.h"
 
-static lua_State *globalL;
-static volatile sig_atomic_t pending;
+static lua_State *target;                 /* the state requests reach */
+static volatile sig_atomic_t requests;    /* HOST_PEND_* not yet served */
+static host_tickfn ticker;                /* who serves a tick (progress.c) */
 
-/* A hook the chunk set itself (debug.sethook), put back after ours ran. */
-static lua_Hook savedhook;
-static int savedmask, savedcount;
+/* The hook the chunk had set itself (debug.sethook): it gets it back as
+** soon as ours has served the requests. */
+static struct { lua_Hook fn; int mask, count; } own;
 
-void host_setstate(lua_State *L) { globalL = L; }
+void host_setstate(lua_State *L) { target = L; }
+void host_ontick(host_tickfn fn) { ticker = fn; }
 
-/* Runs at the next instruction after a request: do what was asked. */
-static void dohook(lua_State *L, lua_Debug *ar) {
-  int p = pending;
+/* Our hook: runs at the chunk's next call, return or instruction after
+** a request.  An interruption raises there, in the chunk's own frame, so
+** it unwinds like any error (to-be-closed variables close, maps flush). */
+static void serve(lua_State *L, lua_Debug *ar) {
+  int what = requests;
   (void)ar;
-  pending = 0;
-  lua_sethook(L, savedhook, savedmask, savedcount);
-  if (p & HOST_PEND_TICK) host_progress_tick(L);
-  if (p & HOST_PEND_INT) luaL_error(L, "interrupted!");
+  requests = 0;
+  lua_sethook(L, own.fn, own.mask, own.count);
+  if ((what & HOST_PEND_TICK) && ticker != NULL) ticker(L);
+  if (what & HOST_PEND_INT) luaL_error(L, "interrupted!");
 }
 
-/* Called from signal handlers: lua_sethook is safe there (lua.c does it). */
+/* From a signal handler: setting a hook is one of the few things that may
+** be done to a running state there (it writes a few fields, and the VM
+** reads them at its next instruction). */
 void host_request(int what) {
-  lua_State *L = globalL;
-  pending |= what;
+  lua_State *L = target;
+  requests |= what;
   if (L == NULL) return;
-  if (lua_gethook(L) != dohook) {
-    savedhook = lua_gethook(L);
-    savedmask = lua_gethookmask(L);
-    savedcount = lua_gethookcount(L);
+  if (lua_gethook(L) != serve) {
+    own.fn = lua_gethook(L);
+    own.mask = lua_gethookmask(L);
+    own.count = lua_gethookcount(L);
   }
-  lua_sethook(L, dohook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  lua_sethook(L, serve, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-static void onint(int sig) {
-  signal(sig, SIG_DFL);  /* a second Ctrl-C kills at once */
+/* SIGINT and SIGTERM: the chunk is interrupted where it is; the same
+** signal again while it unwinds ends the process the default way. */
+static void onstop(int sig) {
+  signal(sig, SIG_DFL);
   host_request(HOST_PEND_INT);
 }
 
-/* Turn the error object into a message with a traceback. */
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
+/* The message handler of every call: the error as text, with the stack
+** that led to it.  An error object with a __tostring of its own speaks
+** for itself (no traceback); other values that are not text say what
+** they are. */
+static int withtrace(lua_State *L) {
+  const char *text = NULL;
+  int t = lua_type(L, 1);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER)
+    text = lua_tostring(L, 1);
+  else if (luaL_callmeta(L, 1, "__tostring")) {
+    if (lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_pop(L, 1);
   }
-  luaL_traceback(L, L, msg, 1);
+  if (text == NULL)
+    text = lua_pushfstring(L, "(error object is a %s value)",
+                           luaL_typename(L, 1));
+  luaL_traceback(L, L, text, 1);
   return 1;
 }
 
-/* Call the function below narg arguments, with traceback and Ctrl-C. */
 int host_docall(lua_State *L, int narg, int nres) {
-  int status, base = lua_gettop(L) - narg;
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, base);
-  signal(SIGINT, onint);
-  status = lua_pcall(L, narg, nres, base);
+  int handler = lua_gettop(L) - narg, status;
+  lua_pushcfunction(L, withtrace);
+  lua_insert(L, handler);          /* below the function and its arguments */
+  signal(SIGINT, onstop);
+  signal(SIGTERM, onstop);
+  status = lua_pcall(L, narg, nres, handler);
   signal(SIGINT, SIG_DFL);
-  lua_remove(L, base);
+  signal(SIGTERM, SIG_DFL);
+  lua_remove(L, handler);
   return status;
 }
 
-/* Does msg, after a "chunk:line: " position if it has one, already start
-** with the module's "mapbuf: "?  Then the host's own prefix would only
-** repeat it. */
+/* Does msg already say who it is from: "mapbuf: ...", perhaps after a
+** "chunk:line: " position?  Then the host's own prefix would repeat it. */
 static int named(const char *msg) {
-  const char *p = strstr(msg, ": ");
-  size_t n = strlen(HOST_NAME ": ");
-  if (strncmp(msg, HOST_NAME ": ", n) == 0) return 1;
-  if (p == NULL || p == msg) return 0;
-  /* a position: anything, a colon, digits, ": " */
-  while (p > msg && isdigit((unsigned char)p[-1])) p--;
-  if (p == msg || p[-1] != ':') return 0;
-  p = strstr(p, ": ") + 2;
-  return strncmp(p, HOST_NAME ": ", n) == 0;
+  static const char me[] = HOST_NAME ": ";
+  const char *p;
+  if (strncmp(msg, me, sizeof me - 1) == 0) return 1;
+  /* a position ends with ":<digits>: " */
+  for (p = strstr(msg, ": "); p != NULL; p = strstr(p + 1, ": ")) {
+    const char *d = p;
+    while (d > msg && isdigit((unsigned char)d[-1])) d--;
+    if (d < p && d > msg && d[-1] == ':')
+      return strncmp(p + 2, me, sizeof me - 1) == 0;
+  }
+  return 0;
 }
 
-/* Print the error on top (if status is not OK) as "mapbuf: msg", or as it
-** is when it names mapbuf already. */
 int host_report(lua_State *L, int status) {
   if (status != LUA_OK) {
     const char *msg = lua_tostring(L, -1);
     if (msg == NULL) msg = "(error object is not a string)";
-    if (named(msg)) fprintf(stderr, "%s\n", msg);
-    else fprintf(stderr, HOST_NAME ": %s\n", msg);
+    fprintf(stderr, named(msg) ? "%s\n" : HOST_NAME ": %s\n", msg);
     fflush(stderr);
     lua_pop(L, 1);
   }

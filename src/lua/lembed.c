@@ -55,3 +55,9 @@ void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable) {
   if (writable != NULL) *writable = mb_writable(lmb_core(m));
   return p;
 }
+
+mb_map *mapbuf_tocore(lua_State *L, int idx) {
+  LMap *m = lmb_test(L, idx);
+  if (m == NULL || lmb_core(m) == &lmb_deadcore) return NULL;
+  return lmb_core(m);
+}

@@ -3,12 +3,20 @@
 ** format language read from and written to the mapped bytes in place.
 **
 ** The format language, its sizes, its alignment rules and its error
-** messages are those of Lua 5.4's string.pack/string.unpack, so that
+** messages are those the Lua 5.4 manual gives string.pack (section
+** 6.4.2), so that
 **   m:unpack(fmt, pos)   ==  string.unpack(fmt, m:sub(1, -1), pos)
-**   m:pack(pos, fmt, ...) writes string.pack(fmt, ...) at pos.
-** unpack reads the map directly (no copy); pack validates every value
-** first and only then writes, straight into the map: all or nothing, and
-** no allocation on either path for fixed-size formats.
+**   m:pack(pos, fmt, ...) writes string.pack(fmt, ...) at pos
+** (the specs check both against the real functions).  unpack reads the map
+** directly (no copy); pack checks every value first and only then writes,
+** straight into the map: all or nothing, and no allocation on either path
+** for fixed-size formats.
+**
+** How a format is read: the letters are known from a table (letters[]),
+** not from code; a reader (struct Reader) turns the format into items one
+** at a time, applying directives ('<', '>', '=', '!', ' ') itself, so
+** the two walkers below only ever see items that have a place in the data,
+** each with the padding it needs before it (layout()).
 */
 #include <limits.h>
 #include <stddef.h>
@@ -17,144 +25,178 @@
 
 #include "lmapbuf.h"
 
-#if defined(__GNUC__)
-#define INLINE inline __attribute__((always_inline))
-#else
-#define INLINE inline
-#endif
-
-#define INTMAX_BYTES 16            /* widest integer option: i16 / I16 */
+#define MAXINTSIZE 16             /* widest integer option: i16 / I16 */
 #define LINT ((int)sizeof(lua_Integer))
 
-/* What one format item is. */
-typedef enum {
-  ISINT, ISUINT,                  /* integers, signed or not */
-  ISFLOAT, ISNUMBER, ISDOUBLE,    /* f, n, d */
-  ISFIXED,                        /* cN: exactly N bytes */
-  ISCOUNTED,                      /* sN: length then bytes */
-  ISZERO,                         /* z: bytes then a NUL */
-  ISPAD,                          /* x: one padding byte */
-  ISALIGN,                        /* Xop: padding up to op's alignment */
-  ISNOTHING                       /* ' ', '<', '>', '=', '!n' */
-} ItemKind;
+/* What an option is.  0 is no option at all (an unknown letter). */
+enum {
+  K_NONE, K_INT, K_UINT, K_FLOAT, K_NUMBER, K_DOUBLE,
+  K_CHARS,        /* cN: exactly N bytes */
+  K_COUNTED,      /* sN: an N-byte length, then the bytes */
+  K_ZSTR,         /* z: bytes, then a zero */
+  K_PADBYTE,      /* x: one zero byte */
+  K_ALIGN,        /* Xop: padding to op's alignment */
+  K_LITTLE, K_BIG, K_NATIVE, K_MAXALIGN, K_BLANK   /* directives */
+};
 
-/* The reader's state while walking a format. */
-typedef struct Fmt {
-  lua_State *L;
-  const char *p;        /* next character of the format */
-  int farg;             /* stack index of the format (for argument errors) */
-  int little;           /* current endianness */
-  int maxalign;         /* current '!' limit */
-} Fmt;
+/* How an option's size is given. */
+enum {
+  S_FIXED,        /* by the letter */
+  S_OPTIONAL,     /* an optional number, 1 .. MAXINTSIZE, else the default */
+  S_REQUIRED      /* a number that must be there (c) */
+};
 
-static int host_little (void) {
+typedef struct Letter {
+  unsigned char kind, size, sizing;
+} Letter;
+
+/* The natural alignment limit of '!' without a number: what C gives the
+** most demanding of Lua's basic types. */
+struct maxalign_probe { char c; union { lua_Number n; double d; void *p;
+                                        lua_Integer i; long l; } u; };
+#define NATIVE_ALIGN ((unsigned char)offsetof(struct maxalign_probe, u))
+
+static const Letter letters[128] = {
+  ['b'] = {K_INT, 1, S_FIXED},           ['B'] = {K_UINT, 1, S_FIXED},
+  ['h'] = {K_INT, sizeof(short), S_FIXED}, ['H'] = {K_UINT, sizeof(short), S_FIXED},
+  ['i'] = {K_INT, sizeof(int), S_OPTIONAL}, ['I'] = {K_UINT, sizeof(int), S_OPTIONAL},
+  ['l'] = {K_INT, sizeof(long), S_FIXED}, ['L'] = {K_UINT, sizeof(long), S_FIXED},
+  ['j'] = {K_INT, sizeof(lua_Integer), S_FIXED},
+  ['J'] = {K_UINT, sizeof(lua_Integer), S_FIXED},
+  ['T'] = {K_UINT, sizeof(size_t), S_FIXED},
+  ['f'] = {K_FLOAT, sizeof(float), S_FIXED},
+  ['n'] = {K_NUMBER, sizeof(lua_Number), S_FIXED},
+  ['d'] = {K_DOUBLE, sizeof(double), S_FIXED},
+  ['s'] = {K_COUNTED, sizeof(size_t), S_OPTIONAL},
+  ['z'] = {K_ZSTR, 0, S_FIXED},           ['x'] = {K_PADBYTE, 1, S_FIXED},
+  ['X'] = {K_ALIGN, 0, S_FIXED},          ['c'] = {K_CHARS, 0, S_REQUIRED},
+  ['<'] = {K_LITTLE, 0, S_FIXED},         ['>'] = {K_BIG, 0, S_FIXED},
+  ['='] = {K_NATIVE, 0, S_FIXED},
+  ['!'] = {K_MAXALIGN, NATIVE_ALIGN, S_OPTIONAL},
+  [' '] = {K_BLANK, 0, S_FIXED},
+};
+
+static int native_little (void) {
   const union { int i; char c; } u = {1};
   return u.c;
 }
 
-/* The natural alignment limit of '!' without a number: what C gives the
-** most demanding of Lua's basic types (the same as luaconf's choice). */
-struct maxalign_probe { char c; union { LUAI_MAXALIGN; } u; };
-#define DEFAULT_MAXALIGN ((int)offsetof(struct maxalign_probe, u))
-
 static int isdigitc (int c) { return c >= '0' && c <= '9'; }
 
-/* An optional decimal size after an option; def when absent.  Stops
-** growing before it could pass INT_MAX, as string.pack does. */
-static INLINE int readsize (Fmt *f, int def) {
+
+/* ---- reading a format ---- */
+
+typedef struct Reader {
+  lua_State *L;
+  const char *p;        /* what is left of the format */
+  int arg;              /* its argument, for argument errors */
+  int little;           /* byte order now */
+  int maxalign;         /* '!' limit now */
+} Reader;
+
+/* One item of data, laid out. */
+typedef struct Item {
+  int kind;             /* K_INT .. K_ALIGN */
+  int size;             /* its bytes (K_ALIGN: none) */
+  int pad;              /* zero bytes before it */
+} Item;
+
+static void startreader (Reader *r, lua_State *L, int arg) {
+  r->L = L;
+  r->p = lua_tolstring(L, arg, NULL);   /* a string, or a number made one */
+  if (r->p == NULL) r->p = lmb_checklstring(L, arg, NULL);   /* raises */
+  r->arg = arg;
+  r->little = native_little();
+  r->maxalign = 1;
+}
+
+/* A decimal number in the format, taken digit by digit while one more
+** digit cannot take it past INT_MAX (the digits left over then read as
+** the next option, as string.pack does). */
+static int number (Reader *r) {
   int n = 0;
-  if (!isdigitc((unsigned char)*f->p)) return def;
-  do {
-    n = n * 10 + (*f->p++ - '0');
-  } while (isdigitc((unsigned char)*f->p) && n <= (INT_MAX - 9) / 10);
-  return n;
-}
-
-/* A size for an integral option, limited to 1..16. */
-static INLINE int readintsize (Fmt *f, int def) {
-  int n = readsize(f, def);
-  if (n < 1 || n > INTMAX_BYTES)
-    luaL_error(f->L, "integral size (%d) out of limits [1,%d]", n,
-               INTMAX_BYTES);
-  return n;
-}
-
-/* Read one option letter (and its number); *size gets its size. */
-static INLINE ItemKind readoption (Fmt *f, int *size) {
-  int c = (unsigned char)*f->p++;
-  *size = 0;
-  switch (c) {
-    case 'b': *size = 1; return ISINT;
-    case 'B': *size = 1; return ISUINT;
-    case 'h': *size = (int)sizeof(short); return ISINT;
-    case 'H': *size = (int)sizeof(short); return ISUINT;
-    case 'i': *size = readintsize(f, (int)sizeof(int)); return ISINT;
-    case 'I': *size = readintsize(f, (int)sizeof(int)); return ISUINT;
-    case 'l': *size = (int)sizeof(long); return ISINT;
-    case 'L': *size = (int)sizeof(long); return ISUINT;
-    case 'j': *size = LINT; return ISINT;
-    case 'J': *size = LINT; return ISUINT;
-    case 'T': *size = (int)sizeof(size_t); return ISUINT;
-    case 'f': *size = (int)sizeof(float); return ISFLOAT;
-    case 'n': *size = (int)sizeof(lua_Number); return ISNUMBER;
-    case 'd': *size = (int)sizeof(double); return ISDOUBLE;
-    case 's': *size = readintsize(f, (int)sizeof(size_t)); return ISCOUNTED;
-    case 'z': return ISZERO;
-    case 'x': *size = 1; return ISPAD;
-    case 'X': return ISALIGN;
-    case 'c':
-      *size = readsize(f, -1);
-      if (*size < 0) luaL_error(f->L, "missing size for format option 'c'");
-      return ISFIXED;
-    case '<': f->little = 1; return ISNOTHING;
-    case '>': f->little = 0; return ISNOTHING;
-    case '=': f->little = host_little(); return ISNOTHING;
-    case '!': f->maxalign = readintsize(f, DEFAULT_MAXALIGN); return ISNOTHING;
-    case ' ': return ISNOTHING;
-    default:
-      luaL_error(f->L, "invalid format option '%c'", c);
-      return ISNOTHING;
+  while (isdigitc((unsigned char)*r->p)) {
+    n = n * 10 + (*r->p++ - '0');
+    if (n > (INT_MAX - 9) / 10) break;
   }
+  return n;
+}
+
+/* The letter at the reader and its size; *size gets the size. */
+static const Letter *letter (Reader *r, int *size) {
+  int c = (unsigned char)*r->p++;
+  const Letter *l = c < 128 ? &letters[c] : NULL;
+  if (l == NULL || l->kind == K_NONE)
+    luaL_error(r->L, "invalid format option '%c'", c);
+  *size = l->size;
+  if (l->sizing != S_FIXED && isdigitc((unsigned char)*r->p))
+    *size = number(r);
+  else if (l->sizing == S_REQUIRED)
+    luaL_error(r->L, "missing size for format option 'c'");
+  if (l->sizing == S_OPTIONAL && (*size < 1 || *size > MAXINTSIZE))
+    luaL_error(r->L, "integral size (%d) out of limits [1,%d]", *size,
+               MAXINTSIZE);
+  return l;
+}
+
+/* The padding an item needs before it to start at an offset that is a
+** multiple of min(align, '!' limit), which must be a power of 2.
+** Characters (c) and strings ending in a zero (z) are never aligned. */
+static int layout (Reader *r, int kind, int align, size_t at) {
+  if (kind == K_CHARS || kind == K_ZSTR || align <= 1) return 0;
+  if (align > r->maxalign) align = r->maxalign;
+  if ((align & (align - 1)) != 0)
+    lmb_argerror(r->L, r->arg, "format asks for alignment not power of 2");
+  return (int)((size_t)(align - (int)(at & (size_t)(align - 1))) &
+               (size_t)(align - 1));
 }
 
 /*
-** The next item of the format: its kind, its size and how many padding
-** bytes must come before it, given that it would start at offset 'at'
-** (alignment is counted from the origin of 'at').
+** The next item, to start at offset 'at' (alignment counts from the
+** origin of 'at'), with the directives before it applied.  Returns 0 at
+** the end of the format.
 */
-static INLINE ItemKind nextitem (Fmt *f, size_t at, int *size, int *pad) {
-  ItemKind k = readoption(f, size);
-  int align = *size;
-  if (k == ISALIGN) {
-    /* 'X' takes its alignment from the option after it, which it eats */
-    if (*f->p == '\0' || readoption(f, &align) == ISFIXED || align == 0)
-      lmb_argerror(f->L, f->farg, "invalid next option for option 'X'");
+static int nextitem (Reader *r, size_t at, Item *it) {
+  for (;;) {
+    const Letter *l;
+    int size, align;
+    if (*r->p == '\0') return 0;
+    l = letter(r, &size);
+    switch (l->kind) {
+      case K_LITTLE: r->little = 1; continue;
+      case K_BIG: r->little = 0; continue;
+      case K_NATIVE: r->little = native_little(); continue;
+      case K_MAXALIGN: r->maxalign = size; continue;
+      case K_BLANK: continue;
+      case K_ALIGN: {
+        /* X aligns to the option after it, which it consumes */
+        const Letter *next;
+        if (*r->p == '\0')
+          lmb_argerror(r->L, r->arg, "invalid next option for option 'X'");
+        next = letter(r, &align);
+        /* a directive or c has no alignment to give (nor has size 0) */
+        if (next->kind == K_CHARS || next->kind >= K_LITTLE || align == 0)
+          lmb_argerror(r->L, r->arg, "invalid next option for option 'X'");
+        it->kind = K_ALIGN;
+        it->size = 0;
+        it->pad = layout(r, K_ALIGN, align, at);
+        return 1;
+      }
+      default:
+        it->kind = l->kind;
+        it->size = size;
+        it->pad = layout(r, l->kind, size, at);
+        return 1;
+    }
   }
-  *pad = 0;
-  if (align > 1 && k != ISFIXED) {
-    if (align > f->maxalign) align = f->maxalign;
-    if ((align & (align - 1)) != 0)
-      lmb_argerror(f->L, f->farg, "format asks for alignment not power of 2");
-    *pad = (align - (int)(at & (size_t)(align - 1))) & (align - 1);
-  }
-  return k;
 }
 
-static void startfmt (Fmt *f, lua_State *L, int farg) {
-  f->L = L;
-  f->p = lua_tolstring(L, farg, NULL);   /* a string, or a number made one */
-  if (f->p == NULL) f->p = lmb_checklstring(L, farg, NULL);   /* raises */
-  f->farg = farg;
-  f->little = host_little();
-  f->maxalign = 1;
-}
 
-
-/* ---- unpack ---- */
+/* ---- bytes in either order ---- */
 
 /* Copy n bytes, reversed unless the wanted order is the host's. */
 static void copyorder (void *dst, const void *src, int n, int little) {
-  if (little == host_little())
+  if (little == native_little())
     memcpy(dst, src, (size_t)n);
   else {
     unsigned char *d = (unsigned char *)dst;
@@ -164,34 +206,47 @@ static void copyorder (void *dst, const void *src, int n, int little) {
   }
 }
 
+/* The k-th byte of a size-byte integer at s, counted from the least
+** significant. */
+#define BYTE(s, k, size, little) ((s)[(little) ? (k) : (size) - 1 - (k)])
+
 /* The integer of 'size' bytes at s.  Wider than a Lua integer: the extra
 ** bytes must be the sign extension of the rest, else it does not fit. */
-static inline lua_Integer getint (lua_State *L, const unsigned char *s, int little,
-                           int size, int issigned) {
+static inline lua_Integer getint (lua_State *L, const unsigned char *s,
+                                  int little, int size, int issigned) {
   lua_Unsigned v = 0;
-  if (size == 4 && little == host_little()) {     /* the common case */
+  int k, used = size < LINT ? size : LINT;
+  if (size == 4 && little == native_little()) {     /* the common case */
     uint32_t w;
     memcpy(&w, s, 4);
     return issigned ? (lua_Integer)(int32_t)w : (lua_Integer)w;
   }
-  int used = size < LINT ? size : LINT;
-  int i;
-  for (i = used - 1; i >= 0; i--)   /* most significant byte first */
-    v = (v << 8) | s[little ? i : size - 1 - i];
-  if (size < LINT) {
-    if (issigned) {
-      lua_Unsigned sign = (lua_Unsigned)1 << (size * 8 - 1);
-      v = (v ^ sign) - sign;
-    }
+  for (k = used - 1; k >= 0; k--) v = (v << 8) | BYTE(s, k, size, little);
+  if (size < LINT && issigned) {     /* extend the sign bit */
+    lua_Unsigned sign = (lua_Unsigned)1 << (size * 8 - 1);
+    v = (v ^ sign) - sign;
   }
   else if (size > LINT) {
     int ext = (issigned && (lua_Integer)v < 0) ? 0xff : 0;
-    for (i = LINT; i < size; i++)
-      if (s[little ? i : size - 1 - i] != ext)
+    for (k = LINT; k < size; k++)
+      if (BYTE(s, k, size, little) != ext)
         luaL_error(L, "%d-byte integer does not fit into Lua Integer", size);
   }
   return (lua_Integer)v;
 }
+
+/* Store v in size bytes at d; wider than a Lua integer, negative numbers
+** get sign-extension bytes. */
+static void putint (unsigned char *d, lua_Unsigned v, int little, int size,
+                    int neg) {
+  int k;
+  for (k = 0; k < size; k++)
+    BYTE(d, k, size, little) = (unsigned char)(k < LINT ? (v >> (8 * k)) & 0xff
+                                                        : (neg ? 0xff : 0));
+}
+
+
+/* ---- unpack ---- */
 
 /* After pushing a string (which may run the collector, and so finalizers
 ** that close or resize this map) fetch the bytes again. */
@@ -204,32 +259,54 @@ static const unsigned char *refetch (lua_State *L, LMap *m, size_t pos,
 
 /*
 ** The format of most unpack loops: one integer of 1 to 8 bytes, maybe
-** after an endianness ("<I4", ">i2", "B", "j").  Nothing in it can align
+** after a byte order ("<I4", ">i2", "B", "j").  Nothing in it can align
 ** or fail, so it needs none of the general walk.  Returns its size (0 for
 ** any other format) and sets *little and *issigned.
 */
 static int oneint (const char *p, int *little, int *issigned) {
+  const Letter *l;
   int size;
-  *little = host_little();
+  *little = native_little();
   if (*p == '<' || *p == '>' || *p == '=') {
-    *little = *p == '<' ? 1 : *p == '>' ? 0 : host_little();
+    *little = *p == '<' ? 1 : *p == '>' ? 0 : native_little();
     p++;
   }
-  switch (*p++) {
-    case 'b': *issigned = 1; size = 1; break;
-    case 'B': *issigned = 0; size = 1; break;
-    case 'h': *issigned = 1; size = (int)sizeof(short); break;
-    case 'H': *issigned = 0; size = (int)sizeof(short); break;
-    case 'j': *issigned = 1; size = LINT; break;
-    case 'J': *issigned = 0; size = LINT; break;
-    case 'i': case 'I':
-      *issigned = p[-1] == 'i';
-      size = (int)sizeof(int);
-      if (isdigitc((unsigned char)*p)) size = *p++ - '0';
-      break;
-    default: return 0;
-  }
+  if ((unsigned char)*p >= 128) return 0;
+  l = &letters[(unsigned char)*p++];
+  if (l->kind != K_INT && l->kind != K_UINT) return 0;
+  size = l->size;
+  if (l->sizing == S_OPTIONAL && isdigitc((unsigned char)*p)) size = *p++ - '0';
+  *issigned = l->kind == K_INT;
   return *p == '\0' && size >= 1 && size <= LINT ? size : 0;
+}
+
+/* Push the value of item it at d (not a string: those are pushed by the
+** walk, which must fetch the bytes again after them). */
+static void pushnumber (lua_State *L, const Item *it, const unsigned char *d,
+                        int little) {
+  switch (it->kind) {
+    case K_INT: case K_UINT:
+      lua_pushinteger(L, getint(L, d, little, it->size, it->kind == K_INT));
+      break;
+    case K_FLOAT: {
+      float x;
+      copyorder(&x, d, it->size, little);
+      lua_pushnumber(L, (lua_Number)x);
+      break;
+    }
+    case K_NUMBER: {
+      lua_Number x;
+      copyorder(&x, d, it->size, little);
+      lua_pushnumber(L, x);
+      break;
+    }
+    default: {   /* K_DOUBLE */
+      double x;
+      copyorder(&x, d, it->size, little);
+      lua_pushnumber(L, (lua_Number)x);
+      break;
+    }
+  }
 }
 
 /* The general unpack: any format, from the map m at index 1.  Kept out
@@ -238,66 +315,43 @@ static int oneint (const char *p, int *little, int *issigned) {
 __attribute__((noinline))
 #endif
 static int unpackall (lua_State *L, LMap *m) {
-  size_t len;
+  size_t len, pos, first;
   const unsigned char *d;
-  Fmt f;
+  Reader r;
+  Item it;
   lua_Integer ip;
-  size_t pos, first;
   int n = 0;
   lmb_bytes(L, m, &len);                /* closed: raise before the rest */
-  startfmt(&f, L, 2);
+  startreader(&r, L, 2);
   ip = lmb_optint(L, 3, 1);
   /* making the format a string may have collected: take the bytes now */
   d = lmb_bytes(L, m, &len);
   pos = lmb_posrelat(ip, len) - 1;   /* as string.unpack reads its 'pos' */
   lmb_argcheck(L, pos <= len, 3, "initial position out of string");
   first = pos;
-  while (*f.p != '\0') {
-    int size, pad;
-    ItemKind k = nextitem(&f, pos, &size, &pad);
-    lmb_argcheck(L, (size_t)pad + (size_t)size <= len - pos, 3,
-                  "data string too short");
-    pos += (size_t)pad;
+  while (nextitem(&r, pos, &it)) {
+    lmb_argcheck(L, (size_t)it.pad + (size_t)it.size <= len - pos, 3,
+                 "data string too short");
+    pos += (size_t)it.pad;
     /* a C function starts with LUA_MINSTACK free slots: ask for more
     ** only when many values are out */
     if (n >= LUA_MINSTACK - 2) luaL_checkstack(L, 2, "too many results");
-    switch (k) {
-      case ISINT: case ISUINT:
-        lua_pushinteger(L, getint(L, d + pos, f.little, size, k == ISINT));
+    switch (it.kind) {
+      case K_CHARS:
+        lua_pushlstring(L, (const char *)d + pos, (size_t)it.size);
+        d = refetch(L, m, pos + (size_t)it.size, &len);
         break;
-      case ISFLOAT: {
-        float x;
-        copyorder(&x, d + pos, size, f.little);
-        lua_pushnumber(L, (lua_Number)x);
-        break;
-      }
-      case ISNUMBER: {
-        lua_Number x;
-        copyorder(&x, d + pos, size, f.little);
-        lua_pushnumber(L, x);
-        break;
-      }
-      case ISDOUBLE: {
-        double x;
-        copyorder(&x, d + pos, size, f.little);
-        lua_pushnumber(L, (lua_Number)x);
-        break;
-      }
-      case ISFIXED:
-        lua_pushlstring(L, (const char *)d + pos, (size_t)size);
-        d = refetch(L, m, pos + (size_t)size, &len);
-        break;
-      case ISCOUNTED: {
-        size_t sl = (size_t)getint(L, d + pos, f.little, size, 0);
-        lmb_argcheck(L, sl <= len - pos - (size_t)size, 3,
-                      "data string too short");
-        lua_pushlstring(L, (const char *)d + pos + size, sl);
+      case K_COUNTED: {
+        size_t sl = (size_t)getint(L, d + pos, r.little, it.size, 0);
+        lmb_argcheck(L, sl <= len - pos - (size_t)it.size, 3,
+                     "data string too short");
+        lua_pushlstring(L, (const char *)d + pos + it.size, sl);
         pos += sl;
-        d = refetch(L, m, pos + (size_t)size, &len);
+        d = refetch(L, m, pos + (size_t)it.size, &len);
         break;
       }
-      case ISZERO: {
-        /* the map is not NUL-terminated: search only inside it */
+      case K_ZSTR: {
+        /* the map is not zero-terminated: search only inside it */
         const unsigned char *z = memchr(d + pos, 0, len - pos);
         size_t sl;
         lmb_argcheck(L, z != NULL, 3, "unfinished string for format 'z'");
@@ -307,12 +361,15 @@ static int unpackall (lua_State *L, LMap *m) {
         d = refetch(L, m, pos, &len);
         break;
       }
-      case ISPAD: case ISALIGN: case ISNOTHING:
-        n--;     /* produced no value */
+      case K_PADBYTE: case K_ALIGN:
+        n--;     /* no value */
+        break;
+      default:
+        pushnumber(L, &it, d + pos, r.little);
         break;
     }
     n++;
-    pos += (size_t)size;
+    pos += (size_t)it.size;
   }
   /* a file cut short under the map reads as zeros: do not pass them on */
   lmb_touched(L, m, first, pos - first);
@@ -352,20 +409,80 @@ static int m_unpack (lua_State *L) {
 
 /* ---- pack ---- */
 
-/* Store v in size bytes at d; wider than a Lua integer, negative numbers
-** get sign-extension bytes. */
-static void putint (unsigned char *d, lua_Unsigned v, int little, int size,
-                    int neg) {
-  int i;
-  for (i = 0; i < size; i++) {
-    unsigned char b = (unsigned char)(i < LINT ? (v >> (8 * i)) & 0xff
-                                               : (neg ? 0xff : 0));
-    d[little ? i : size - 1 - i] = b;
-  }
-}
-
 static size_t addsize (size_t a, size_t b) {
   return b > (size_t)-1 - a ? (size_t)-1 : a + b;   /* saturate */
+}
+
+/* Check the value for item it at argument arg, and write it at out when
+** out is not NULL.  Returns the bytes of data beyond the item's own size
+** (the string of s, the string and its zero of z). */
+static size_t packone (lua_State *L, const Item *it, int arg, int little,
+                       unsigned char *out) {
+  switch (it->kind) {
+    case K_INT: case K_UINT: {
+      lua_Integer v = lmb_checkint(L, arg);
+      if (it->size < LINT) {
+        if (it->kind == K_INT) {
+          lua_Integer lim = (lua_Integer)1 << (it->size * 8 - 1);
+          lmb_argcheck(L, -lim <= v && v < lim, arg, "integer overflow");
+        } else {
+          lmb_argcheck(L, (lua_Unsigned)v < ((lua_Unsigned)1 << (it->size * 8)),
+                       arg, "unsigned overflow");
+        }
+      }
+      if (out) putint(out, (lua_Unsigned)v, little, it->size,
+                      it->kind == K_INT && v < 0);
+      return 0;
+    }
+    case K_FLOAT: {
+      float x = (float)lmb_checknumber(L, arg);
+      if (out) copyorder(out, &x, it->size, little);
+      return 0;
+    }
+    case K_NUMBER: {
+      lua_Number x = lmb_checknumber(L, arg);
+      if (out) copyorder(out, &x, it->size, little);
+      return 0;
+    }
+    case K_DOUBLE: {
+      double x = (double)lmb_checknumber(L, arg);
+      if (out) copyorder(out, &x, it->size, little);
+      return 0;
+    }
+    case K_CHARS: {
+      size_t sl;
+      const char *s = lmb_checklstring(L, arg, &sl);
+      lmb_argcheck(L, sl <= (size_t)it->size, arg,
+                   "string longer than given size");
+      if (out) {
+        memcpy(out, s, sl);
+        memset(out + sl, 0, (size_t)it->size - sl);
+      }
+      return 0;
+    }
+    case K_COUNTED: {
+      size_t sl;
+      const char *s = lmb_checklstring(L, arg, &sl);
+      lmb_argcheck(L, it->size >= (int)sizeof(size_t) ||
+                      sl < ((size_t)1 << (it->size * 8)),
+                   arg, "string length does not fit in given size");
+      if (out) {
+        putint(out, (lua_Unsigned)sl, little, it->size, 0);
+        memcpy(out + it->size, s, sl);
+      }
+      return sl;
+    }
+    default: {   /* K_ZSTR */
+      size_t sl;
+      const char *s = lmb_checklstring(L, arg, &sl);
+      lmb_argcheck(L, memchr(s, 0, sl) == NULL, arg, "string contains zeros");
+      if (out) {
+        memcpy(out, s, sl);
+        out[sl] = 0;
+      }
+      return addsize(sl, 1);
+    }
+  }
 }
 
 /*
@@ -376,94 +493,21 @@ static size_t addsize (size_t a, size_t b) {
 ** given for strings into strings), so the second cannot fail.
 */
 static size_t packwalk (lua_State *L, int farg, unsigned char *out) {
-  Fmt f;
+  Reader r;
+  Item it;
   size_t total = 0;
   int arg = farg;
-  startfmt(&f, L, farg);
-  while (*f.p != '\0') {
-    int size, pad;
-    ItemKind k = nextitem(&f, total, &size, &pad);
-    if (out) { memset(out + total, 0, (size_t)pad); }
-    total = addsize(total, (size_t)pad);
-    arg++;
-    switch (k) {
-      case ISINT: {
-        lua_Integer v = lmb_checkint(L, arg);
-        if (size < LINT) {
-          lua_Integer lim = (lua_Integer)1 << (size * 8 - 1);
-          lmb_argcheck(L, -lim <= v && v < lim, arg, "integer overflow");
-        }
-        if (out) putint(out + total, (lua_Unsigned)v, f.little, size, v < 0);
-        break;
-      }
-      case ISUINT: {
-        lua_Integer v = lmb_checkint(L, arg);
-        if (size < LINT)
-          lmb_argcheck(L, (lua_Unsigned)v < ((lua_Unsigned)1 << (size * 8)),
-                        arg, "unsigned overflow");
-        if (out) putint(out + total, (lua_Unsigned)v, f.little, size, 0);
-        break;
-      }
-      case ISFLOAT: {
-        float x = (float)lmb_checknumber(L, arg);
-        if (out) copyorder(out + total, &x, size, f.little);
-        break;
-      }
-      case ISNUMBER: {
-        lua_Number x = lmb_checknumber(L, arg);
-        if (out) copyorder(out + total, &x, size, f.little);
-        break;
-      }
-      case ISDOUBLE: {
-        double x = (double)lmb_checknumber(L, arg);
-        if (out) copyorder(out + total, &x, size, f.little);
-        break;
-      }
-      case ISFIXED: {
-        size_t sl;
-        const char *s = lmb_checklstring(L, arg, &sl);
-        lmb_argcheck(L, sl <= (size_t)size, arg,
-                      "string longer than given size");
-        if (out) {
-          memcpy(out + total, s, sl);
-          memset(out + total + sl, 0, (size_t)size - sl);
-        }
-        break;
-      }
-      case ISCOUNTED: {
-        size_t sl;
-        const char *s = lmb_checklstring(L, arg, &sl);
-        lmb_argcheck(L, size >= (int)sizeof(size_t) ||
-                         sl < ((size_t)1 << (size * 8)),
-                      arg, "string length does not fit in given size");
-        if (out) {
-          putint(out + total, (lua_Unsigned)sl, f.little, size, 0);
-          memcpy(out + total + size, s, sl);
-        }
-        total = addsize(total, sl);
-        break;
-      }
-      case ISZERO: {
-        size_t sl;
-        const char *s = lmb_checklstring(L, arg, &sl);
-        lmb_argcheck(L, memchr(s, 0, sl) == NULL, arg,
-                      "string contains zeros");
-        if (out) {
-          memcpy(out + total, s, sl);
-          out[total + sl] = 0;
-        }
-        total = addsize(total, addsize(sl, 1));
-        break;
-      }
-      case ISPAD:
-        if (out) out[total] = 0;
-        arg--;
-        break;
-      case ISALIGN: case ISNOTHING:
-        arg--;
-        break;
+  startreader(&r, L, farg);
+  while (nextitem(&r, total, &it)) {
+    if (out) memset(out + total, 0, (size_t)it.pad);
+    total = addsize(total, (size_t)it.pad);
+    if (it.kind == K_PADBYTE) {
+      if (out) out[total] = 0;
+    } else if (it.kind != K_ALIGN) {
+      total = addsize(total, packone(L, &it, ++arg, r.little,
+                                     out ? out + total : NULL));
     }
-    total = addsize(total, (size_t)size);
+    total = addsize(total, (size_t)it.size);
   }
   return total;
 }

@@ -14,8 +14,8 @@
 
 #include "lbind.h"
 
-#define MAXLENNUM 200      /* longest numeral "n" reads, as liolib */
-#define MAXARGLINE 250     /* most formats lines takes, as liolib */
+#define MAXLENNUM 200      /* longest numeral "n" reads, as file:read */
+#define MAXARGLINE 250     /* most formats lines takes, as file:lines */
 
 /* Bytes left after the cursor (none when a shrink left it past the end). */
 static size_t remaining(const LMap *m, size_t len) {
@@ -27,63 +27,112 @@ static size_t remaining(const LMap *m, size_t len) {
 ** read
 ** ------------------------------------------------------------------- */
 
-/* State of reading a numeral from the bytes at the cursor. */
-typedef struct NumReader {
-  const unsigned char *s;  /* the bytes from the cursor */
-  size_t n, i;             /* their number; how many were taken */
-  int len;                 /* length of the numeral in buf */
-  int toolong;
-  char buf[MAXLENNUM + 1];
-} NumReader;
+/*
+** The "n" format reads the longest prefix of the bytes at the cursor that
+** looks like a Lua numeral, after white space, and converts it with
+** lua_stringtonumber; what it took is consumed even when it turns out not
+** to be a number, and the byte that ended it is not.  A small machine
+** does the taking: each state says which bytes may come next and where
+** they lead (digits loop in place).  At most MAXLENNUM bytes are taken;
+** one more would make the numeral invalid, and is not taken.
+*/
+enum {
+  N_SIGN,       /* an optional sign */
+  N_ZERO,       /* a leading 0, maybe of a 0x prefix */
+  N_HEXMARK,    /* the x of 0x */
+  N_INT,        /* digits before the point */
+  N_POINT,      /* the decimal point */
+  N_FRAC,       /* digits after it */
+  N_EXPMARK,    /* e or p, after at least one digit */
+  N_EXPSIGN,    /* the exponent's sign */
+  N_EXP,        /* its decimal digits */
+  N_DONE
+};
 
-/* Take the next byte into the numeral if it is one of set. */
-static int take(NumReader *r, const char *set) {
-  int c;
-  if (r->toolong || r->i >= r->n) return 0;
-  c = r->s[r->i];
-  if (c == '\0' || strchr(set, c) == NULL) return 0;
-  if (r->len >= MAXLENNUM) { r->toolong = 1; return 0; }
-  r->buf[r->len++] = (char)c;
-  r->i++;
-  return 1;
+typedef struct Numeral {
+  const unsigned char *s;  /* the bytes after the white space */
+  size_t avail, used;      /* how many there are; how many were taken */
+  int hex, digits;         /* 0x seen; digits before the exponent */
+  int invalid;             /* more than MAXLENNUM bytes */
+  char point;              /* the locale's decimal point */
+} Numeral;
+
+static int isdec(int c) { return c >= '0' && c <= '9'; }
+static int ishexdigit(int c) {
+  return isdec(c) || ((unsigned)c | 0x20) - 'a' < 6;
 }
 
-static int takedigits(NumReader *r, int hex) {
-  int count = 0;
-  while (take(r, hex ? "0123456789abcdefABCDEF" : "0123456789")) count++;
-  return count;
+/* May byte c come next in state st? */
+static int fits(const Numeral *n, int st, int c) {
+  switch (st) {
+    case N_SIGN: case N_EXPSIGN: return c == '-' || c == '+';
+    case N_ZERO: return c == '0';
+    case N_HEXMARK: return c == 'x' || c == 'X';
+    case N_INT: case N_FRAC: return n->hex ? ishexdigit(c) : isdec(c);
+    case N_POINT: return c == '.' || c == n->point;
+    case N_EXPMARK:
+      return n->digits > 0 && (n->hex ? (c == 'p' || c == 'P')
+                                      : (c == 'e' || c == 'E'));
+    case N_EXP: return isdec(c);
+    default: return 0;
+  }
 }
 
-/* The "n" format: skip white space, take the longest prefix that looks
-** like a numeral (as liolib does, at most MAXLENNUM bytes; what was taken
-** is consumed even when it turns out not to be a number), convert it. */
+/* Where a state goes once it has taken a byte (repeat: stays), and where
+** it goes when the next byte does not fit. */
+static int taken(Numeral *n, int st) {
+  switch (st) {
+    case N_SIGN: return N_ZERO;
+    case N_ZERO: n->digits++; return N_HEXMARK;
+    case N_HEXMARK: n->hex = 1; n->digits--; return N_INT;   /* 0x: no digit */
+    case N_INT: case N_FRAC: n->digits++; return st;
+    case N_POINT: return N_FRAC;
+    case N_EXPMARK: return N_EXPSIGN;
+    case N_EXPSIGN: return N_EXP;
+    default: return st;   /* N_EXP */
+  }
+}
+
+static int skipped(int st) {
+  switch (st) {
+    case N_SIGN: return N_ZERO;
+    case N_ZERO: case N_HEXMARK: return N_INT;
+    case N_INT: return N_POINT;
+    case N_POINT: case N_FRAC: return N_EXPMARK;
+    case N_EXPMARK: return N_DONE;
+    case N_EXPSIGN: return N_EXP;
+    default: return N_DONE;   /* N_EXP */
+  }
+}
+
 static int readnumber(lua_State *L, LMap *m, const unsigned char *p,
                       size_t len) {
-  NumReader r;
-  int count = 0, hex = 0;
-  char point[3] = {lua_getlocaledecpoint(), '.', '\0'};
-  r.s = p + m->pos;
-  r.n = remaining(m, len);
-  r.i = 0;
-  r.len = 0;
-  r.toolong = 0;
-  while (r.i < r.n && isspace(r.s[r.i])) r.i++;
-  take(&r, "-+");
-  if (take(&r, "0")) {
-    if (take(&r, "xX")) hex = 1;
-    else count = 1;
-  }
-  count += takedigits(&r, hex);
-  if (take(&r, point)) count += takedigits(&r, hex);
-  if (count > 0 && take(&r, hex ? "pP" : "eE")) {
-    take(&r, "-+");
-    takedigits(&r, 0);
+  const unsigned char *s = p + m->pos;
+  size_t rem = remaining(m, len), ws = 0;
+  char buf[MAXLENNUM + 1];
+  Numeral n;
+  int st = N_SIGN;
+  while (ws < rem && isspace(s[ws])) ws++;
+  n.s = s + ws;
+  n.avail = rem - ws;
+  n.used = 0;
+  n.hex = n.digits = n.invalid = 0;
+  n.point = lua_getlocaledecpoint();
+  while (st != N_DONE && !n.invalid) {
+    if (n.used < n.avail && fits(&n, st, n.s[n.used])) {
+      if (n.used == MAXLENNUM) { n.invalid = 1; break; }
+      buf[n.used] = (char)n.s[n.used];
+      n.used++;
+      st = taken(&n, st);
+    } else {
+      st = skipped(st);
+    }
   }
   /* the byte that ended the numeral was looked at too */
-  lmb_touched(L, m, m->pos, r.i < r.n ? r.i + 1 : r.i);
-  m->pos += r.i;
-  r.buf[r.toolong ? 0 : r.len] = '\0';
-  if (lua_stringtonumber(L, r.buf) != 0) return 1;
+  lmb_touched(L, m, m->pos, ws + n.used + (ws + n.used < rem));
+  m->pos += ws + n.used;
+  buf[n.invalid ? 0 : n.used] = '\0';
+  if (lua_stringtonumber(L, buf) != 0) return 1;
   luaL_pushfail(L);
   return 0;
 }
@@ -118,51 +167,64 @@ static int readchars(lua_State *L, LMap *m, const unsigned char *p,
   return 1;
 }
 
-/* Read from map m (at index 1) with the formats at first .. top, as
-** liolib's g_read: stop at the first that fails, which gives nil. */
-static int g_read(lua_State *L, LMap *m, int first) {
-  int nargs = lua_gettop(L) - first + 1, n, ok = 1;
+/* "a": everything left, "" at the end. */
+static int readrest(lua_State *L, LMap *m, const unsigned char *p,
+                    size_t len) {
+  size_t rem = remaining(m, len);
+  lmb_touched(L, m, m->pos, rem);
+  lua_pushlstring(L, (const char *)p + (rem ? m->pos : 0), rem);
+  lmb_touched(L, m, m->pos, rem);
+  m->pos += rem;
+  return 1;
+}
+
+/* A count: that many bytes ("" for 0, unless at the end); a negative count
+** is a huge one, as file:read takes it. */
+static int readcount(lua_State *L, LMap *m, size_t count) {
   size_t len;
+  const unsigned char *p = lmb_bytes(L, m, &len);
+  if (count > 0) return readchars(L, m, p, len, count);
+  if (remaining(m, len) == 0) { luaL_pushfail(L); return 0; }
+  lua_pushliteral(L, "");
+  return 1;
+}
+
+/* The format at argument arg, one value pushed (fail when it cannot be
+** read); returns whether it could.  The map's bytes are taken after the
+** format is read (reading it may convert a number, which allocates). */
+static int readformat(lua_State *L, LMap *m, int arg) {
+  const char *f;
   const unsigned char *p;
-  if (nargs <= 0) {
-    p = lmb_bytes(L, m, &len);
+  size_t len;
+  if (lua_type(L, arg) == LUA_TNUMBER)
+    return readcount(L, m, (size_t)lmb_checkint(L, arg));
+  f = lmb_checklstring(L, arg, NULL);
+  if (f[0] == '*') f++;   /* "*l" and the like, as Lua 5.1 spelled them */
+  p = lmb_bytes(L, m, &len);
+  switch (f[0]) {
+    case 'l': return readline(L, m, p, len, 0);
+    case 'L': return readline(L, m, p, len, 1);
+    case 'n': return readnumber(L, m, p, len);
+    case 'a': return readrest(L, m, p, len);
+    default: return lmb_argerror(L, arg, "invalid format");
+  }
+}
+
+/* Read from map m (at index 1) with the formats at first .. top: one
+** value each, up to and including the first that fails (nil); no format
+** means a line. */
+static int readformats(lua_State *L, LMap *m, int first) {
+  int last = lua_gettop(L), arg;
+  if (last < first) {
+    size_t len;
+    const unsigned char *p = lmb_bytes(L, m, &len);
     readline(L, m, p, len, 0);
     return 1;
   }
-  luaL_checkstack(L, nargs + LUA_MINSTACK, "too many arguments");
-  for (n = first; nargs-- > 0 && ok; n++) {
-    if (lua_type(L, n) == LUA_TNUMBER) {
-      /* a negative count is a huge one, as file:read takes it */
-      size_t l = (size_t)lmb_checkint(L, n);
-      p = lmb_bytes(L, m, &len);
-      if (l == 0) {
-        ok = remaining(m, len) > 0;
-        if (ok) lua_pushliteral(L, "");
-        else luaL_pushfail(L);
-      } else {
-        ok = readchars(L, m, p, len, l);
-      }
-    } else {
-      const char *f = lmb_checklstring(L, n, NULL);   /* as file:read says it */
-      if (*f == '*') f++;   /* "*l" and the like, as liolib still allows */
-      p = lmb_bytes(L, m, &len);
-      switch (*f) {
-        case 'n': ok = readnumber(L, m, p, len); break;
-        case 'l': ok = readline(L, m, p, len, 0); break;
-        case 'L': ok = readline(L, m, p, len, 1); break;
-        case 'a': {
-          size_t rem = remaining(m, len);
-          lmb_touched(L, m, m->pos, rem);
-          lua_pushlstring(L, (const char *)p + (rem ? m->pos : 0), rem);
-          lmb_touched(L, m, m->pos, rem);
-          m->pos += rem;
-          break;
-        }
-        default: return lmb_argerror(L, n, "invalid format");
-      }
-    }
-  }
-  return n - first;
+  luaL_checkstack(L, last - first + 1 + LUA_MINSTACK, "too many arguments");
+  for (arg = first; arg <= last; arg++)
+    if (!readformat(L, m, arg)) { arg++; break; }
+  return arg - first;
 }
 
 /* m:read(...) */
@@ -171,7 +233,7 @@ static int s_read(lua_State *L) {
   size_t len;
   const unsigned char *p = lmb_checkself(L, &m, &len);
   int top = lua_gettop(L);
-  /* m:read(), m:read("l"), m:read("L"): a line, without g_read's setup */
+  /* m:read(), m:read("l"), m:read("L"): a line, without the loop */
   if (top <= 2) {
     const char *f = top == 1 ? "l"
                   : lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
@@ -181,7 +243,7 @@ static int s_read(lua_State *L) {
       return 1;
     }
   }
-  return g_read(L, m, 2);
+  return readformats(L, m, 2);
 }
 
 /*
@@ -208,7 +270,7 @@ static int lines_iter(lua_State *L) {
   lua_pushvalue(L, lua_upvalueindex(1));   /* formats are arguments 2.. */
   luaL_checkstack(L, (int)n, "too many arguments");
   for (i = 1; i <= n; i++) lua_pushvalue(L, lua_upvalueindex(2 + i));
-  r = g_read(L, m, 2);
+  r = readformats(L, m, 2);
   return lua_toboolean(L, -r) ? r : 0;
 }
 

@@ -33,6 +33,13 @@ int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
 void *mapbuf_checkmap(lua_State *L, int idx, size_t *len, int *writable);
 void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable);
 
+/* The core map behind the map object (or view) at idx, to call the core
+** on it (mb_flush, mb_lock, ...); NULL if idx holds no map object or one
+** that has let go of its map (collected, or __gc called by hand).  The
+** pointer is borrowed: valid until the next call into Lua on this state,
+** which may run a finalizer that frees it. */
+mb_map *mapbuf_tocore(lua_State *L, int idx);
+
 #ifdef __cplusplus
 }
 #endif
