@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mapbuf.h"
+#include "check.h"
 
 /* A second copy of the search, built without AVX2 (so the SSE2 path runs
 ** even on a CPU that has AVX2), under other names. */
@@ -22,11 +23,6 @@
 typedef size_t (*findfn)(const void *, size_t, const void *, size_t);
 static findfn FIND = mb_memfind, RFIND = mb_memrfind;
 
-static int fails = 0, checks = 0;
-
-#define CHECK(c, ...) do { checks++; if (!(c)) { fails++; \
-  if (fails < 20) { printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-  printf(__VA_ARGS__); printf("\n"); } } } while (0)
 
 static size_t naive_find(const unsigned char *h, size_t hn,
                          const unsigned char *n, size_t nn) {
@@ -60,10 +56,10 @@ static void both(const unsigned char *h0, size_t hn,
   size_t a, b;
   memcpy(h, h0, hn); memcpy(n, n0, nn);
   a = FIND(h, hn, n, nn); b = naive_find(h, hn, n, nn);
-  CHECK(a == b, "find hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
+  CHECK_MSG(a == b, "find hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
   a = RFIND(h, hn, n, nn);
   b = (nn == 0) ? hn : naive_rfind(h, hn, n, nn);
-  CHECK(a == b, "rfind hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
+  CHECK_MSG(a == b, "rfind hn=%zu nn=%zu got %zu want %zu", hn, nn, a, b);
   free(h); free(n);
 }
 
@@ -118,12 +114,12 @@ static void adversarial(void) {
   for (i = 0; i < hn; i++) h[i] = 'a';
   for (nn = 2; nn < 64; nn = nn * 2 + 1) {
     memset(n, 'a', nn); n[nn / 2] = 'b';   /* absent */
-    CHECK(FIND(h, hn, n, nn) == MB_NPOS, "adv find absent nn=%zu", nn);
-    CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "adv rfind absent nn=%zu",
+    CHECK_MSG(FIND(h, hn, n, nn) == MB_NPOS, "adv find absent nn=%zu", nn);
+    CHECK_MSG(RFIND(h, hn, n, nn) == MB_NPOS, "adv rfind absent nn=%zu",
           nn);
     h[hn / 3 + nn / 2] = 'b';              /* one occurrence in the middle */
-    CHECK(FIND(h, hn, n, nn) == hn / 3, "adv find nn=%zu", nn);
-    CHECK(RFIND(h, hn, n, nn) == hn / 3, "adv rfind nn=%zu", nn);
+    CHECK_MSG(FIND(h, hn, n, nn) == hn / 3, "adv find nn=%zu", nn);
+    CHECK_MSG(RFIND(h, hn, n, nn) == hn / 3, "adv rfind nn=%zu", nn);
     h[hn / 3 + nn / 2] = 'a';
   }
   /* the filter's two bytes agree at every 8th position but the needle
@@ -131,22 +127,22 @@ static void adversarial(void) {
   ** the one real occurrence planted near either end */
   for (i = 0; i < hn; i++) h[i] = (i % 8 == 7) ? 'b' : 'a';
   memset(n, 'a', 9); n[9] = 'b';
-  CHECK(FIND(h, hn, n, 10) == MB_NPOS, "waste find absent");
-  CHECK(RFIND(h, hn, n, 10) == MB_NPOS, "waste rfind absent");
+  CHECK_MSG(FIND(h, hn, n, 10) == MB_NPOS, "waste find absent");
+  CHECK_MSG(RFIND(h, hn, n, 10) == MB_NPOS, "waste rfind absent");
   both(h, 5000, n, 10);
   memset(h + hn - 100, 'a', 9); h[hn - 91] = 'b';
-  CHECK(FIND(h, hn, n, 10) == hn - 100, "waste find late");
+  CHECK_MSG(FIND(h, hn, n, 10) == hn - 100, "waste find late");
   memset(h + 50, 'a', 9); h[59] = 'b';
-  CHECK(RFIND(h, hn, n, 10) == hn - 100, "waste rfind");
+  CHECK_MSG(RFIND(h, hn, n, 10) == hn - 100, "waste rfind");
   for (i = hn - 100; i < hn - 90; i++) h[i] = (i % 8 == 7) ? 'b' : 'a';
-  CHECK(RFIND(h, hn, n, 10) == 50, "waste rfind early");
-  CHECK(FIND(h, hn, n, 10) == 50, "waste find early");
+  CHECK_MSG(RFIND(h, hn, n, 10) == 50, "waste rfind early");
+  CHECK_MSG(FIND(h, hn, n, 10) == 50, "waste find early");
   for (i = 0; i < hn; i++) h[i] = 'a';
   /* two occurrences: find gets the first, rfind the last */
   memset(n, 'a', 10); n[9] = 'b';
   h[100 + 9] = 'b'; h[hn - 1000 + 9] = 'b';
-  CHECK(FIND(h, hn, n, 10) == 100, "adv two first");
-  CHECK(RFIND(h, hn, n, 10) == hn - 1000, "adv two last");
+  CHECK_MSG(FIND(h, hn, n, 10) == 100, "adv two first");
+  CHECK_MSG(RFIND(h, hn, n, 10) == hn - 1000, "adv two last");
   free(h);
 }
 
@@ -161,14 +157,14 @@ static void adversarial_long(void) {
   memset(h, 'a', hn);
   n[0] = 'e';
   memset(n + 1, 'a', nn - 1);
-  CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "long rfind absent");
+  CHECK_MSG(RFIND(h, hn, n, nn) == MB_NPOS, "long rfind absent");
   h[hn / 2] = 'e';
-  CHECK(RFIND(h, hn, n, nn) == hn / 2, "long rfind middle");
+  CHECK_MSG(RFIND(h, hn, n, nn) == hn / 2, "long rfind middle");
   h[hn - nn] = 'e';
-  CHECK(RFIND(h, hn, n, nn) == hn - nn, "long rfind at the very end");
+  CHECK_MSG(RFIND(h, hn, n, nn) == hn - nn, "long rfind at the very end");
   h[hn - nn] = 'a';
   h[hn - nn + 1] = 'e';   /* too close to the end to hold the needle */
-  CHECK(RFIND(h, hn, n, nn) == hn / 2, "long rfind, a near miss at the end");
+  CHECK_MSG(RFIND(h, hn, n, nn) == hn / 2, "long rfind, a near miss at the end");
   free(n);
   free(h);
   /* periodic needles (borders inside borders), small haystacks, vs naive */
@@ -202,13 +198,13 @@ static void large(void) {
   if (h == NULL) { printf("large: no memory, skipped\n"); return; }
   for (i = 0; i < 4096; i++) h[i] = (unsigned char)(rnd() % 26 + 'a');
   for (i = 4096; i < hn; i += 4096) memcpy(h + i, h, 4096);
-  CHECK(FIND(h, hn, n, nn) == MB_NPOS, "large: absent");
-  CHECK(RFIND(h, hn, n, nn) == MB_NPOS, "large: absent backwards");
-  CHECK(FIND(h, hn, "Z", 1) == MB_NPOS, "large: absent byte");
+  CHECK_MSG(FIND(h, hn, n, nn) == MB_NPOS, "large: absent");
+  CHECK_MSG(RFIND(h, hn, n, nn) == MB_NPOS, "large: absent backwards");
+  CHECK_MSG(FIND(h, hn, "Z", 1) == MB_NPOS, "large: absent byte");
   for (k = 0; k < sizeof at / sizeof at[0]; k++) {
     memcpy(h + at[k], n, nn);
-    CHECK(FIND(h, hn, n, nn) == at[k], "large: find alone at %zu", at[k]);
-    CHECK(RFIND(h, hn, n, nn) == at[k], "large: rfind alone at %zu", at[k]);
+    CHECK_MSG(FIND(h, hn, n, nn) == at[k], "large: find alone at %zu", at[k]);
+    CHECK_MSG(RFIND(h, hn, n, nn) == at[k], "large: rfind alone at %zu", at[k]);
     memset(h + at[k], 'q', nn);
   }
   /* several at once: every pair of planted hits */
@@ -217,16 +213,16 @@ static void large(void) {
     for (j = k + 1; j < sizeof at / sizeof at[0]; j++) {
       if (at[j] < at[k] + nn) continue;
       memcpy(h + at[k], n, nn); memcpy(h + at[j], n, nn);
-      CHECK(FIND(h, hn, n, nn) == at[k], "large: first of %zu %zu", at[k],
+      CHECK_MSG(FIND(h, hn, n, nn) == at[k], "large: first of %zu %zu", at[k],
             at[j]);
-      CHECK(RFIND(h, hn, n, nn) == at[j], "large: last of %zu %zu", at[k],
+      CHECK_MSG(RFIND(h, hn, n, nn) == at[j], "large: last of %zu %zu", at[k],
             at[j]);
       memset(h + at[k], 'q', nn); memset(h + at[j], 'q', nn);
     }
   }
   h[3 * B + 7] = 'Z'; h[9 * B] = 'Z';
-  CHECK(FIND(h, hn, "Z", 1) == 3 * B + 7, "large: first byte");
-  CHECK(RFIND(h, hn, "Z", 1) == 9 * B, "large: last byte");
+  CHECK_MSG(FIND(h, hn, "Z", 1) == 3 * B + 7, "large: first byte");
+  CHECK_MSG(RFIND(h, hn, "Z", 1) == 9 * B, "large: last byte");
   free(h);
 }
 
@@ -240,6 +236,5 @@ int main(void) {
     adversarial_long();
     large();
   }
-  printf("test_search: %d checks, %d failures\n", checks, fails);
-  return fails != 0;
+  return check_done();
 }

@@ -1,4 +1,4 @@
--- badinput_cases.lua: the one source of docs/bad-input.md and of
+-- badinput_cases.lua: the calls of docs/bad-input.md and of
 -- spec/lua/badinput_spec.lua.  Every kind of bad argument is tried in every
 -- argument slot of every function (the other arguments valid), and every
 -- method on a closed map and on dead views; each call must raise a Lua
@@ -7,11 +7,22 @@
 --   lua5.4 spec/lua/badinput_cases.lua doc > docs/bad-input.md   (rewrite the doc)
 --   lua5.4 spec/lua/badinput_cases.lua run                       (one line a call)
 --
--- The doc holds what each call gives; the spec runs the calls in a child
--- process (so a crash names the call that crashed) and checks every cell
--- of the doc against what happened.  Change behaviour on purpose, then
--- regenerate the doc and read its diff.
+-- Each argument slot has a type (what it takes: C.types below), and the
+-- spec runs the calls in a child process (so a crash names the call that
+-- crashed) and checks each outcome against the rules that follow from the
+-- types: the errors Lua's own functions give for such values, naming the
+-- function and the argument.  The doc shows every outcome, for readers.
 local C = {}
+
+-- What an argument slot takes.
+C.INT = "integer"          -- an integer (or integral float, numeral string)
+C.OPTINT = "integer or nil"
+C.STR = "string"           -- a string (numbers are made strings)
+C.OPTSTR = "string or nil"
+C.NUM = "number or nil"    -- any number, nil for the default
+C.OPTS = "table or nil"    -- an options table
+C.OPTION = "option or nil" -- one of a list of names, nil for the default
+C.ANY = "any"              -- several types, each with its own meaning
 
 -- The kinds of argument, in the order of the doc's rows.
 C.kinds = {
@@ -39,80 +50,90 @@ C.kinds = {
 -- the valid defaults (a function of the environment), and the code that
 -- calls it, with the map (or view) as `m`, the module as `mapbuf`, and the
 -- arguments after them.  `dead = false`: no closed-map or view rows.
-local function method(name, slots, defaults)
+local function method(name, slots, defaults, types)
   return {
     sig = ("m:%s(%s)"):format(name, table.concat(slots, ", ")),
-    name = name, slots = slots, defaults = defaults,
+    name = name, slots = slots, defaults = defaults, types = types or {},
     code = ("local m, mapbuf = ...; return m:%s(select(3, ...))"):format(name),
   }
 end
+local INT, OPTINT, STR, OPTSTR, NUM, OPTS, OPTION, ANY =
+  C.INT, C.OPTINT, C.STR, C.OPTSTR, C.NUM, C.OPTS, C.OPTION, C.ANY
 
 C.calls = {
-  method("byte", {"i", "j"}, {1, 2}),
-  method("sub", {"i", "j"}, {1, 4}),
-  method("set", {"i", "s"}, {1, "ab"}),
-  method("fill", {"v", "i", "j"}, {65, 1, 4}),
-  method("move", {"dst", "src", "n"}, {1, 3, 2}),
-  method("find", {"p", "init", "plain"}, {"b", 1, false}),
-  method("match", {"p", "init"}, {"(b)", 1}),
+  method("byte", {"i", "j"}, {1, 2}, {OPTINT, OPTINT}),
+  method("sub", {"i", "j"}, {1, 4}, {INT, OPTINT}),
+  method("set", {"i", "s"}, {1, "ab"}, {INT, ANY}),
+  method("fill", {"v", "i", "j"}, {65, 1, 4}, {ANY, OPTINT, OPTINT}),
+  method("move", {"dst", "src", "n"}, {1, 3, 2}, {INT, INT, INT}),
+  method("find", {"p", "init", "plain"}, {"b", 1, false}, {STR, OPTINT, ANY}),
+  method("match", {"p", "init"}, {"(b)", 1}, {STR, OPTINT}),
   {sig = "m:gmatch(p, init)()", name = "gmatch", slots = {"p", "init"},
-   defaults = {"b", 1},
+   defaults = {"b", 1}, types = {STR, OPTINT},
    code = "local m, mapbuf = ...; return m:gmatch(select(3, ...))()"},
-  method("rfind", {"s", "i", "j"}, {"b", 1, -1}),
-  method("unpack", {"fmt", "pos"}, {"<i4", 1}),
-  method("pack", {"pos", "fmt", "v"}, {1, "<i4", 7}),
-  method("view", {"i", "j"}, {1, 8}),
-  method("seek", {"whence", "offset"}, {"set", 1}),
+  method("rfind", {"s", "i", "j"}, {"b", 1, -1}, {STR, OPTINT, OPTINT}),
+  method("unpack", {"fmt", "pos"}, {"<i4", 1}, {STR, OPTINT}),
+  method("pack", {"pos", "fmt", "v"}, {1, "<i4", 7}, {INT, STR, ANY}),
+  method("view", {"i", "j"}, {1, 8}, {OPTINT, OPTINT}),
+  method("seek", {"whence", "offset"}, {"set", 1}, {OPTION, OPTINT}),
   method("tell", {}, {}),
-  method("read", {"fmt"}, {4}),
+  method("read", {"fmt"}, {4}, {ANY}),
   {sig = "m:lines(fmt)()", name = "lines", slots = {"fmt"}, defaults = {"l"},
+   types = {ANY}, shift = 1,   -- the iterator reads its formats from #2
    code = "local m, mapbuf = ...; return m:lines(select(3, ...))()"},
-  method("write", {"v"}, {"xy"}),
+  method("write", {"v"}, {"xy"}, {STR}),
   method("readline", {}, {}),
   method("read_byte", {}, {}),
-  method("write_byte", {"v"}, {65}),
+  method("write_byte", {"v"}, {65}, {INT}),
   method("seekable", {}, {}),
   method("size", {}, {}),
-  method("resize", {"n"}, {128}),
-  method("flush", {"i", "n", "flags"}, function(env) return {1, 4, env.mapbuf.MS_SYNC} end),
-  method("madvise", {"advice", "i", "n"}, {"normal", 1, 4}),
-  method("atomic_load", {"pos", "bits"}, {1, 64}),
-  method("atomic_store", {"pos", "v", "bits"}, {1, 5, 64}),
-  method("atomic_add", {"pos", "delta", "bits"}, {1, 1, 64}),
-  method("cas", {"pos", "expected", "desired", "bits"}, {1, 0, 1, 64}),
-  method("wait", {"pos", "expected", "timeout"}, {1, 12345, 0}),
-  method("wake", {"pos", "n"}, {1, 1}),
-  method("lock", {"mode", "i", "n", "wait"}, {"w", 1, 4, false}),
-  method("unlock", {"i", "n"}, {1, 4}),
+  method("resize", {"n"}, {128}, {INT}),
+  method("flush", {"i", "n", "flags"}, function(env) return {1, 4, env.mapbuf.MS_SYNC} end,
+         {OPTINT, OPTINT, OPTINT}),
+  method("madvise", {"advice", "i", "n"}, {"normal", 1, 4}, {ANY, OPTINT, OPTINT}),
+  method("atomic_load", {"pos", "bits"}, {1, 64}, {INT, OPTINT}),
+  method("atomic_store", {"pos", "v", "bits"}, {1, 5, 64}, {INT, INT, OPTINT}),
+  method("atomic_add", {"pos", "delta", "bits"}, {1, 1, 64}, {INT, INT, OPTINT}),
+  method("cas", {"pos", "expected", "desired", "bits"}, {1, 0, 1, 64},
+         {INT, INT, INT, OPTINT}),
+  method("wait", {"pos", "expected", "timeout"}, {1, 12345, 0}, {INT, INT, NUM}),
+  method("wake", {"pos", "n"}, {1, 1}, {INT, OPTINT}),
+  method("lock", {"mode", "i", "n", "wait"}, {"w", 1, 4, false},
+         {OPTION, OPTINT, OPTINT, ANY}),
+  method("unlock", {"i", "n"}, {1, 4}, {OPTINT, OPTINT}),
   method("close", {}, {}),
   method("closed", {}, {}),
   {sig = "m[k]", name = "__index", slots = {"k"}, defaults = {1},
+   types = {ANY}, shift = 1,
    code = "local m, mapbuf, k = ...; return m[k]"},
   {sig = "m[k] = v", name = "__newindex", slots = {"k", "v"}, defaults = {1, 65},
+   types = {ANY, ANY}, shift = 1,
    code = "local m, mapbuf, k, v = ...; m[k] = v"},
   {sig = "#m", name = "__len", slots = {}, defaults = {},
    code = "local m = ...; return #m"},
   {sig = "tostring(m)", name = "__tostring", slots = {}, defaults = {},
    code = "local m = ...; return (tostring(m):gsub('pos=%d+', 'pos=…'))"},
   {sig = "mapbuf.open(path, mode, opts)", name = "open", dead = false,
-   slots = {"path", "mode", "opts"},
+   slots = {"path", "mode", "opts"}, types = {STR, OPTSTR, OPTS},
    defaults = function(env) return {env.path, "r", {}} end,
    code = "local m, mapbuf = ...; return mapbuf.open(select(3, ...))"},
   {sig = "mapbuf.map(file, length, opts)", name = "map", dead = false,
    slots = {"file", "length", "opts"}, defaults = {-1, 64, {}},
+   types = {ANY, INT, OPTS},
    -- what descriptor 0 or 2 is depends on how the test runs
    skip = {file = {["0"] = true, ["2.0"] = true, ['"2"'] = true,
                    ["io.stdout"] = true}},
    code = "local m, mapbuf = ...; return mapbuf.map(select(3, ...))"},
   {sig = "mapbuf.anon(size, opts)", name = "anon", dead = false,
-   slots = {"size", "opts"}, defaults = {64, {}},
+   slots = {"size", "opts"}, defaults = {64, {}}, types = {INT, OPTS},
    code = "local m, mapbuf = ...; return mapbuf.anon(select(3, ...))"},
   {sig = "mapbuf.shm(name, size, opts)", name = "shm", dead = false,
-   slots = {"name", "size", "opts"},
+   slots = {"name", "size", "opts"}, types = {STR, OPTINT, OPTS},
    defaults = function(env) return {env.shmname, 64, {}} end,
    code = "local m, mapbuf = ...; return mapbuf.shm(select(3, ...))"},
   {sig = "mapbuf.shm_unlink(name)", name = "shm_unlink", dead = false,
-   slots = {"name"}, defaults = function(env) return {env.shmname} end,
+   slots = {"name"}, types = {STR},
+   defaults = function(env) return {env.shmname} end,
    code = "local m, mapbuf = ...; return mapbuf.shm_unlink(select(3, ...))"},
 }
 
@@ -261,14 +282,36 @@ function C.doc(mapbuf)
   local function w(s) o[#o + 1] = s end
   w("# What every function does with bad input")
   w("")
-  w("Generated by `lua5.4 spec/lua/badinput_cases.lua doc > docs/bad-input.md`;")
-  w("`spec/lua/badinput_spec.lua` checks every cell against the running code.")
-  w("Each row puts one kind of value in one argument; the other arguments are")
+  w("Generated by `lua5.4 spec/lua/badinput_cases.lua doc > docs/bad-input.md`")
+  w("from the running code. Each row puts one kind of value in one argument; the other arguments are")
   w("valid. The map is a 64-byte file `\"hello\\nworld\\nabab…\"` mapped `\"r+\"`.")
   w("`→` shows what the call returns (strings cut at 24 bytes), `error:` the")
   w("message it raises. For `gmatch` and `lines` the iterator is called once.")
   w("No call crashes the process; C tests and the fuzzers")
   w("(`spec/fuzz/`) cover the core itself. `$TMP` is the test's directory.")
+  w("")
+  w("## The rules")
+  w("")
+  w("`spec/lua/badinput_spec.lua` runs every call below and checks these rules,")
+  w("which follow from what each argument takes:")
+  w("")
+  w("- No value crashes the process.")
+  w("- An error that names a function and an argument names this function")
+  w("  (the method's own name, however it was called) and this argument,")
+  w("  counted as Lua counts them (`self` is not counted in `m:f(x)`).")
+  w("- An argument that takes an integer raises `number has no integer")
+  w("  representation` for NaN, infinities and fractions, and `number expected,")
+  w("  got T` for a boolean, table, function, file or a string that is no numeral;")
+  w("  integral floats and numeral strings are integers. Where it is optional,")
+  w("  `nil` gives the default.")
+  w("- An argument that takes a string takes numbers too (as their text) and")
+  w("  raises `string expected, got T` for the other types.")
+  w("- An options table: `table expected, got T` for anything but a table or `nil`.")
+  w("- A name from a list (`seek`'s whence, `lock`'s mode): `invalid option`.")
+  w("- A closed map raises exactly `mapbuf: map is closed` (below).")
+  w("")
+  w("Each function's own limits (out of range, sizes, formats) are in")
+  w("[reference.md](reference.md); the tables show what each gives.")
   w("")
   w("## Closed maps and dead views")
   w("")
