@@ -258,6 +258,7 @@ describe("mapbuf command line", function()
       {"return 3.0", 3}, {"return 255", 255}, {"return 256 + 7", 7},
       {"return true", 0}, {"return false", 1}, {"return nil", 0},
       {"return 'x'", 0}, {"return 2.5", 0}, {"return 5, 6", 5},
+      {"return '3'", 0}, {"return '0x10'", 0},   -- numeral strings are no status
       {"os.exit(6)", 6}, {"os.exit(true)", 0}, {"os.exit(false)", 1},
       {"os.exit(9, true)", 9},
     }
@@ -305,6 +306,27 @@ describe("mapbuf command line", function()
       assert.equal("1\n", out)
       assert.matches("^mapbuf: [^\n]*interrupted!\nstack traceback:", H.readfile(err))
       assert.equal("Zbc", H.readfile(f))
+    end)
+
+    it("SIGTERM: status 1, 'interrupted!', to-be-closed variables closed, maps flushed",
+       function()
+      local f, ready, err = H.file("abc"), H.tmpname(".ready"), H.tmpname(".err")
+      local code = ([[
+        local guard <close> = setmetatable({}, {__close = function()
+          io.stderr:write("closed\n") end})
+        m[1] = 89
+        io.open(%q, "w"):close()
+        local t = os.clock()
+        while os.clock() - t < 10 do end   -- ends by itself if no signal
+        print("not interrupted")
+      ]]):format(ready)
+      local out = H.run(("%s -w -e %s %s 2>%s & pid=$!; "
+        .. "while [ ! -e %s ]; do sleep 0.05; done; kill -TERM $pid; wait $pid; echo $?")
+        :format(H.q(H.bin), H.q(code), H.q(f), H.q(err), H.q(ready)))
+      assert.equal("1\n", out)
+      local e = H.readfile(err)
+      assert.matches("^closed\nmapbuf: [^\n]*interrupted!\nstack traceback:", e)
+      assert.equal("Ybc", H.readfile(f))
     end)
 
     it("a syntax error: status 1 with the message", function()

@@ -208,13 +208,16 @@ static int loadchunk(lua_State *L, const host_opts *o) {
   return luaL_loadfilex(L, o->script, mode);
 }
 
-/* The exit status a chunk's first result asks for. */
+/* The exit status a chunk's first result asks for: a number (integral:
+** the system keeps its low 8 bits), or a boolean; anything else, a
+** numeral string included, is no status. */
 static int resultstatus(lua_State *L, int idx) {
-  int isnum;
+  int isint;
   lua_Integer n;
   if (lua_isboolean(L, idx)) return lua_toboolean(L, idx) ? 0 : 1;
-  n = lua_tointegerx(L, idx, &isnum);
-  return isnum ? (int)(n & 0xff) : 0;
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  n = lua_tointegerx(L, idx, &isint);
+  return isint ? (int)(n & 0xff) : 0;
 }
 
 /* Push every map: into a registry table (so that they live until the end),
