@@ -97,7 +97,7 @@ static void test_empty_and_ranges(void) {
 
 static void test_mapfd(void) {
   mb_map *m = NULL;
-  mb_mapopts o = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
+  mb_mapopts o = MB_MAPOPTS_INIT;
   int fd;
   writefile(path("c"), "abcdef", 6);
   fd = open(path("c"), O_RDWR);
@@ -125,7 +125,7 @@ static void test_mapfd(void) {
   /* flags and prot: only what mapbuf handles */
   {
     static const int badflags[] = {
-      MAP_SHARED | MAP_FIXED, MAP_PRIVATE | MAP_FIXED, 0,
+      MAP_SHARED | MAP_FIXED, MAP_PRIVATE | MAP_FIXED, MAP_NORESERVE,
 #ifdef MAP_HUGETLB
       MAP_SHARED | MAP_HUGETLB,
 #endif
@@ -137,7 +137,7 @@ static void test_mapfd(void) {
 #endif
       MAP_SHARED | 0x40000000
     };
-    static const int badprot[] = {PROT_NONE, PROT_WRITE, PROT_EXEC,
+    static const int badprot[] = {PROT_WRITE, PROT_EXEC, PROT_WRITE | PROT_EXEC,
                                   PROT_READ | 0x1000000};
     size_t i;
     int v;
@@ -177,14 +177,14 @@ static void test_mapfd(void) {
     o.flags = -1; o.prot = -1;
   }
 
-  o.prot = -1; o.trackfd = 0;
+  o.prot = -1; o.untracked = 1;
   CHECK_RC(mb_mapfd(&m, fd, 0, &o), 0);
   CHECK(m->fd == -1);
   uint64_t sz;
   CHECK_RC(mb_filesize(m, &sz), MB_E_UNTRACKED);
   CHECK_RC(mb_resize(m, 3), MB_E_UNTRACKED);
   mb_free(m);
-  o.trackfd = 1;
+  o.untracked = 0;
 
   CHECK_RC(ftruncate(fd, 0), 0);
   CHECK_RC(mb_mapfd(&m, fd, 0, &o), MB_E_EMPTY);

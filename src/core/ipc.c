@@ -279,12 +279,8 @@ int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
   if (st.st_size == 0) {
     rc = emptymap(&m, fd, readonly);
   } else {
-    mb_mapopts o;
-    memset(&o, 0, sizeof o);
+    mb_mapopts o = MB_MAPOPTS_INIT;
     o.access = readonly ? MB_ACCESS_READ : MB_ACCESS_WRITE;
-    o.flags = -1;
-    o.prot = -1;
-    o.trackfd = 1;
     rc = mb_mapfd(&m, fd, (uint64_t)st.st_size, &o);
   }
   if (rc != 0) goto fail;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,10 +17,19 @@
 #define RW (PROT_READ | PROT_WRITE)
 
 
+int mb_version(void) { return MAPBUF_VERSION_NUMBER; }
+const char *mb_versionstring(void) { return MAPBUF_VERSION; }
+
+/* Asked once; any thread may be first (relaxed: every thread that asks
+** computes the same value). */
 size_t mb_pagesize(void) {
-  static size_t ps;
-  if (ps == 0) ps = (size_t)sysconf(_SC_PAGESIZE);
-  return ps;
+  static _Atomic size_t ps;
+  size_t v = atomic_load_explicit(&ps, memory_order_relaxed);
+  if (v == 0) {
+    v = (size_t)sysconf(_SC_PAGESIZE);
+    atomic_store_explicit(&ps, v, memory_order_relaxed);
+  }
+  return v;
 }
 
 /* On Linux the offset of a mapping only has to be page-aligned. */
@@ -76,7 +86,7 @@ static int fail(mb_map *m, int rc) {
 
 
 int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
-  static const mb_openopts none = {0, 0, 0, 0};
+  static const mb_openopts none = MB_OPENOPTS_INIT;
   int oflags, rc;
   struct stat st;
   uint64_t fsize;
@@ -184,9 +194,10 @@ static int checkprot(int prot) {
 ** whether the map may be written. */
 static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
   int rc;
+  /* zero (or -1) is "not given": a zeroed struct is the default */
   *access = o->access;
-  *flags = o->flags < 0 ? MAP_SHARED : o->flags;
-  *prot = o->prot < 0 ? RW : o->prot;
+  *flags = o->flags <= 0 ? MAP_SHARED : o->flags;
+  *prot = o->prot <= 0 ? RW : o->prot;
   if (*access < MB_ACCESS_DEFAULT || *access > MB_ACCESS_COPY)
     return MB_E_ACCESS;
   if (*access != MB_ACCESS_DEFAULT && (*flags != MAP_SHARED || *prot != RW))
@@ -227,12 +238,12 @@ static int pysize(int fd, uint64_t offset, uint64_t *length) {
 }
 
 int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
-  static const mb_mapopts none = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
+  static const mb_mapopts none = MB_MAPOPTS_INIT;
   int access, flags, prot, rc;
   mb_map *m;
   mb_mapopts own;
   if (o == NULL) o = &none;
-  if (fd < 0 && o->flags >= 0) {   /* anonymous: MAP_ANONYMOUS may be said */
+  if (fd < 0 && o->flags > 0) {   /* anonymous: MAP_ANONYMOUS may be said */
     own = *o;
     own.flags &= ~MAP_ANONYMOUS;
     o = &own;
@@ -246,7 +257,7 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
   if ((m = mb_newmap(fd < 0 ? MB_KIND_ANON : MB_KIND_FILE)) == NULL) return ENOMEM;
   if (fd < 0) {
     flags |= MAP_ANONYMOUS;
-  } else if (o->trackfd) {
+  } else if (!o->untracked) {
     if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return fail(m, mb_oserr());
   } else {
     m->trackfd = 0;
@@ -278,6 +289,7 @@ int mb_wrap(mb_map **out, void *p, size_t len, int writable,
             mb_release_fn release, void *ud) {
   mb_map *m;
   if (p == NULL && len > 0) return MB_E_RANGE;
+  if (len > (size_t)PTRDIFF_MAX) return MB_E_TOOBIG;   /* Lua positions */
   if ((m = mb_newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
   m->base = p;  /* kept even for len 0: release gets back what was lent */
   m->len = m->valid = len;

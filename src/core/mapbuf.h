@@ -6,8 +6,23 @@
 **   - offsets and lengths are 0-based byte counts (Lua positions are the
 **     binding's business);
 **   - a function that can fail returns 0 on success, a positive errno when
-**     the operating system refused, or a negative MB_E* code when the caller
-**     misused it; mb_strerror() gives the message for either.
+**     the operating system refused, or a negative MB_E_* code when the
+**     caller misused it; mb_strerror() gives the message for either;
+**   - an mb_map ** out-parameter is set only on success; on failure
+**     nothing was made and nothing is owed.
+**
+** Threads.  Distinct maps may be used from distinct threads at once, and
+** the process-wide parts (the truncation guard's registry, the advice and
+** flag tables, mb_pagesize) are safe from any thread.  One map is not
+** locked for you: calls on the same mb_map from several threads need the
+** caller's own lock, except the atomics, mb_wait and mb_wake, which are
+** made for sharing and touch only the bytes.  The reference count
+** (mb_retain / mb_release) is not atomic either.
+**
+** ABI.  Only the functions marked MAPBUF_API are exported from the shared
+** library (libmapbuf.so.0.1: while the version is 0.x, each minor version
+** is a new ABI, and the SONAME says so).  mb_version() tells a program
+** which library it runs with.
 */
 #ifndef MAPBUF_H
 #define MAPBUF_H
@@ -23,6 +38,18 @@ extern "C" {
 #define MAPBUF_VERSION_MINOR 1
 #define MAPBUF_VERSION_PATCH 0
 #define MAPBUF_VERSION "0.1.0"
+/* major * 10000 + minor * 100 + patch, as mb_version() returns it */
+#define MAPBUF_VERSION_NUMBER 100
+
+#if defined(_WIN32) && defined(MAPBUF_SHARED_BUILD)
+#  define MAPBUF_API __declspec(dllexport)
+#elif defined(_WIN32) && defined(MAPBUF_SHARED)
+#  define MAPBUF_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define MAPBUF_API __attribute__((visibility("default")))
+#else
+#  define MAPBUF_API
+#endif
 
 /* Access, with Python's numbers (mmap.ACCESS_*). */
 enum { MB_ACCESS_DEFAULT = 0, MB_ACCESS_READ = 1, MB_ACCESS_WRITE = 2,
@@ -86,60 +113,113 @@ typedef struct mb_map {
   unsigned refs;         /* holders (mb_retain); mb_release frees at 0 */
 } mb_map;
 
-/* Options of mb_open. */
+/* Options of mb_open.  All zero (MB_OPENOPTS_INIT) is the default. */
 typedef struct mb_openopts {
   uint64_t size;         /* extend the file to at least this (r+, w+) */
   uint64_t offset;       /* multiple of mb_granularity() */
   uint64_t length;       /* 0: the rest of the file */
   int populate;          /* prefault the pages (MAP_POPULATE) */
 } mb_openopts;
+#define MB_OPENOPTS_INIT {0, 0, 0, 0}
 
 /* Options of mb_mapfd, with Python's rules.  flags and prot are checked
 ** against what mapbuf handles (MB_E_FLAGS, MB_E_PROT), not passed through:
 ** flags is MAP_SHARED or MAP_PRIVATE with any of the other flags that
 ** mb_mapflag lists (MAP_FIXED, MAP_HUGETLB and the like would map over the
 ** process or fault at first touch); prot must hold PROT_READ and may add
-** PROT_WRITE and PROT_EXEC. */
+** PROT_WRITE and PROT_EXEC.
+** All zero (MB_MAPOPTS_INIT) is the default: {.access = MB_ACCESS_READ}
+** means just that. */
 typedef struct mb_mapopts {
-  int access;            /* MB_ACCESS_* */
-  int flags;             /* -1: not given (MAP_SHARED) */
-  int prot;              /* -1: not given (PROT_READ | PROT_WRITE) */
-  uint64_t offset;
-  int trackfd;           /* keep a dup of the descriptor (default 1) */
-  int populate;
+  int access;            /* MB_ACCESS_*; 0: default */
+  int flags;             /* 0 (or -1): not given, MAP_SHARED */
+  int prot;              /* 0 (or -1): not given, PROT_READ | PROT_WRITE */
+  uint64_t offset;       /* multiple of mb_granularity() */
+  int untracked;         /* 1: keep no descriptor (Python's trackfd=False:
+                            mb_filesize and mb_resize then refuse) */
+  int populate;          /* prefault the pages (MAP_POPULATE) */
 } mb_mapopts;
+#define MB_MAPOPTS_INIT {0, 0, 0, 0, 0, 0}
 
 /* ---- life cycle (map.c) ---- */
-size_t mb_pagesize(void);
-size_t mb_granularity(void);
-int mb_parsemode(const char *mode);       /* MB_MODE_* or MB_E_MODE */
-int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o);
-int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o);
-int mb_anon(mb_map **out, size_t size, int private_);
-int mb_wrap(mb_map **out, void *p, size_t len, int writable,
-            mb_release_fn release, void *ud);
-int mb_resize(mb_map *m, size_t n);
-int mb_flush(mb_map *m, size_t off, size_t n, int flags);
-/* advice must be one of the values mb_advice knows (else MB_E_ADVICE):
+
+/* MAPBUF_VERSION_NUMBER of the library the program runs with (which may
+** be newer than the header it was compiled with), and its version text. */
+MAPBUF_API int mb_version(void);
+MAPBUF_API const char *mb_versionstring(void);
+
+/* The page size, and what mb_open / mb_mapfd offsets must be multiples of
+** (the page size on Linux; 64 KiB on Windows). */
+MAPBUF_API size_t mb_pagesize(void);
+MAPBUF_API size_t mb_granularity(void);
+
+/* "r", "r+", "w+", "c" (a trailing "b" ignored) -> MB_MODE_*, or
+** MB_E_MODE. */
+MAPBUF_API int mb_parsemode(const char *mode);
+
+/* Map the file at path (mode MB_MODE_*).  *out owns its own descriptor. */
+MAPBUF_API int mb_open(mb_map **out, const char *path, int mode,
+                       const mb_openopts *o);
+
+/* Map length bytes of descriptor fd (-1: anonymous memory) with Python's
+** mmap.mmap rules (length 0: the rest of the file).  fd stays the
+** caller's: the map keeps a duplicate, unless o->untracked. */
+MAPBUF_API int mb_mapfd(mb_map **out, int fd, uint64_t length,
+                        const mb_mapopts *o);
+
+/* size bytes of zeroed anonymous memory, shared with children after fork
+** unless private_. */
+MAPBUF_API int mb_anon(mb_map **out, size_t size, int private_);
+
+/* Lend len bytes at p (the caller's memory) as a map; writes are refused
+** unless writable.  release(ud, p, len) is called exactly once, when the
+** map is closed or freed; never if mb_wrap fails.  len must not exceed
+** PTRDIFF_MAX (MB_E_TOOBIG); p may be NULL only for len 0 (MB_E_RANGE). */
+MAPBUF_API int mb_wrap(mb_map **out, void *p, size_t len, int writable,
+                       mb_release_fn release, void *ud);
+
+/* New length n (a file map sets the file's size to offset + n).  The
+** memory may move: base changes, so pointers into it are stale after.
+** On failure the map and the file are as they were. */
+MAPBUF_API int mb_resize(mb_map *m, size_t n);
+
+/* msync bytes off .. off+n-1 (which must lie in the map; widened to whole
+** pages for the kernel) with flags (MS_SYNC, MS_ASYNC, MS_INVALIDATE).
+** Does nothing for read-only, copy and borrowed maps. */
+MAPBUF_API int mb_flush(mb_map *m, size_t off, size_t n, int flags);
+
+/* madvise bytes off .. off+n-1 (off inside the map, n clipped at its end).
+** advice must be one of the values mb_advice knows (else MB_E_ADVICE):
 ** a number the kernel takes but mapbuf does not know could do anything
 ** (MADV_GUARD_INSTALL makes the range fault).  Advice that discards data
 ** is shrunk to the whole pages inside the range; other advice is widened
-** to the pages that hold it. */
-int mb_advise(mb_map *m, size_t off, size_t n, int advice);
-int mb_advice(const char *name);          /* MADV_* value, or MB_E_ADVICE */
-const char *mb_advicename(int i);         /* i-th advice name, NULL past end */
+** to the pages that hold it.  Borrowed memory: accepted, nothing done. */
+MAPBUF_API int mb_advise(mb_map *m, size_t off, size_t n, int advice);
+/* The MADV_* value of an advice name ("willneed"), or MB_E_ADVICE. */
+MAPBUF_API int mb_advice(const char *name);
+/* The i-th advice name, NULL past the end (to list them). */
+MAPBUF_API const char *mb_advicename(int i);
 /* The i-th MAP_* flag mb_mapfd accepts ("MAP_SHARED", ...) and its value;
 ** NULL past the end. */
-const char *mb_mapflag(int i, int *value);
-int mb_filesize(mb_map *m, uint64_t *size);
-int mb_close(mb_map *m);                  /* idempotent */
-void mb_free(mb_map *m);                  /* close, then free the struct */
+MAPBUF_API const char *mb_mapflag(int i, int *value);
+
+/* The size of the file or shared memory object now (len for anonymous and
+** borrowed memory); MB_E_UNTRACKED without a descriptor. */
+MAPBUF_API int mb_filesize(mb_map *m, uint64_t *size);
+
+/* Unmap and close the descriptor (borrowed memory: release it).  The
+** struct stays valid, closed, until mb_free.  Idempotent. */
+MAPBUF_API int mb_close(mb_map *m);
+/* Close, then free the struct.  NULL is allowed. */
+MAPBUF_API void mb_free(mb_map *m);
 /* For several holders of one map (the binding's map objects and views):
 ** a new map has one reference; mb_retain adds one, mb_release drops one
 ** and frees the map (mb_free) with the last.  Not atomic: one thread. */
-void mb_retain(mb_map *m);
-void mb_release(mb_map *m);
-const char *mb_strerror(int code);
+MAPBUF_API void mb_retain(mb_map *m);
+MAPBUF_API void mb_release(mb_map *m);
+
+/* The message for a result code: an MB_E_* misuse, or strerror(errno). */
+MAPBUF_API const char *mb_strerror(int code);
 
 static inline int mb_writable(const mb_map *m) {
   return !m->closed && m->access != MB_ACCESS_READ;
@@ -154,7 +234,7 @@ static inline int mb_intact(const mb_map *m, size_t off, size_t n) {
   size_t v = m->valid;
   return v >= m->len || (off <= v && n <= v - off);
 }
-unsigned long mb_guard_faults(void);      /* faults caught so far */
+MAPBUF_API unsigned long mb_guard_faults(void);      /* faults caught so far */
 
 /* ---- search (search.c) ---- */
 #define MB_NPOS ((size_t)-1)
@@ -162,8 +242,8 @@ unsigned long mb_guard_faults(void);      /* faults caught so far */
 ** is found at 0 / at hn.  Haystacks of 32 MiB and more are searched by the
 ** caller and a helper thread per spare core (joined before returning; the
 ** environment variable MAPBUF_SEARCH_THREADS caps the count, 1: none). */
-size_t mb_memfind(const void *h, size_t hn, const void *needle, size_t nn);
-size_t mb_memrfind(const void *h, size_t hn, const void *needle, size_t nn);
+MAPBUF_API size_t mb_memfind(const void *h, size_t hn, const void *needle, size_t nn);
+MAPBUF_API size_t mb_memrfind(const void *h, size_t hn, const void *needle, size_t nn);
 
 /* ---- Lua 5.4 patterns over bytes (pattern.c) ---- */
 #define MB_MAXCAPTURES 32
@@ -187,33 +267,33 @@ typedef struct mb_match {
 ** capture" where they reach that ')': their binding handles that case).
 ** A capture still open at the end comes back with len MB_CAP_UNFINISHED
 ** (Lua raises "unfinished capture" when it pushes it). */
-int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
+MAPBUF_API int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
              size_t init, mb_match *mt);
 /* Try p at exactly offset at, as gmatch does ('^' is not special).
 ** 1 matched, 0 not, MB_E_PATTERN malformed. */
-int mb_pmatchat(const unsigned char *s, size_t ls, const char *p, size_t lp,
+MAPBUF_API int mb_pmatchat(const unsigned char *s, size_t ls, const char *p, size_t lp,
                 size_t at, mb_match *mt);
 
 /* ---- IPC (ipc.c): aligned words, byte offsets into the map ---- */
-int mb_atomic_load(mb_map *m, size_t off, int bits, uint64_t *v);
-int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v);
-int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old);
-int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
+MAPBUF_API int mb_atomic_load(mb_map *m, size_t off, int bits, uint64_t *v);
+MAPBUF_API int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v);
+MAPBUF_API int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old);
+MAPBUF_API int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
            uint64_t desired, int *swapped, uint64_t *current);
 /* timeout < 0: forever.  *woken: 1 woken or value differs, 0 timed out. */
-int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
+MAPBUF_API int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
             int *woken);
-int mb_wake(mb_map *m, size_t off, int n, int *count);
+MAPBUF_API int mb_wake(mb_map *m, size_t off, int n, int *count);
 /* Byte-range locks on the file or shared memory (OFD locks); off and n
 ** relative to the map (n == 0: to the end of the map).  *got: 0 busy. */
-int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
+MAPBUF_API int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
             int *got);
-int mb_unlock(mb_map *m, uint64_t off, uint64_t n);
+MAPBUF_API int mb_unlock(mb_map *m, uint64_t off, uint64_t n);
 enum { MB_SHM_EXCL = 1, MB_SHM_RDONLY = 2 };
 /* has_size 0: attach to the whole object; else create or extend to size. */
-int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
+MAPBUF_API int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
            int flags);
-int mb_shm_unlink(const char *name);
+MAPBUF_API int mb_shm_unlink(const char *name);
 
 #ifdef __cplusplus
 }

@@ -151,7 +151,7 @@ static int l_open(lua_State *L) {
   const char *path = lmb_checklstring(L, 1, NULL);
   const char *mode = lua_isnoneornil(L, 2) ? "r" : lmb_checklstring(L, 2, NULL);
   int t = lmb_opttable(L, 3, keys), md = mb_parsemode(mode), rc;
-  mb_openopts o = {0, 0, 0, 0};
+  mb_openopts o = MB_OPENOPTS_INIT;
   LMap *m;
   mb_map *core = NULL;
   lmb_argcheck(L, md >= 0, 2, "invalid mode");
@@ -228,7 +228,7 @@ static int l_map(lua_State *L) {
                                      "trackfd", "populate", NULL};
   int fd = checkfd(L), t, rc;
   lua_Integer length = lmb_checkint(L, 2);
-  mb_mapopts o = {MB_ACCESS_DEFAULT, -1, -1, 0, 1, 0};
+  mb_mapopts o = MB_MAPOPTS_INIT;
   LMap *m;
   mb_map *core = NULL;
   lmb_argcheck(L, length >= 0, 2, "length must not be negative");
@@ -236,8 +236,12 @@ static int l_map(lua_State *L) {
     o.access = checkaccess(L, t);
     o.flags = flagfield(L, t, "flags");
     o.prot = flagfield(L, t, "prot");
+    /* to the core, 0 is "not given"; here it was given: PROT_NONE, or
+    ** flags of no kind, neither of which can be a map */
+    if (o.flags == 0) return lmb_argerror(L, 3, mb_strerror(MB_E_FLAGS));
+    if (o.prot == 0) return lmb_argerror(L, 3, mb_strerror(MB_E_PROT));
     o.offset = (uint64_t)optfield(L, t, "offset", 0);
-    o.trackfd = optbool(L, t, "trackfd", 1);
+    o.untracked = !optbool(L, t, "trackfd", 1);
     o.populate = optbool(L, t, "populate", 0);
   }
   m = lmb_newobject(L);
