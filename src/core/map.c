@@ -469,6 +469,10 @@ const char *mb_strerror(int code) {
     case MB_E_BITS: return "bits must be 32 or 64";
     case MB_E_TOOBIG: return "size is too large";
     case MB_E_PATTERN: return "malformed pattern";
+    case MB_E_ELEM: return "invalid element type";
+    case MB_E_OVERFLOW: return "integer overflow";
+    case MB_E_UOVERFLOW: return "unsigned overflow";
+    case MB_E_NOTINT: return "number has no integer representation";
     default: return code > 0 ? strerror(code) : "unknown error";
   }
 }
