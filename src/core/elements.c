@@ -41,6 +41,7 @@ __extension__ typedef __int128 i128;
 #define mbx_store_f(t, p, n, in) 0
 #define mbx_fop(a, b, x, n, op) 0
 #define mbx_scalar(t, p, n, x, op) 0
+#define mbx_convert(dt, d, st, s, n) 0
 #define mbx_isum(t, p, n, acc) 0
 #define mbx_fsum8(t, p, n, lane) 0
 #define mbx_iminmax(t, p, n, max, r) 0
@@ -890,6 +891,16 @@ static int binary(const mb_elem *e, void *p, const mb_elem *f, const void *q,
     }
     run(&j, n, BLK);
     return 0;
+  }
+  if (op == OP_COPY && !j.dt.swap && !j.st.swap &&
+      ((const unsigned char *)q >= j.d + n * (size_t)j.dt.size ||
+       (const unsigned char *)q + n * (size_t)j.st.size <= j.d)) {
+    /* native and disjoint: a one-pass conversion where there is one */
+    size_t done = mbx_convert(j.dt.t, j.d, j.st.t, j.s, n);
+    j.d += done * (size_t)j.dt.size;
+    j.s += done * (size_t)j.st.size;
+    n -= done;
+    if (n == 0) return 0;
   }
   if (!j.dt.isfloat && !j.st.isfloat)
     j.dom = DOM_I;   /* exact, then saturated */

@@ -434,6 +434,116 @@ size_t mbx_scalar(int t, unsigned char *p, size_t n, double x, int op) {
 }
 
 
+/*
+** Converting copies in one pass, native to native, disjoint: 8 elements
+** at a time through int32 lanes (every integer source here fits int32
+** exactly), narrowed with the saturating packs, or converted to floats
+** (int32 to float32 rounds once, as (float)(double) does); float32 into
+** the small integer types masks NaN, clamps in float32 (those limits are
+** exact there) and converts in the current rounding mode.
+*/
+#define PAIR(d, s) ((d) * 16 + (s))
+
+AVX2 static INL __m256i ld8(int st, const unsigned char *s) {
+  switch (st) {
+    case MB_T_I8: return _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)s));
+    case MB_T_U8: return _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)s));
+    case MB_T_I16: return _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)s));
+    case MB_T_U16: return _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)s));
+    default: return _mm256_loadu_si256((const __m256i *)s);   /* I32 */
+  }
+}
+
+AVX2 static INL void st8(int dt, unsigned char *d, __m256i v) {
+  __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1), w;
+  switch (dt) {
+    case MB_T_I32: _mm256_storeu_si256((__m256i *)d, v); break;
+    case MB_T_I16: _mm_storeu_si128((__m128i *)d, _mm_packs_epi32(lo, hi)); break;
+    case MB_T_U16: _mm_storeu_si128((__m128i *)d, _mm_packus_epi32(lo, hi)); break;
+    case MB_T_I8:
+      w = _mm_packs_epi32(lo, hi);
+      _mm_storel_epi64((__m128i *)d, _mm_packs_epi16(w, w));
+      break;
+    case MB_T_U8:
+      w = _mm_packs_epi32(lo, hi);
+      _mm_storel_epi64((__m128i *)d, _mm_packus_epi16(w, w));
+      break;
+    case MB_T_F32: _mm256_storeu_ps((float *)d, _mm256_cvtepi32_ps(v)); break;
+    default:   /* F64 */
+      _mm256_storeu_pd((double *)d, _mm256_cvtepi32_pd(lo));
+      _mm256_storeu_pd((double *)d + 4, _mm256_cvtepi32_pd(hi));
+      break;
+  }
+}
+
+static const int esize[10] = {1, 1, 2, 2, 4, 4, 8, 8, 4, 8};
+
+AVX2 static INL size_t conv(unsigned char *d, const unsigned char *s,
+                            size_t n, int dt, int st) {
+  size_t i = 0, ds = (size_t)esize[dt], ss = (size_t)esize[st];
+  if (st == MB_T_F32 && dt == MB_T_F64) {
+    for (; i + 8 <= n; i += 8) {
+      _mm256_storeu_pd((double *)(d + 8 * i), _mm256_cvtps_pd(_mm_loadu_ps((const float *)(s + 4 * i))));
+      _mm256_storeu_pd((double *)(d + 8 * i + 32), _mm256_cvtps_pd(_mm_loadu_ps((const float *)(s + 4 * i + 16))));
+    }
+  }
+  else if (st == MB_T_F64 && dt == MB_T_F32) {
+    for (; i + 8 <= n; i += 8) {
+      _mm_storeu_ps((float *)(d + 4 * i), _mm256_cvtpd_ps(_mm256_loadu_pd((const double *)(s + 8 * i))));
+      _mm_storeu_ps((float *)(d + 4 * i + 16), _mm256_cvtpd_ps(_mm256_loadu_pd((const double *)(s + 8 * i + 32))));
+    }
+  }
+  else if (st == MB_T_U32) {   /* to doubles (exact), then F32 rounds once */
+    const __m128i flip = _mm_set1_epi32(INT32_MIN);
+    const __m256d two31 = _mm256_set1_pd(2147483648.0);
+    for (; i + 4 <= n; i += 4) {
+      __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(s + 4 * i)), flip);
+      __m256d x = _mm256_add_pd(_mm256_cvtepi32_pd(b), two31);
+      if (dt == MB_T_F64) _mm256_storeu_pd((double *)(d + 8 * i), x);
+      else _mm_storeu_ps((float *)(d + 4 * i), _mm256_cvtpd_ps(x));
+    }
+  }
+  else if (st == MB_T_F32) {   /* to I8, U8, I16, U16 */
+    const __m256 lo = _mm256_set1_ps(dt == MB_T_I8 ? -128.0f : dt == MB_T_I16 ? -32768.0f : 0.0f);
+    const __m256 hi = _mm256_set1_ps(dt == MB_T_I8 ? 127.0f : dt == MB_T_U8 ? 255.0f
+                                     : dt == MB_T_I16 ? 32767.0f : 65535.0f);
+    for (; i + 8 <= n; i += 8) {
+      __m256 x = _mm256_loadu_ps((const float *)(s + 4 * i));
+      x = _mm256_and_ps(x, _mm256_cmp_ps(x, x, _CMP_ORD_Q));
+      x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+      st8(dt, d + ds * i, _mm256_cvtps_epi32(x));
+    }
+  }
+  else
+    for (; i + 8 <= n; i += 8) st8(dt, d + ds * i, ld8(st, s + ss * i));
+  return i;
+}
+
+AVX2 static size_t convert_avx2(int dt, unsigned char *d, int st,
+                                const unsigned char *s, size_t n) {
+  switch (PAIR(dt, st)) {
+#define C(a, b) case PAIR(MB_T_##a, MB_T_##b): return conv(d, s, n, MB_T_##a, MB_T_##b);
+    C(F32, I8) C(F32, U8) C(F32, I16) C(F32, U16) C(F32, I32) C(F32, U32)
+    C(F32, F64)
+    C(F64, I8) C(F64, U8) C(F64, I16) C(F64, U16) C(F64, I32) C(F64, U32)
+    C(F64, F32)
+    C(I32, I8) C(I32, U8) C(I32, I16) C(I32, U16)
+    C(I16, I8) C(I16, U8) C(I16, U16) C(I16, I32) C(I16, F32)
+    C(U16, U8) C(U16, I16) C(U16, I32) C(U16, F32)
+    C(I8, I16) C(I8, I32) C(I8, F32)
+    C(U8, I16) C(U8, U16) C(U8, I32) C(U8, F32)
+#undef C
+    default: return 0;
+  }
+}
+
+size_t mbx_convert(int dt, unsigned char *d, int st, const unsigned char *s,
+                   size_t n) {
+  if (lvl() >= MB_SIMD_AVX2) return convert_avx2(dt, d, st, s, n);
+  return 0;
+}
+
+
 /* ---------------- sums ---------------- */
 
 AVX2 static uint64_t hsum64_avx2(__m256i v) {

@@ -50,6 +50,10 @@ size_t mbx_store_f(int t, unsigned char *p, size_t n, const double *in);
 size_t mbx_fop(double *a, const double *b, double x, size_t n, int op);
 /* in place: element = (double) element op x, stored as mbx_store_f does */
 size_t mbx_scalar(int t, unsigned char *p, size_t n, double x, int op);
+/* d[i] = s[i] converted (types dt from st, native, disjoint), as the
+** portable copy does it */
+size_t mbx_convert(int dt, unsigned char *d, int st, const unsigned char *s,
+                   size_t n);
 /* *acc += the integer elements, modulo 2^64 */
 size_t mbx_isum(int t, const unsigned char *p, size_t n, uint64_t *acc);
 /* lane[l] += element 8i + l (as a double), in order of i (the count done
