@@ -43,6 +43,8 @@
 ** a grows by sum c[i] and b by k a + sum (k-i) c[i], so per chunk the
 ** vectors add the bytes (sad), the weighted bytes (multiply-add by
 ** k..1), and the running byte sum of the chunks before (for the k a term).
+** A start value whose halves are not below 65521 (no Adler-32 is) is
+** reduced first, as zlib does for every length but 1.
 */
 #include <pthread.h>
 #include <string.h>
@@ -240,7 +242,6 @@ uint32_t mb_adler32(uint32_t adler, const void *p, size_t n) {
   const unsigned char *q = p;
   uint32_t a = (adler & 0xffff) % BASE, b = (adler >> 16) % BASE;
   size_t done = 0;
-  if (n == 0) return adler;
 #ifdef MB_X86
   {
     int l = mb_simd_level();

@@ -287,7 +287,9 @@ size_t mb_count(const void *h, size_t hn, const void *needle, size_t nn);
 
 /* Checksums (checksum.c), exactly zlib's crc32() and adler32(), chained
 ** the same way: start from 0 (crc) or 1 (adler) and pass the previous
-** value to continue.  n == 0 returns the value given (p may be NULL). */
+** value to continue.  p may be NULL when n == 0: crc32 then returns crc,
+** adler32 the value given with each half reduced modulo 65521 (zlib's
+** rule for a buffer of length 0; it changes no value Adler-32 makes). */
 uint32_t mb_crc32(uint32_t crc, const void *p, size_t n);
 uint32_t mb_adler32(uint32_t adler, const void *p, size_t n);
 
