@@ -240,7 +240,8 @@ typedef struct mb_num {
 static inline mb_num mb_numi(int64_t i) { mb_num v = {0, i, 0}; return v; }
 static inline mb_num mb_numf(double f) { mb_num v = {1, 0, f}; return v; }
 
-/* One element at p (a[k]): integers for integer types, floats for floats. */
+/* One element at p (a[k]): integers for integer types, floats for floats
+** (integer 0 for a descriptor mb_elem_make did not make). */
 mb_num mb_elem_get(const mb_elem *e, const void *p);
 /* Store v at p with string.pack's checks (a[k] = v): a float into an
 ** integer type must have an exact integer value (MB_E_NOTINT), which must
