@@ -311,9 +311,9 @@ size_t mbx_fop(double *a, const double *b, double x, size_t n, int op) {
 /*
 ** In place, element op x, stored by the rule: load_f, fop and store_f in
 ** one pass for the common native types, with the same steps (so the same
-** bits), for a finite x (so no NaN can arise).  Two things measured on an
-** Intel Xeon (Sapphire Rapids) shaped this.  A branch on the type or the
-** operation inside the loop halved its speed, so each gets its own loop
+** bits), for a finite x (so no NaN can arise).  Two things measured on
+** an Intel Xeon (an AVX-512 KVM guest) shaped this.  A branch on the type
+** or the operation inside the loop halved its speed, so each gets its own loop
 ** (always_inline with constant arguments).  And a loop that stores each
 ** result where it has just loaded the next input ran at half speed when
 ** its stores wait long for their data (loads seem to wait for stores
