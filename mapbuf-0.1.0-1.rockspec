@@ -30,11 +30,16 @@ build = {
   modules = {
     mapbuf = {
       sources = {
+        "src/core/bytes.c",
+        "src/core/checksum.c",
+        "src/core/elements.c",
+        "src/core/elemx86.c",
         "src/core/guard.c",
         "src/core/ipc.c",
         "src/core/map.c",
         "src/core/pattern.c",
         "src/core/search.c",
+        "src/core/simd.c",
         "src/lua/lcommon.c",
         "src/lua/lembed.c",
         "src/lua/lipc.c",
@@ -46,7 +51,7 @@ build = {
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src/core", "src/lua" },
-      libraries = { "rt", "pthread" },
+      libraries = { "rt", "pthread", "m" },
     },
     ["mapbuf.ring"] = "lua/mapbuf/ring.lua",
   },

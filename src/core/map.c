@@ -588,6 +588,10 @@ const char *mb_strerror(int code) {
     case MB_E_FLAGS: return "unsupported flags";
     case MB_E_PROT: return "unsupported prot";
     case MB_E_PATTERN: return "malformed pattern";
+    case MB_E_ELEM: return "invalid element type";
+    case MB_E_OVERFLOW: return "integer overflow";
+    case MB_E_UOVERFLOW: return "unsigned overflow";
+    case MB_E_NOTINT: return "number has no integer representation";
     default: return code > 0 ? strerror(code) : "unknown error";
   }
 }
