@@ -86,7 +86,12 @@ enum {
   MB_E_TOOBIG = -21,     /* size is too large */
   MB_E_ADVICE = -22,     /* invalid advice (not one mapbuf knows) */
   MB_E_FLAGS = -23,      /* unsupported flags (only those in MB_MAP_FLAGS) */
-  MB_E_PROT = -24        /* unsupported prot (PROT_READ, with WRITE, EXEC) */
+  MB_E_PROT = -24,       /* unsupported prot (PROT_READ, with WRITE, EXEC) */
+  /* the element functions (elements.c); messages as string.pack's */
+  MB_E_ELEM = -25,       /* invalid element type */
+  MB_E_OVERFLOW = -26,   /* integer overflow */
+  MB_E_UOVERFLOW = -27,  /* unsigned overflow */
+  MB_E_NOTINT = -28      /* number has no integer representation */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -308,16 +313,7 @@ MAPBUF_API int mb_shm_unlink(const char *name);
 ** run each one.  limit < 0 only asks.  Returns the level now in force. */
 enum { MB_SIMD_NONE = 0, MB_SIMD_SSE2 = 1, MB_SIMD_AVX2 = 2,
        MB_SIMD_AVX512 = 3 };
-int mb_simd(int limit);
-
-/* Misuse codes of the element functions (elements.c); messages as
-** string.pack's. */
-enum {
-  MB_E_ELEM = -110,      /* invalid element type */
-  MB_E_OVERFLOW = -111,  /* integer overflow */
-  MB_E_UOVERFLOW = -112, /* unsigned overflow */
-  MB_E_NOTINT = -113     /* number has no integer representation */
-};
+MAPBUF_API int mb_simd(int limit);
 
 /* An element type: signed or unsigned integers of 1, 2, 4 or 8 bytes,
 ** floats of 4 or 8, little- or big-endian.  Build it with mb_elem_make;
@@ -329,7 +325,7 @@ typedef struct mb_elem {
   int big;               /* 1 big-endian, 0 little (always 0 for size 1) */
 } mb_elem;
 /* big < 0: the machine's own order.  0 or MB_E_ELEM. */
-int mb_elem_make(mb_elem *e, int kind, int size, int big);
+MAPBUF_API int mb_elem_make(mb_elem *e, int kind, int size, int big);
 
 /* A Lua number: an integer (64-bit unsigned elements come as their bits,
 ** like string.unpack's "J") or a float. */
@@ -343,22 +339,22 @@ static inline mb_num mb_numf(double f) { mb_num v = {1, 0, f}; return v; }
 
 /* One element at p (a[k]): integers for integer types, floats for floats
 ** (integer 0 for a descriptor mb_elem_make did not make). */
-mb_num mb_elem_get(const mb_elem *e, const void *p);
+MAPBUF_API mb_num mb_elem_get(const mb_elem *e, const void *p);
 /* Store v at p with string.pack's checks (a[k] = v): a float into an
 ** integer type must have an exact integer value (MB_E_NOTINT), which must
 ** fit (MB_E_OVERFLOW, MB_E_UOVERFLOW; 8-byte types take any integer as
 ** its bits); numbers into float types convert as Lua converts them.
 ** Nothing is written on failure. */
-int mb_elem_set(const mb_elem *e, void *p, mb_num v);
+MAPBUF_API int mb_elem_set(const mb_elem *e, void *p, mb_num v);
 
 /* Reductions over n elements at p.  Sums of integer types wrap modulo
 ** 2^64 (Lua's integer +); sums of floats are doubles, added in a fixed
 ** order (blocks of 256 in 8 lanes, blocks combined pairwise), the same at
 ** every SIMD level.  min/max return 1, or 0 for n == 0 (no value); for
 ** floats a NaN anywhere gives NaN, and -0.0 counts as less than +0.0. */
-int mb_arr_sum(const mb_elem *e, const void *p, size_t n, mb_num *out);
-int mb_arr_min(const mb_elem *e, const void *p, size_t n, mb_num *out);
-int mb_arr_max(const mb_elem *e, const void *p, size_t n, mb_num *out);
+MAPBUF_API int mb_arr_sum(const mb_elem *e, const void *p, size_t n, mb_num *out);
+MAPBUF_API int mb_arr_min(const mb_elem *e, const void *p, size_t n, mb_num *out);
+MAPBUF_API int mb_arr_max(const mb_elem *e, const void *p, size_t n, mb_num *out);
 
 /* In place over n elements at p.  Results stored into integer types are
 ** rounded to nearest, ties to even, and saturate at the type's limits (NaN
@@ -366,34 +362,34 @@ int mb_arr_max(const mb_elem *e, const void *p, size_t n, mb_num *out);
 ** fill: every element v, with mb_elem_set's checks (nothing written on
 ** failure).  add, mul: by the number x.  clamp: min(max(v, lo), hi)
 ** (numpy's clip: hi wins when lo > hi).  0 or MB_E_ELEM. */
-int mb_arr_fill(const mb_elem *e, void *p, size_t n, mb_num v);
-int mb_arr_add(const mb_elem *e, void *p, size_t n, mb_num x);
-int mb_arr_mul(const mb_elem *e, void *p, size_t n, mb_num x);
-int mb_arr_clamp(const mb_elem *e, void *p, size_t n, mb_num lo, mb_num hi);
+MAPBUF_API int mb_arr_fill(const mb_elem *e, void *p, size_t n, mb_num v);
+MAPBUF_API int mb_arr_add(const mb_elem *e, void *p, size_t n, mb_num x);
+MAPBUF_API int mb_arr_mul(const mb_elem *e, void *p, size_t n, mb_num x);
+MAPBUF_API int mb_arr_clamp(const mb_elem *e, void *p, size_t n, mb_num lo, mb_num hi);
 /* Element-wise with n elements of type f at q (which may overlap p in any
 ** way: the result is as if q had been read whole first).  addv, mulv:
 ** p[k] = p[k] + q[k], p[k] * q[k]; copy: p[k] = q[k] converted (the same
 ** type is a memmove, endianness alone a byte swap).  0 or MB_E_ELEM. */
-int mb_arr_addv(const mb_elem *e, void *p, const mb_elem *f, const void *q,
+MAPBUF_API int mb_arr_addv(const mb_elem *e, void *p, const mb_elem *f, const void *q,
                 size_t n);
-int mb_arr_mulv(const mb_elem *e, void *p, const mb_elem *f, const void *q,
+MAPBUF_API int mb_arr_mulv(const mb_elem *e, void *p, const mb_elem *f, const void *q,
                 size_t n);
-int mb_arr_copy(const mb_elem *e, void *p, const mb_elem *f, const void *q,
+MAPBUF_API int mb_arr_copy(const mb_elem *e, void *p, const mb_elem *f, const void *q,
                 size_t n);
 
 /* Bytes (bytes.c).  translate: each byte b of p[0..n) becomes table[b]
 ** (bytes.translate, in place).  count: non-overlapping occurrences of the
 ** needle in h[0..hn), as bytes.count (an empty needle: hn + 1). */
-void mb_translate(void *p, size_t n, const unsigned char table[256]);
-size_t mb_count(const void *h, size_t hn, const void *needle, size_t nn);
+MAPBUF_API void mb_translate(void *p, size_t n, const unsigned char table[256]);
+MAPBUF_API size_t mb_count(const void *h, size_t hn, const void *needle, size_t nn);
 
 /* Checksums (checksum.c), exactly zlib's crc32() and adler32(), chained
 ** the same way: start from 0 (crc) or 1 (adler) and pass the previous
 ** value to continue.  p may be NULL when n == 0: crc32 then returns crc,
 ** adler32 the value given with each half reduced modulo 65521 (zlib's
 ** rule for a buffer of length 0; it changes no value Adler-32 makes). */
-uint32_t mb_crc32(uint32_t crc, const void *p, size_t n);
-uint32_t mb_adler32(uint32_t adler, const void *p, size_t n);
+MAPBUF_API uint32_t mb_crc32(uint32_t crc, const void *p, size_t n);
+MAPBUF_API uint32_t mb_adler32(uint32_t adler, const void *p, size_t n);
 
 #ifdef __cplusplus
 }
