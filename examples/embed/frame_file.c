@@ -22,7 +22,7 @@ static int fail(const char *path, int rc) {
 }
 
 static int writeframe(const char *path) {
-  mb_openopts o = {0};
+  mb_openopts o = MB_OPENOPTS_INIT;
   mb_map *m;
   int rc;
   o.size = sizeof(struct frame);

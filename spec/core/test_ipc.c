@@ -74,7 +74,7 @@ static void test_readonly(void) {
   mb_map *m = NULL;
   uint64_t v = 1;
   int sw;
-  mb_openopts o = {4096, 0, 0, 0};
+  mb_openopts o = {.size = 4096};
   CHECK_RC(mb_open(&m, path("ro"), MB_MODE_CREATE, &o), 0);
   mb_free(m);
   CHECK_RC(mb_open(&m, path("ro"), MB_MODE_READ, NULL), 0);
@@ -178,7 +178,7 @@ static void test_wait_eintr(void) {
 
 static void test_locks(void) {
   mb_map *a = NULL, *b = NULL;
-  mb_openopts o = {8192, 0, 0, 0};
+  mb_openopts o = {.size = 8192};
   int got = -1, st;
   pid_t pid;
   CHECK_RC(mb_open(&a, path("lock"), MB_MODE_CREATE, &o), 0);
@@ -231,7 +231,7 @@ static void test_locks(void) {
 /* A word whose page went with a truncated file is refused, not a crash. */
 static void test_truncated(void) {
   mb_map *m = NULL;
-  mb_openopts o = {8192, 0, 0, 0};
+  mb_openopts o = {.size = 8192};
   uint64_t v = 1;
   int w = -1;
   CHECK_RC(mb_open(&m, path("trunc"), MB_MODE_CREATE, &o), 0);

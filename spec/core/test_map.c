@@ -30,7 +30,7 @@ static long long filesize(const char *p) {
 
 static void test_modes(void) {
   mb_map *m = NULL;
-  mb_openopts o = {0, 0, 0, 0};
+  mb_openopts o = MB_OPENOPTS_INIT;
   writefile(path("a"), "hello world", 11);
 
   CHECK_RC(mb_open(&m, path("a"), MB_MODE_READ, NULL), 0);
@@ -66,7 +66,7 @@ static void test_modes(void) {
 
 static void test_empty_and_ranges(void) {
   mb_map *m = NULL;
-  mb_openopts o = {0, 0, 0, 0};
+  mb_openopts o = MB_OPENOPTS_INIT;
   writefile(path("empty"), "", 0);
   CHECK_RC(mb_open(&m, path("empty"), MB_MODE_READ, NULL), 0);
   CHECK(m->len == 0 && m->base == NULL);
@@ -255,7 +255,7 @@ static void test_resize_split(void) {
   mb_free(m);
 
   writefile(path("split"), "x", 1);
-  CHECK_RC(mb_open(&m, path("split"), MB_MODE_UPDATE, &(mb_openopts){4 * 4096, 0, 0, 0}), 0);
+  CHECK_RC(mb_open(&m, path("split"), MB_MODE_UPDATE, &(mb_openopts){.size = 4 * 4096}), 0);
   m->base[3 * 4096] = 'z';
   CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTFORK), 0);
   CHECK_RC(mb_resize(m, 8 * 4096), 0);
@@ -265,7 +265,7 @@ static void test_resize_split(void) {
 
 static void test_flush_advise(void) {
   mb_map *m = NULL;
-  mb_openopts o = {3 * 4096 + 10, 0, 0, 0};
+  mb_openopts o = {.size = 3 * 4096 + 10};
   CHECK_RC(mb_open(&m, path("f"), MB_MODE_CREATE, &o), 0);
   CHECK_RC(mb_flush(m, 0, m->len, MS_SYNC), 0);
   CHECK_RC(mb_flush(m, 4097, 3, MS_SYNC), 0);   /* any range, widened */
@@ -327,6 +327,57 @@ static void test_wrap_close(void) {
   CHECK_RC(mb_wrap(&m, NULL, 4, 1, NULL, NULL), MB_E_RANGE);
 }
 
+/* A growable map: appends extend it and the file, the capacity runs
+** ahead (few remaps for many appends), bytes survive the moves, and the
+** file is exactly len bytes once closed. */
+static void test_grow(void) {
+  mb_map *m = NULL, *f = NULL;
+  mb_openopts o = {.grow = 1};
+  struct stat st;
+  size_t i, remaps = 0, last = 0;
+  CHECK_RC(mb_open(&m, path("grow"), MB_MODE_CREATE, &o), 0);
+  CHECK(m->len == 0 && m->grow);
+  for (i = 1; i <= 300000; i++) {
+    if (mb_grow(m, i) != 0) { CHECK(0); break; }
+    m->base[i - 1] = (unsigned char)(i * 7);
+    if (m->maplen != last) { remaps++; last = m->maplen; }
+  }
+  CHECK(m->len == 300000 && m->maplen >= m->len);
+  CHECK(remaps <= 8);   /* 64 KiB, doubling: 64K .. 512K */
+  for (i = 1; i <= 300000; i++)
+    if (m->base[i - 1] != (unsigned char)(i * 7)) { CHECK(0); break; }
+  CHECK(stat(path("grow"), &st) == 0 && (size_t)st.st_size == m->maplen);
+  {
+    uint64_t sz;
+    CHECK_RC(mb_filesize(m, &sz), 0);   /* what the file will be */
+    CHECK(sz == 300000);
+  }
+  CHECK_RC(mb_grow(m, 10), 0);           /* never shrinks */
+  CHECK(m->len == 300000);
+  CHECK_RC(mb_resize(m, 1000), 0);       /* resize sets the length */
+  CHECK(m->len == 1000 && m->base[999] == (unsigned char)(1000 * 7));
+  CHECK_RC(mb_resize(m, 2000000), 0);
+  CHECK(m->len == 2000000 && m->base[1999999] == 0);
+  CHECK_RC(mb_resize(m, 5000), 0);
+  CHECK_RC(mb_close(m), 0);
+  CHECK(stat(path("grow"), &st) == 0 && st.st_size == 5000);
+  CHECK_RC(mb_grow(m, 6000), MB_E_CLOSED);
+  mb_free(m);
+  /* r+ grows an existing file, keeping its bytes */
+  CHECK_RC(mb_open(&m, path("grow"), MB_MODE_UPDATE, &o), 0);
+  CHECK(m->len == 5000 && m->base[0] == 7);
+  CHECK_RC(mb_grow(m, 5001), 0);
+  m->base[5000] = 1;
+  mb_free(m);   /* mb_free closes: the file is cut back too */
+  CHECK(stat(path("grow"), &st) == 0 && st.st_size == 5001);
+  /* other maps do not grow; read-only and copy modes cannot */
+  CHECK_RC(mb_open(&f, path("grow"), MB_MODE_UPDATE, NULL), 0);
+  CHECK_RC(mb_grow(f, 6000), MB_E_NOGROW);
+  mb_free(f);
+  CHECK_RC(mb_open(&f, path("grow"), MB_MODE_READ, &o), MB_E_SIZEMODE);
+  CHECK_RC(mb_open(&f, path("grow"), MB_MODE_COPY, &o), MB_E_SIZEMODE);
+}
+
 static void test_strerror(void) {
   CHECK(strcmp(mb_strerror(MB_E_CLOSED), "map is closed") == 0);
   CHECK(strcmp(mb_strerror(ENOENT), strerror(ENOENT)) == 0);
@@ -342,6 +393,7 @@ int main(void) {
   test_resize_split();
   test_flush_advise();
   test_wrap_close();
+  test_grow();
   test_strerror();
   {
     char cmd[300];

@@ -130,7 +130,7 @@ static void make(Subject *s, size_t n) {
                                                           : MB_MODE_READ, NULL);
         close(fd);  /* the map keeps its own descriptor */
       } else {
-        mb_openopts o = {n, 0, 0, 0};
+        mb_openopts o = {.size = n};
         rc = mb_open(&s->m, path, MB_MODE_CREATE, &o);
       }
       break;

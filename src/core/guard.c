@@ -92,7 +92,7 @@ static void onbus(int sig, siginfo_t *si, void *uc) {
   mb_map *m = owner(a);
   if (m == NULL || m->base == NULL) { chain(sig, si, uc); return; }
   base = (uintptr_t)m->base;
-  end = (base + m->len + ps - 1) & ~(ps - 1);
+  end = (base + m->maplen + ps - 1) & ~(ps - 1);
   /* A truncation removes a tail: the file's new end is where the map stops
   ** being backed, so every byte past it is suspect, not only this page
   ** (valid is what the binding checks after each access). */
@@ -169,12 +169,12 @@ void mb_guard_track(mb_map *m) {
   if (!guarded(m)) return;
   pthread_once(&once, install);
   pthread_mutex_lock(&lock);
-  if ((s = find(m)) == NULL && m->len > 0) s = alloc();
+  if ((s = find(m)) == NULL && m->maplen > 0) s = alloc();
   if (s != NULL) {
     atomic_store(&s->map, NULL);  /* unpublished while the range changes */
-    if (m->len > 0 && m->base != NULL) {
+    if (m->maplen > 0 && m->base != NULL) {
       atomic_store(&s->lo, (uintptr_t)m->base);
-      atomic_store(&s->hi, (uintptr_t)m->base + m->len);
+      atomic_store(&s->hi, (uintptr_t)m->base + m->maplen);
       atomic_store(&s->map, m);
     }
   }

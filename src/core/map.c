@@ -64,7 +64,7 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
   void *p;
   if (len == 0) {
     m->base = NULL;
-    m->len = m->valid = 0;
+    m->len = m->valid = m->maplen = 0;
     return 0;
   }
   if (len > (size_t)PTRDIFF_MAX) return ENOMEM;
@@ -72,7 +72,7 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
            (off_t)m->offset);
   if (p == MAP_FAILED) return mb_oserr();
   m->base = p;
-  m->len = m->valid = len;
+  m->len = m->valid = m->maplen = len;
   mb_guard_track(m);
   return 0;
 }
@@ -99,7 +99,7 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
     case MB_MODE_CREATE: oflags = O_RDWR | O_CREAT | O_TRUNC; break;
     default: return MB_E_MODE;
   }
-  if (o->size > 0 && (mode == MB_MODE_READ || mode == MB_MODE_COPY))
+  if ((o->size > 0 || o->grow) && (mode == MB_MODE_READ || mode == MB_MODE_COPY))
     return MB_E_SIZEMODE;
   if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
   if (o->size > (uint64_t)INT64_MAX || o->offset > (uint64_t)INT64_MAX)
@@ -125,6 +125,7 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
     m->access = MB_ACCESS_WRITE; m->prot = RW; m->flags = MAP_SHARED;
   }
   if ((rc = domap(m, len, m->fd, o->populate)) != 0) return fail(m, rc);
+  m->grow = o->grow != 0;
   *out = m;
   return 0;
 }
@@ -292,7 +293,7 @@ int mb_wrap(mb_map **out, void *p, size_t len, int writable,
   if (len > (size_t)PTRDIFF_MAX) return MB_E_TOOBIG;   /* Lua positions */
   if ((m = mb_newmap(MB_KIND_HOST)) == NULL) return ENOMEM;
   m->base = p;  /* kept even for len 0: release gets back what was lent */
-  m->len = m->valid = len;
+  m->len = m->valid = m->maplen = len;
   m->access = writable ? MB_ACCESS_WRITE : MB_ACCESS_READ;
   m->prot = writable ? RW : PROT_READ;
   m->release = release;
@@ -321,9 +322,9 @@ static int noresize(const mb_map *m, size_t n) {
 ** done: drop the tail pages, or map anew and carry private bytes over. */
 static int bypieces(mb_map *m, size_t n) {
   size_t ps = mb_pagesize();
-  size_t keep = (n + ps - 1) & ~(ps - 1), had = (m->len + ps - 1) & ~(ps - 1);
+  size_t keep = (n + ps - 1) & ~(ps - 1), had = (m->maplen + ps - 1) & ~(ps - 1);
   void *p;
-  if (n <= m->len) {
+  if (n <= m->maplen) {
     if (keep < had && munmap(m->base + keep, had - keep) != 0) return mb_oserr();
   } else {
     p = mmap(NULL, n, m->prot, m->flags, m->fd, (off_t)m->offset);
@@ -335,10 +336,10 @@ static int bypieces(mb_map *m, size_t n) {
       memcpy(p, m->base, m->len);
       mb_guard_forget(m);
     }
-    munmap(m->base, m->len);
+    munmap(m->base, m->maplen);
     m->base = p;
   }
-  m->len = m->valid = n;
+  m->len = m->valid = m->maplen = n;
   return 0;
 }
 
@@ -346,27 +347,27 @@ static int bypieces(mb_map *m, size_t n) {
 static int remap(mb_map *m, size_t n) {
   void *p;
   int rc = 0;
-  if (m->len == 0) return domap(m, n, m->fd, 0);
+  if (m->maplen == 0) return domap(m, n, m->fd, 0);
   /* after a caught truncation the map is several mappings, and the zero
   ** pages hold nothing of the file: start afresh */
   if (n == 0 || m->valid < m->len) {
     mb_guard_forget(m);
-    if (munmap(m->base, m->len) != 0) {
+    if (munmap(m->base, m->maplen) != 0) {
       rc = mb_oserr();
       mb_guard_track(m);
       return rc;
     }
     m->base = NULL;
-    m->len = m->valid = 0;
+    m->len = m->valid = m->maplen = 0;
     return domap(m, n, m->fd, 0);
   }
   /* unregistered while it moves: a fault elsewhere in the old range
   ** must not be taken for this map's */
   mb_guard_forget(m);
-  p = mremap(m->base, m->len, n, MREMAP_MAYMOVE);
+  p = mremap(m->base, m->maplen, n, MREMAP_MAYMOVE);
   if (p != MAP_FAILED) {
     m->base = p;
-    m->len = m->valid = n;
+    m->len = m->valid = m->maplen = n;
   } else if (errno == EFAULT || errno == ENOMEM) {
     /* EFAULT: split; ENOMEM is what valgrind says for it (and a real
     ** shortage makes bypieces fail the same way) */
@@ -378,10 +379,51 @@ static int remap(mb_map *m, size_t n) {
   return rc;
 }
 
+/* Map at least need bytes of a growable map, capacity ahead of it. */
+static int growcap(mb_map *m, size_t need) {
+  size_t ps = mb_pagesize(), cap = m->maplen, len = m->len;
+  struct stat st;
+  int rc;
+  if (need <= cap) return 0;
+  cap = cap > (size_t)PTRDIFF_MAX / 2 ? need : 2 * cap;
+  if (cap < need) cap = need;
+  if (cap < ((size_t)64 << 10)) cap = (size_t)64 << 10;
+  if (cap > (size_t)PTRDIFF_MAX - ps) return MB_E_TOOBIG;
+  cap = (cap + ps - 1) & ~(ps - 1);
+  if ((uint64_t)cap > (uint64_t)INT64_MAX - m->offset) return MB_E_TOOBIG;
+  if (fstat(m->fd, &st) != 0) return mb_oserr();
+  if (ftruncate(m->fd, (off_t)(m->offset + cap)) != 0) return mb_oserr();
+  if ((rc = remap(m, cap)) != 0) {
+    int keep = ftruncate(m->fd, st.st_size);   /* as it was */
+    (void)keep;
+    return rc;
+  }
+  m->len = m->valid = len;   /* remap made them the capacity */
+  return 0;
+}
+
+int mb_grow(mb_map *m, size_t need) {
+  int rc;
+  if (m->closed) return MB_E_CLOSED;
+  if (!m->grow) return MB_E_NOGROW;
+  if (need <= m->len) return 0;
+  if (m->valid < m->len) return MB_E_TRUNCATED;
+  if (need > (size_t)PTRDIFF_MAX) return MB_E_TOOBIG;
+  if ((rc = growcap(m, need)) != 0) return rc;
+  m->len = m->valid = need;
+  return 0;
+}
+
 int mb_resize(mb_map *m, size_t n) {
   struct stat st;
   int rc = noresize(m, n);
   if (rc != 0) return rc;
+  if (m->grow) {   /* the file follows len when the map is closed */
+    if (m->valid < m->len) return MB_E_TRUNCATED;
+    if ((rc = growcap(m, n)) != 0) return rc;
+    m->len = m->valid = n;
+    return 0;
+  }
   if (m->fd >= 0) {
     if (fstat(m->fd, &st) != 0) return mb_oserr();
     if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0) return mb_oserr();
@@ -522,6 +564,10 @@ int mb_filesize(mb_map *m, uint64_t *size) {
     return 0;
   }
   if (m->fd < 0) return MB_E_UNTRACKED;
+  if (m->grow) {   /* what the file will be: it runs ahead until closed */
+    *size = m->offset + m->len;
+    return 0;
+  }
   if (fstat(m->fd, &st) != 0) return mb_oserr();
   *size = (uint64_t)st.st_size;
   return 0;
@@ -536,12 +582,16 @@ int mb_close(mb_map *m) {
     if (m->release) m->release(m->release_ud, m->base, m->len);
   } else if (m->base != NULL) {
     mb_guard_forget(m);
-    if (munmap(m->base, m->len) != 0) rc = mb_oserr();
+    if (munmap(m->base, m->maplen) != 0) rc = mb_oserr();
   }
+  /* a growable map's file ran ahead of it: exactly len bytes now */
+  if (m->grow && m->fd >= 0 && m->valid >= m->len &&
+      ftruncate(m->fd, (off_t)(m->offset + m->len)) != 0 && rc == 0)
+    rc = mb_oserr();
   if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = mb_oserr();
   m->fd = -1;
   m->base = NULL;
-  m->len = m->valid = 0;
+  m->len = m->valid = m->maplen = 0;
   return rc;
 }
 
@@ -591,6 +641,7 @@ const char *mb_strerror(int code) {
     case MB_E_ELEM: return "invalid element type";
     case MB_E_OVERFLOW: return "integer overflow";
     case MB_E_UOVERFLOW: return "unsigned overflow";
+    case MB_E_NOGROW: return "map is not growable";
     case MB_E_NOTINT: return "number has no integer representation";
     default: return code > 0 ? strerror(code) : "unknown error";
   }

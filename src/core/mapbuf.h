@@ -91,7 +91,8 @@ enum {
   MB_E_ELEM = -25,       /* invalid element type */
   MB_E_OVERFLOW = -26,   /* integer overflow */
   MB_E_UOVERFLOW = -27,  /* unsigned overflow */
-  MB_E_NOTINT = -28      /* number has no integer representation */
+  MB_E_NOTINT = -28,     /* number has no integer representation */
+  MB_E_NOGROW = -29      /* map is not growable */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -116,6 +117,8 @@ typedef struct mb_map {
   volatile size_t valid; /* bytes known to be backed; < len after a caught
                             truncation (see mb_guard) */
   unsigned refs;         /* holders (mb_retain); mb_release frees at 0 */
+  size_t maplen;         /* bytes mapped: len, or more in a growable map */
+  int grow;              /* growable (mb_openopts.grow): mb_grow extends len */
 } mb_map;
 
 /* Options of mb_open.  All zero (MB_OPENOPTS_INIT) is the default. */
@@ -124,8 +127,10 @@ typedef struct mb_openopts {
   uint64_t offset;       /* multiple of mb_granularity() */
   uint64_t length;       /* 0: the rest of the file */
   int populate;          /* prefault the pages (MAP_POPULATE) */
+  int grow;              /* growable, modes r+ and w+ (size then optional):
+                            see mb_grow */
 } mb_openopts;
-#define MB_OPENOPTS_INIT {0, 0, 0, 0}
+#define MB_OPENOPTS_INIT {0, 0, 0, 0, 0}
 
 /* Options of mb_mapfd, with Python's rules.  flags and prot are checked
 ** against what mapbuf handles (MB_E_FLAGS, MB_E_PROT), not passed through:
@@ -187,6 +192,14 @@ MAPBUF_API int mb_wrap(mb_map **out, void *p, size_t len, int writable,
 ** memory may move: base changes, so pointers into it are stale after.
 ** On failure the map and the file are as they were. */
 MAPBUF_API int mb_resize(mb_map *m, size_t n);
+
+/* A growable map (mb_openopts.grow): make len at least need, extending
+** the file with it.  The mapping and the file grow ahead of len (at least
+** doubling, whole pages), so a run of small appends costs few system
+** calls; base may move.  The file is cut back to offset + len when the map
+** is closed (until then it may be longer; a process killed leaves it so).
+** MB_E_NOGROW for any other map; MB_E_TRUNCATED after a truncation. */
+MAPBUF_API int mb_grow(mb_map *m, size_t need);
 
 /* msync bytes off .. off+n-1 (which must lie in the map; widened to whole
 ** pages for the kernel) with flags (MS_SYNC, MS_ASYNC, MS_INVALIDATE).
