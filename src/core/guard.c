@@ -191,3 +191,12 @@ void mb_guard_forget(mb_map *m) {
 }
 
 unsigned long mb_guard_faults(void) { return atomic_load(&faults); }
+
+void mb_guard_each(void (*fn)(mb_map *m)) {
+  table *t = atomic_load(&tab);
+  size_t i, n = t ? atomic_load(&t->n) : 0;
+  for (i = 0; i < n; i++) {
+    mb_map *m = atomic_load(&t->s[i].map);
+    if (m != NULL) fn(m);
+  }
+}

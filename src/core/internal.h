@@ -10,6 +10,8 @@
 ** forget it before it is unmapped or moved. */
 void mb_guard_track(mb_map *m);
 void mb_guard_forget(mb_map *m);
+/* Call fn on every map in the registry (at exit: nothing else runs). */
+void mb_guard_each(void (*fn)(mb_map *m));
 
 /* map.c: a new, empty map of this kind (one reference, no descriptor). */
 mb_map *mb_newmap(int kind);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,21 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
   return 0;
 }
 
+/* A growable map's file runs ahead of its length until the map is closed;
+** a process that exits without closing it (os.exit in Lua does not close
+** the state) still leaves each file exactly as long as its map. */
+static void cutback(mb_map *m) {
+  if (m->grow && !m->closed && m->fd >= 0 && m->valid >= m->len) {
+    int rc = ftruncate(m->fd, (off_t)(m->offset + m->len));
+    (void)rc;
+  }
+}
+
+static void cutall(void) { mb_guard_each(cutback); }
+
+static pthread_once_t exitonce = PTHREAD_ONCE_INIT;
+static void onexit(void) { atexit(cutall); }
+
 /* Give up on a half-made map. */
 static int fail(mb_map *m, int rc) {
   if (m->fd >= 0) close(m->fd);
@@ -126,6 +142,7 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   }
   if ((rc = domap(m, len, m->fd, o->populate)) != 0) return fail(m, rc);
   m->grow = o->grow != 0;
+  if (m->grow) pthread_once(&exitonce, onexit);
   *out = m;
   return 0;
 }

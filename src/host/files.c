@@ -50,6 +50,17 @@ static int prepare(host_file *f, uint64_t size) {
   return 0;
 }
 
+/* -o: make sure the output can be opened for writing, creating it if it
+** is not there (and remembering that), before any file is truncated. */
+static int prepareout(host_file *f) {
+  int fd = open(f->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd >= 0) f->created = 1;
+  else if (errno == EEXIST) fd = open(f->path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return errno;
+  close(fd);
+  return 0;
+}
+
 /* Put back what prepare did (nothing had been written into the bytes). */
 static void undo(host_file *f) {
   if (f->map) { mb_free(f->map); f->map = NULL; }
@@ -72,11 +83,27 @@ static int mappable(const char *path) {
 ** why, and return 1.  Nothing is pushed to Lua here. */
 int host_mapfiles(const host_opts *o) {
   int i, rc = 0;
+  mb_openopts grow = {.grow = 1};
+  /* every output must open before any file is touched */
+  for (i = 0; i < o->nfiles && rc == 0; i++)
+    if (o->files[i].output) rc = prepareout(&o->files[i]);
+  if (rc != 0) {
+    i--;
+    fprintf(stderr, HOST_NAME ": cannot open '%s' for writing: %s\n",
+            o->files[i].path, strerror(rc));
+    for (; i >= 0; i--) undo(&o->files[i]);
+    return 1;
+  }
   for (i = 0; i < o->nfiles; i++) {
     host_file *f = &o->files[i];
-    if ((rc = mappable(f->path)) != 0) break;
-    if (o->has_size && (rc = prepare(f, o->size)) != 0) break;
-    if ((rc = mb_open(&f->map, f->path, o->mode, NULL)) != 0) {
+    if (f->output) {   /* created or truncated, growing as it is written */
+      rc = mb_open(&f->map, f->path, MB_MODE_CREATE, &grow);
+    } else {
+      if ((rc = mappable(f->path)) != 0) break;
+      if (o->has_size && (rc = prepare(f, o->size)) != 0) break;
+      rc = mb_open(&f->map, f->path, o->mode, NULL);
+    }
+    if (rc != 0) {
       f->map = NULL;
       break;
     }

@@ -15,7 +15,8 @@
 typedef struct host_file {
   const char *path;
   mb_map *map;           /* Lua owns it once pushed: then use the userdata */
-  int created;           /* -s created the file */
+  int output;            /* -o: created or truncated, growable */
+  int created;           /* -s or -o created the file */
   int extended;          /* -s extended it from oldsize */
   uint64_t oldsize;
 } host_file;
@@ -30,8 +31,10 @@ typedef struct host_opts {
   char *code;            /* the -e chunks joined, or NULL */
   const char **libs;     /* -l names, in order */
   int nlibs;
-  host_file *files;
+  host_file *files;      /* the files named, then the -o outputs */
   int nfiles;
+  const char **outputs;  /* -o names, in order (parsing only) */
+  int noutputs;
   char **args;           /* after "--" */
   int nargs;
   char **argv;           /* the whole command line, for arg's negatives */

@@ -27,6 +27,8 @@ static const char help_text[] =
   "  -c              map copy-on-write: changes never reach the files\n"
   "  -s SIZE         create or extend each file to SIZE bytes (4K, 1M, 2G);\n"
   "                  implies -w unless -c is given\n"
+  "  -o FILE         an output: created or truncated, read-write, growing as\n"
+  "                  it is written; after the other files (repeatable)\n"
   "  -e CODE         run CODE; globals m (first map) and maps (all)\n"
   "  -l NAME         NAME = require 'NAME' (-l g=NAME: g = require 'NAME')\n"
   "  -i              prompt after the chunk; without a chunk, at once with\n"
@@ -45,6 +47,7 @@ static const struct option longopts[] = {
   {"write", no_argument, NULL, 'w'},
   {"copy", no_argument, NULL, 'c'},
   {"size", required_argument, NULL, 's'},
+  {"output", required_argument, NULL, 'o'},
   {"execute", required_argument, NULL, 'e'},
   {"library", required_argument, NULL, 'l'},
   {"interactive", no_argument, NULL, 'i'},
@@ -88,7 +91,7 @@ static int parseargs(host_opts *o, int argc, char **argv) {
   const char *lastarg = NULL;
   o->mode = MB_MODE_READ;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "+rwcs:e:l:iPhv", longopts, NULL))
+  while ((c = getopt_long(argc, argv, "+rwcs:o:e:l:iPhv", longopts, NULL))
          != -1) {
     lastarg = optarg;
     switch (c) {
@@ -99,6 +102,9 @@ static int parseargs(host_opts *o, int argc, char **argv) {
         if (host_parsesize(optarg, &o->size) != 0)
           return usage("bad size '%s' (a number, with K, M, G or T)", optarg);
         o->has_size = 1;
+        break;
+      case 'o':
+        o->outputs[o->noutputs++] = optarg;
         break;
       case 'e':
         if (addcode(o, optarg) != 0) {
@@ -120,7 +126,7 @@ static int parseargs(host_opts *o, int argc, char **argv) {
         char opt[3] = {'-', (char)optopt, 0};
         const char *last = argv[optind - 1];  /* long options: as typed */
         const char *name = strncmp(last, "--", 2) == 0 ? last : opt;
-        if (optopt && strchr("sel", optopt))
+        if (optopt && strchr("soel", optopt))
           return usage("option '%s' needs an argument", name);
         if (optopt && name == last)  /* a known long option given "=x" */
           return usage("option '%s' takes no argument", name);
@@ -146,12 +152,24 @@ static int parseargs(host_opts *o, int argc, char **argv) {
     ate = 0;
   }
   if (!ate) {
-    for (; i < argc && strcmp(argv[i], "--") != 0; i++)
-      o->files[o->nfiles++].path = argv[i];
+    /* among the files, "-o NAME" is an output too, so that the command
+    ** reads in order: script, input, -o output (a file named -o: ./-o) */
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+      if (strcmp(argv[i], "-o") == 0) {
+        if (i + 1 >= argc) return usage("option '%s' needs an argument", "-o");
+        o->outputs[o->noutputs++] = argv[++i];
+      } else {
+        o->files[o->nfiles++].path = argv[i];
+      }
+    }
     if (i < argc) i++;  /* skip "--" */
   }
   o->args = argv + i;
   o->nargs = argc - i;
+  for (i = 0; i < o->noutputs; i++) {   /* the outputs come last */
+    o->files[o->nfiles].path = o->outputs[i];
+    o->files[o->nfiles++].output = 1;
+  }
   if (o->version) version();
   return -1;
 }
@@ -301,7 +319,8 @@ int main(int argc, char **argv) {
   o.argv = argv;
   o.libs = calloc((size_t)argc + 1, sizeof *o.libs);
   o.files = calloc((size_t)argc + 1, sizeof *o.files);
-  if (o.libs == NULL || o.files == NULL) {
+  o.outputs = calloc((size_t)argc + 1, sizeof *o.outputs);
+  if (o.libs == NULL || o.files == NULL || o.outputs == NULL) {
     fprintf(stderr, HOST_NAME ": not enough memory\n");
     o.status = 1;
     goto done;
@@ -329,5 +348,6 @@ done:
   free(o.code);
   free(o.libs);
   free(o.files);
+  free(o.outputs);
   return o.status;
 }

@@ -11,7 +11,20 @@
 /* Registry keys (their addresses are the keys): the metatable of map
 ** objects, and the table from each function of the binding to its name
 ** (lmb_fname), kept in the metatable under lmb_namekey. */
-extern const char lmb_metakey, lmb_namekey;
+extern const char lmb_metakey, lmb_namekey, lmb_arraykey;
+
+/* Push the metatable of map objects, building it (and the arrays' one,
+** kept in it under lmb_arraykey) the first time. */
+void lmb_pushmeta(lua_State *L);
+
+/* larray.c: fill the arrays' metatable (the table at -1), recording the
+** functions' names in the table at index names. */
+void lmb_buildarraymeta(lua_State *L, int names);
+/* The bytes of the array at arg (its pointer now, byte length, core and
+** offset in it), or NULL if arg holds no array; raises for a closed or
+** stale one. */
+const unsigned char *lmb_arraybytes(lua_State *L, int arg, size_t *len,
+                                    mb_map **core, size_t *start);
 
 /* Push a new map object in the closed state (core = &lmb_deadcore), with
 ** its metatable; the caller then hands it a core.  Making the userdata

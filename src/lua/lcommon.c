@@ -8,7 +8,7 @@
 #include "lbind.h"
 
 
-const char lmb_metakey = 0, lmb_namekey = 0;
+const char lmb_metakey = 0, lmb_namekey = 0, lmb_arraykey = 0;
 
 
 /* ---------------------------------------------------------------------
@@ -163,4 +163,19 @@ unsigned char *lmb_dead(lua_State *L, const LMap *m, int writable) {
   else if (writable && !mb_writable(lmb_core(m)))
     lmb_misuse(L, MB_E_READONLY);
   return NULL;   /* only when called for a map that was fine after all */
+}
+
+unsigned char *lmb_room(lua_State *L, LMap *m, size_t off, size_t n,
+                        size_t *len) {
+  unsigned char *p = lmb_bytesw(L, m, len);
+  mb_map *c = lmb_core(m);
+  int rc;
+  if ((off <= *len && n <= *len - off) || m->isview || !c->grow ||
+      off > *len || n > (size_t)-1 - off)
+    return p;
+  if ((rc = mb_grow(c, off + n)) != 0) {
+    if (rc < 0) lmb_misuse(L, rc);
+    luaL_error(L, "mapbuf: %s: %s", lmb_fname(L), mb_strerror(rc));
+  }
+  return lmb_bytesw(L, m, len);
 }

@@ -77,24 +77,54 @@ static int m_sub(lua_State *L) {
   return 1;
 }
 
-/* m:set(i, s): slice assignment; s must fit */
+/* The bytes m:set copies from argument 3: a string, or the bytes of a map,
+** a view or an array, straight from their memory (no Lua string is made).
+** *core and *start say where they lie, for the guard (NULL: a string). */
+static const unsigned char *source(lua_State *L, size_t *sl, mb_map **core,
+                                   size_t *start) {
+  const LMap *src = lmb_test(L, 3);
+  const unsigned char *q;
+  if (src != NULL) {
+    q = lmb_bytes(L, src, sl);
+    *core = lmb_core(src);
+    *start = lmb_base(src);
+    return q;
+  }
+  if ((q = lmb_arraybytes(L, 3, sl, core, start)) != NULL) return q;
+  if (lua_type(L, 3) != LUA_TSTRING && lua_type(L, 3) != LUA_TNUMBER)
+    lmb_typeerror(L, 3, "string, map or array");
+  *core = NULL;
+  return (const unsigned char *)lua_tolstring(L, 3, sl);
+}
+
+/* m:set(i, src): slice assignment from a string, or a map, view or array
+** (memmove: they may share the map's memory); src must fit, unless m is
+** growable, which then grows to hold it */
 static int m_set(lua_State *L) {
   LMap *m;
   lua_Integer i;
-  size_t len, sl;
+  size_t len, sl, start = 0;
   ptrdiff_t off;
-  const char *s;
+  const unsigned char *q;
+  mb_map *score;
   unsigned char *p;
   lmb_checkselfw(L, &m, &len);
   i = lmb_checkint(L, 2);
-  s = lmb_checklstring(L, 3, &sl);
+  /* a number is made a string now, as string arguments are: that
+  ** allocates, so before any bytes are taken */
+  if (lua_type(L, 3) == LUA_TNUMBER) lua_tolstring(L, 3, NULL);
   p = lmb_bytesw(L, m, &len);
   off = strictpos(i, len);
   lmb_argcheck(L, off >= 0, 2, "out of range");
+  source(L, &sl, &score, &start);
+  p = lmb_room(L, m, (size_t)off, sl, &len);
+  q = source(L, &sl, &score, &start);   /* again: growing may move memory */
   lmb_argcheck(L, sl <= len - (size_t)off, 3, "string does not fit");
   lmb_touched(L, m, (size_t)off, sl);
-  memcpy(p + off, s, sl);
+  memmove(p + off, q, sl);
   lmb_touched(L, m, (size_t)off, sl);
+  if (score != NULL && !mb_intact(score, start, sl))
+    lmb_misuse(L, MB_E_TRUNCATED);
   lua_settop(L, 1);
   return 1;
 }

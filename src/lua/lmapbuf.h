@@ -160,6 +160,12 @@ static inline unsigned char *lmb_bytesw(lua_State *L, const LMap *m,
   return lmb_dead(L, m, 1);
 }
 
+/* Room to write n bytes at offset off of m: the map's bytes now (writable),
+** a growable map grown first to cover them (mb_grow: the memory may move).
+** Any other map is left as it is, and the caller's range check raises. */
+unsigned char *lmb_room(lua_State *L, LMap *m, size_t off, size_t n,
+                        size_t *len);
+
 /* The usual first line of a method: argument 1 is a live map; *pm gets
 ** it, the result is its bytes. */
 static inline unsigned char *lmb_checkself(lua_State *L, LMap **pm,
@@ -218,6 +224,8 @@ extern const luaL_Reg lmb_stream_methods[];  /* lstream.c */
 extern const luaL_Reg lmb_search_methods[];  /* lsearch.c */
 extern const luaL_Reg lmb_pack_methods[];    /* lpack.c */
 extern const luaL_Reg lmb_ipc_methods[];     /* lipc.c */
+extern const luaL_Reg lmb_array_methods[];   /* larray.c: m:array */
+extern const luaL_Reg lmb_xform_methods[];   /* lxform.c */
 extern const luaL_Reg lmb_ipc_funcs[];       /* lipc.c: module functions */
 /* Functions that are neither methods nor module functions (iterators):
 ** listed only so that their errors name them. */

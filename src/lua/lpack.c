@@ -528,6 +528,7 @@ static int m_pack (lua_State *L) {
   if (ip < 0) ip += (lua_Integer)len + 1;
   lmb_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");
   at = (size_t)ip - 1;
+  d = lmb_room(L, m, at, need, &len);   /* a growable map grows */
   lmb_argcheck(L, need <= len - at, 2, "out of range");
   lmb_touched(L, m, at, need);
   packwalk(L, 3, d + at);

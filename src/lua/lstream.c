@@ -342,7 +342,7 @@ static const char *wbytes(lua_State *L, int k, char *buf, size_t *l) {
 }
 
 /* m:write(...): all or nothing; nothing here allocates, so the bytes
-** checked are the bytes written */
+** checked are the bytes written (a growable map grows to hold them) */
 static int s_write(lua_State *L) {
   LMap *m;
   size_t len, total = 0, l, start;
@@ -354,10 +354,11 @@ static int s_write(lua_State *L) {
     wbytes(L, k, buf, &l);
     total += l;   /* each l is the length of something in memory */
   }
-  p = lmb_bytesw(L, m, &len);
+  lmb_bytesw(L, m, &len);
   /* past the end (after a shrink) even "" does not fit, as in Python */
-  if (m->pos > len || total > len - m->pos)
-    return lmb_misuse(L, MB_E_RANGE);
+  if (m->pos > len) return lmb_misuse(L, MB_E_RANGE);
+  p = lmb_room(L, m, m->pos, total, &len);
+  if (total > len - m->pos) return lmb_misuse(L, MB_E_RANGE);
   start = m->pos;
   lmb_touched(L, m, start, total);
   for (k = 2; k <= top; k++) {
@@ -379,7 +380,9 @@ static int s_write_byte(lua_State *L) {
   lmb_checkselfw(L, &m, &len);
   v = lmb_checkint(L, 2);
   lmb_argcheck(L, v >= 0 && v <= 255, 2, "value out of range (0..255)");
-  p = lmb_bytesw(L, m, &len);
+  lmb_bytesw(L, m, &len);
+  if (m->pos > len) return lmb_misuse(L, MB_E_RANGE);
+  p = lmb_room(L, m, m->pos, 1, &len);
   if (remaining(m, len) == 0) return lmb_misuse(L, MB_E_RANGE);
   lmb_touched(L, m, m->pos, 1);
   p[m->pos] = (unsigned char)v;

@@ -147,7 +147,7 @@ static int optbool(lua_State *L, int t, const char *k, int def) {
 /* mapbuf.open(path [, mode [, opts]]) */
 static int l_open(lua_State *L) {
   static const char *const keys[] = {"size", "offset", "length", "populate",
-                                     NULL};
+                                     "grow", NULL};
   const char *path = lmb_checklstring(L, 1, NULL);
   const char *mode = lua_isnoneornil(L, 2) ? "r" : lmb_checklstring(L, 2, NULL);
   int t = lmb_opttable(L, 3, keys), md = mb_parsemode(mode), rc;
@@ -155,16 +155,18 @@ static int l_open(lua_State *L) {
   LMap *m;
   mb_map *core = NULL;
   lmb_argcheck(L, md >= 0, 2, "invalid mode");
-  if (md == MB_MODE_CREATE) {   /* truncating to nothing is never meant */
-    if (t) lua_getfield(L, t, "size");
-    if (!t || lua_isnil(L, -1)) return lmb_misuse(L, MB_E_NEEDSIZE);
-    lua_pop(L, 1);
-  }
   if (t) {
     o.size = (uint64_t)optfield(L, t, "size", 0);
     o.offset = (uint64_t)optfield(L, t, "offset", 0);
     o.length = (uint64_t)optfield(L, t, "length", 0);
     o.populate = optbool(L, t, "populate", 0);
+    o.grow = optbool(L, t, "grow", 0);
+  }
+  /* truncating to nothing is never meant, unless to write it anew */
+  if (md == MB_MODE_CREATE && !o.grow) {
+    if (t) lua_getfield(L, t, "size");
+    if (!t || lua_isnil(L, -1)) return lmb_misuse(L, MB_E_NEEDSIZE);
+    lua_pop(L, 1);
   }
   m = lmb_newobject(L);
   if ((rc = mb_open(&core, path, md, &o)) != 0) return lmb_result(L, rc, path);
@@ -285,7 +287,7 @@ static const luaL_Reg funcs[] = {
 /* Every method file's table, merged into one methods table. */
 static const luaL_Reg *const methodfiles[] = {
   lmb_map_methods, lmb_stream_methods, lmb_search_methods,
-  lmb_pack_methods, lmb_ipc_methods
+  lmb_pack_methods, lmb_ipc_methods, lmb_array_methods, lmb_xform_methods
 };
 
 static const luaL_Reg metamethods[] = {
@@ -359,6 +361,9 @@ static void buildmeta(lua_State *L) {
   copyfield(L, mt, face, "__tostring");
   copyfield(L, mt, face, "__name");
   lua_setfield(L, mt, "__metatable");
+  lua_createtable(L, 0, 8);   /* the arrays' metatable, kept in the maps' */
+  lmb_buildarraymeta(L, names);
+  lua_rawsetp(L, mt, &lmb_arraykey);
   lua_pushvalue(L, names);
   lua_rawsetp(L, mt, &lmb_namekey);
   lua_settop(L, mt);
@@ -368,7 +373,7 @@ static void buildmeta(lua_State *L) {
 
 /* Push the metatable, building it the first time (a host may push maps
 ** before anyone has required the module). */
-static void pushmeta(lua_State *L) {
+void lmb_pushmeta(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &lmb_metakey) == LUA_TTABLE) return;
   lua_pop(L, 1);
   buildmeta(L);
@@ -382,7 +387,7 @@ LMap *lmb_newobject(lua_State *L) {
   m->tag = LMB_TAG;
   m->self = m;
   m->core = &lmb_deadcore;
-  pushmeta(L);
+  lmb_pushmeta(L);
   lua_setmetatable(L, -2);
   return m;
 }
@@ -460,7 +465,7 @@ static void setconsts(lua_State *L) {
 
 
 int luaopen_mapbuf(lua_State *L) {
-  pushmeta(L);
+  lmb_pushmeta(L);
   lua_pop(L, 1);
   luaL_newlibtable(L, funcs);
   luaL_setfuncs(L, funcs, 0);
