@@ -437,7 +437,15 @@ int mb_resize(mb_map *m, size_t n) {
   if (rc != 0) return rc;
   if (m->grow) {   /* the file follows len when the map is closed */
     if (m->valid < m->len) return MB_E_TRUNCATED;
-    if ((rc = growcap(m, n)) != 0) return rc;
+    if (n < m->len) {
+      /* what is cut off is gone, as from a file: cut the file to n and
+      ** let it run ahead again, as holes (zeros) */
+      if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0 ||
+          ftruncate(m->fd, (off_t)(m->offset + m->maplen)) != 0)
+        return mb_oserr();
+    } else if ((rc = growcap(m, n)) != 0) {
+      return rc;
+    }
     m->len = m->valid = n;
     return 0;
   }
