@@ -6,9 +6,11 @@
 -- they lie, row by row, leaving the padding at the end of each row and the
 -- fourth byte of 32-bit pixels alone; 1-, 4- and 8-bit images have their
 -- colour table inverted instead.  Bottom-up and top-down images alike.
+-- The bytes are changed by m:translate, in C, in place.
 
-local INV = {}                         -- each byte to 255 minus it
-for b = 0, 255 do INV[string.char(b)] = string.char(255 - b) end
+local t = {}                           -- each byte to 255 minus it
+for b = 0, 255 do t[b + 1] = string.char(255 - b) end
+local INV = table.concat(t)
 
 local function invert(m, name)
   if #m < 54 or m:sub(1, 2) ~= "BM" then error(name .. ": not a BMP file", 0) end
@@ -25,9 +27,10 @@ local function invert(m, name)
     local n = used ~= 0 and used or 1 << bits
     local at = 15 + hsize
     if at + 4 * n - 1 > #m then error(name .. ": colour table cut short", 0) end
-    for i = 0, n - 1 do
-      local p = at + 4 * i
-      m:set(p, (m:sub(p, p + 2):gsub(".", INV)))
+    m:translate(INV, at, at + 4 * n - 1)
+    for i = 0, n - 1 do                -- the reserved bytes back as they were
+      local p = at + 4 * i + 3
+      m[p] = 255 - m[p]
     end
     print(("%s: %dx%d, %d-bit: %d colours inverted"):format(name, width, rows, bits, n))
     return
@@ -41,13 +44,10 @@ local function invert(m, name)
   if offbits + stride * rows > #m then error(name .. ": pixel data cut short", 0) end
   for r = 0, rows - 1 do
     local p = offbits + r * stride + 1
-    local row = m:sub(p, p + used_bytes - 1)
-    if bpp == 3 then
-      row = row:gsub(".", INV)
-    else
-      row = row:gsub("(...)(.)", function(bgr, x) return bgr:gsub(".", INV) .. x end)
+    m:translate(INV, p, p + used_bytes - 1)
+    if bpp == 4 then                   -- the fourth byte back as it was
+      for q = p + 3, p + used_bytes - 1, 4 do m[q] = 255 - m[q] end
     end
-    m:set(p, row)
     progress(r + 1, rows)
   end
   print(("%s: %dx%d, %d-bit: %d pixels inverted"):format(name, width, rows, bits, width * rows))

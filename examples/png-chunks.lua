@@ -5,25 +5,6 @@
 -- Exit status 0 when every CRC matches, 1 when one does not or a chunk
 -- runs past the end of the file.
 
--- CRC-32 (ISO 3309, as PNG uses it), one table lookup per byte.
-local T = {}
-for n = 0, 255 do
-  local c = n
-  for _ = 1, 8 do
-    c = (c & 1 == 1) and (0xEDB88320 ~ (c >> 1)) or (c >> 1)
-  end
-  T[n] = c
-end
-
--- The CRC of bytes i..j of the map, read in place.
-local function crc32(m, i, j)
-  local c = 0xFFFFFFFF
-  for p = i, j do
-    c = T[(c ~ m[p]) & 0xFF] ~ (c >> 8)
-  end
-  return c ~ 0xFFFFFFFF
-end
-
 local COLOR = {[0] = "grayscale", [2] = "RGB", [3] = "palette",
                [4] = "grayscale+alpha", [6] = "RGBA"}
 
@@ -62,7 +43,8 @@ local function list(m, name)
       return false
     end
     local stored = m:unpack(">I4", data + len)
-    local computed = crc32(m, pos + 4, data + len - 1)  -- type and data
+    -- PNG's CRC is zlib's CRC-32, over the type and the data, in place
+    local computed = m:crc32(pos + 4, data + len - 1)
     local ok = stored == computed
     if not ok then bad = bad + 1 end
     local line = ("%8d %8d  %s  %s  %s"):format(pos - 1, len, kind,

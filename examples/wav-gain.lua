@@ -4,8 +4,9 @@
 --   mapbuf -w examples/wav-gain.lua sound.wav [...] -- GAIN
 --
 -- GAIN is a factor (0.5, 2) or decibels (-6dB, +3.5dB).  Each sample
--- becomes sample * factor rounded to the nearest integer (halves away from
--- zero) and clipped to -32768 .. 32767.  Prints what it did; exit status 0.
+-- becomes sample * factor rounded to the nearest integer (halves to even,
+-- as numpy's rint) and clipped to -32768 .. 32767: one call over a typed
+-- array of the samples, in C.  Prints what it did; exit status 0.
 
 local gain = arg[1] or error("usage: mapbuf -w examples/wav-gain.lua file.wav -- GAIN", 0)
 local factor
@@ -44,31 +45,22 @@ local function parse(m, name)
   error(name .. ": no data chunk", 0)
 end
 
-local BLOCK = 256
-local BLOCKFMT = "<" .. ("i2"):rep(BLOCK)
+-- The loudest sample of an array of them, as a magnitude.
+local function peak(a)
+  local lo, hi = a:min() or 0, a:max() or 0
+  return math.max(-lo, hi)
+end
 
 local function scale(m, name)
   local fmt, first, last = parse(m, name)
-  local clipped, n = 0, (last - first + 1) // 2
-  local out = {}
-  local pos = first
-  while pos <= last do
-    local count = math.min(BLOCK, (last - pos + 1) // 2)
-    local f = count == BLOCK and BLOCKFMT or "<" .. ("i2"):rep(count)
-    local v = table.pack(m:unpack(f, pos))
-    for i = 1, count do
-      local s = v[i] * factor
-      s = s >= 0 and math.floor(s + 0.5) or math.ceil(s - 0.5)
-      if s > 32767 then s = 32767; clipped = clipped + 1
-      elseif s < -32768 then s = -32768; clipped = clipped + 1 end
-      out[i] = s
-    end
-    pos = m:pack(pos, f, table.unpack(out, 1, count))
-    progress(pos - first, last - first + 1)
-  end
-  print(("%s: 16-bit PCM, %d channel%s, %d Hz, %d samples; gain %g (%+.2f dB), %d clipped")
-        :format(name, fmt.channels, fmt.channels == 1 and "" or "s", fmt.rate, n,
-                factor, 20 * math.log(factor, 10), clipped))
+  local a = m:array("<i2", first, last)   -- the samples, where they lie
+  local before = peak(a)
+  a:mul(factor)                          -- rounds, saturates, in place
+  local after = peak(a)
+  print(("%s: 16-bit PCM, %d channel%s, %d Hz, %d samples; gain %g (%+.2f dB), peak %d -> %d%s")
+        :format(name, fmt.channels, fmt.channels == 1 and "" or "s", fmt.rate, #a,
+                factor, 20 * math.log(factor, 10), before, after,
+                before * factor > 32767.5 and ", clipped" or ""))
 end
 
 if tostring((...) or ""):find("access=read", 1, true) then

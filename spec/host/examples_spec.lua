@@ -109,16 +109,23 @@ w = wave.open(sys.argv[1], "rb"); d = w.readframes(w.getnframes())
 print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
 ]], path)
     end
+    -- rounding half to even, as numpy's rint
+    local function rint(x)
+      local f = math.floor(x)
+      local d = x - f
+      if d > 0.5 or (d == 0.5 and f % 2 == 1) then f = f + 1 end
+      return f
+    end
     local function expect(before, g)
-      local out, clipped = {}, 0
+      local out, peak0, peak1 = {}, 0, 0
       for v in before:gmatch("-?%d+") do
-        local s = tonumber(v) * g
-        s = s >= 0 and math.floor(s + 0.5) or math.ceil(s - 0.5)
-        if s > 32767 then s, clipped = 32767, clipped + 1
-        elseif s < -32768 then s, clipped = -32768, clipped + 1 end
+        local s = rint(tonumber(v) * g)
+        if s > 32767 then s = 32767 elseif s < -32768 then s = -32768 end
+        peak0 = math.max(peak0, math.abs(tonumber(v)))
+        peak1 = math.max(peak1, math.abs(s))
         out[#out + 1] = s
       end
-      return table.concat(out, ",") .. "\n", clipped
+      return table.concat(out, ",") .. "\n", peak0, peak1
     end
 
     for _, g in ipairs {{"1.5", 1.5}, {"0.5", 0.5}, {"-6dB", 10 ^ (-6 / 20)},
@@ -127,13 +134,14 @@ print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
         local f = H.tmpname(".wav")
         py(MAKE, f)
         local before, header = samples(f), H.readfile(f):sub(1, 44)
-        local want, clipped = expect(before, g[2])
+        local want, peak0, peak1 = expect(before, g[2])
         local out, code, err = mb {"-w", EX .. "wav-gain.lua", f, "--", g[1]}
         assert.equal(0, code, err)
         assert.equal(want, samples(f))
         assert.equal(header, H.readfile(f):sub(1, 44))
         assert.matches(("^[^\n]+: 16%%-bit PCM, 2 channels, 22050 Hz, 1012 samples; "
-                        .. "gain [^,]+, %d clipped\n$"):format(clipped), out)
+                        .. "gain [^,]+, peak %d %%-> %d%s\n$"):format(peak0, peak1,
+                        peak0 * g[2] > 32767.5 and ", clipped" or ""), out)
       end)
     end
 
@@ -256,11 +264,7 @@ print((header(wpal) + (bytes(px) if bits <= 8 else bytes(want))).hex())
     end)
   end)
 
-  describe("hexdump.lua", function()
-    if not have("hexdump") then
-      it("needs hexdump", function() pending("no hexdump") end)
-      return
-    end
+  describe("hexdump.lua", function()   -- hexdump: bsdextrautils
     local function same(path)
       local out, code, err = mb {EX .. "hexdump.lua", path}
       assert.equal(0, code, err)
@@ -363,6 +367,100 @@ for p in sys.argv[1].split("|"):
         assert.matches("^mapbuf: ", err)
       end
       assert.equal("abc", H.readfile(f))
+    end)
+  end)
+
+  describe("the transforms (pcm-normalize, be-to-le, xor-region, zip-crc)", function()
+    it("pcm-normalize scales to the peak as numpy's rint would", function()
+      local f = H.tmpname(".raw")
+      py([[
+random.seed(3)
+s = [random.randint(-12000, 9000) for _ in range(5000)] + [-12345, 3]
+open(sys.argv[1], "wb").write(struct.pack("<%dh" % len(s), *s))
+]], f)
+      local want = py([[
+s = struct.unpack("<%dh" % (len(open(sys.argv[1], "rb").read()) // 2), open(sys.argv[1], "rb").read())
+peak = max(abs(v) for v in s)
+g = 30000 / peak
+print(",".join(str(max(-32768, min(32767, round(v * g)))) for v in s))
+]], f)
+      local out, code, err = mb {"-w", EX .. "pcm-normalize.lua", f, "--", "30000"}
+      assert.equal(0, code, err)
+      assert.matches("5002 samples, peak 12345 %-> 30000", out)
+      local got = py([[
+d = open(sys.argv[1], "rb").read()
+print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
+]], f)
+      assert.equal(want, got)
+    end)
+
+    it("be-to-le swaps every element, and twice gives back the file", function()
+      for _, t in ipairs {{"i2", ">%dh", "<%dh", 14}, {"i4", ">%di", "<%di", 30},
+                          {"d", ">%dd", "<%dd", 50}} do
+        local f = H.tmpname(".raw")
+        py(([[
+random.seed(5)
+v = [random.randint(-2**%d, 2**%d) for _ in range(333)]
+open(sys.argv[1], "wb").write(struct.pack("%s" %% len(v), *v))
+]]):format(t[4], t[4], t[2]), f)
+        local before = H.readfile(f)
+        local out, code, err = mb {"-w", EX .. "be-to-le.lua", f, "--", t[1]}
+        assert.equal(0, code, err)
+        assert.matches("333 " .. t[1] .. " swapped", out)
+        local same = py(([[
+a = open(sys.argv[1], "rb").read(); b = open(sys.argv[2], "rb").read()
+n = len(a) // struct.calcsize("%s" %% 1)
+print(struct.unpack("%s" %% n, a) == struct.unpack("%s" %% n, b))
+]]):format(t[3], t[3], t[2]), f, H.file(before))
+        assert.equal("True\n", same)
+        mb {"-w", EX .. "be-to-le.lua", f, "--", t[1]}
+        assert.equal(before, H.readfile(f))
+      end
+      local _, code, err = mb {"-w", EX .. "be-to-le.lua", H.file("abc"), "--", "i2"}
+      assert.equal(1, code)
+      assert.matches("no whole number", err)
+    end)
+
+    it("xor-region XORs exactly the range, as bytes.translate would", function()
+      local data = {}
+      for i = 1, 3000 do data[i] = string.char((i * 131) % 256) end
+      data = table.concat(data)
+      local f = H.file(data)
+      local out, code, err = mb {"-w", EX .. "xor-region.lua", f, "--", "0x5A", "100", "-100"}
+      assert.equal(0, code, err)
+      assert.matches("bytes 100..%-100 XOR 0x5A", out)
+      local want = py([[
+d = open(sys.argv[1], "rb").read()
+t = bytes(b ^ 0x5A for b in range(256))
+sys.stdout.buffer.write(d[:99] + d[99:-99].translate(t) + d[-99:])
+]], H.file(data))
+      assert.equal(want, H.readfile(f))
+    end)
+
+    it("zip-crc checks every stored entry and names a bad one", function()
+      local f = H.tmpname(".zip")
+      py([[
+import zipfile
+z = zipfile.ZipFile(sys.argv[1], "w")
+z.writestr(zipfile.ZipInfo("a.txt"), b"hello, stored")
+z.writestr("b.txt", b"x" * 1000, compress_type=zipfile.ZIP_DEFLATED)
+z.writestr(zipfile.ZipInfo("c.bin"), bytes(range(256)) * 40)
+z.close()
+]], f)
+      local out, code, err = mb {EX .. "zip-crc.lua", f}
+      assert.equal(0, code, err)
+      assert.matches("3 entries, 2 stored, all stored CRCs ok", out)
+      assert.matches("b%.txt%s+method 8, not checked", out)
+      -- spoil one byte of c.bin's data: its CRC no longer matches
+      local z = H.readfile(f)
+      local at = z:find(string.char(0, 1, 2, 3, 4, 5), 1, true) + 100
+      H.writefile(f, z:sub(1, at - 1) .. "!" .. z:sub(at + 1))
+      out, code = mb {EX .. "zip-crc.lua", f}
+      assert.equal(1, code)
+      assert.matches("c%.bin%s+BAD %(stored %x+, computed %x+%)", out)
+      _, code, err = mb {EX .. "zip-crc.lua", H.file("not a zip")}
+      assert.equal(1, code)
+      assert.matches("not a zip file", err)
     end)
   end)
 end)
