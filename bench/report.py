@@ -33,6 +33,62 @@ JOBS = [
 ]
 
 
+# The transform rows (issue 12): job, what, the peers it is measured
+# against (sides of bench/transform_bench.py / .lua), must, aim.
+XJOBS = [
+    ("sum <i4", "`m:array(\"<i4\"):sum()`", ("numpy", "luajit"), 1.5, 1.0),
+    ("mul(0.5) <i2", "`m:array(\"<i2\"):mul(0.5)` (round, saturate)", ("numpy", "luajit"), 1.5, 0.5),
+    ("crc32", "`m:crc32()`", ("python",), 1.0, 0.5),
+    ("adler32", "`m:adler32()`", ("python",), None, None),
+    ("translate", "`m:translate(t)`", ("python",), 1.0, 0.5),
+    ("count byte", "`m:count(\"a\")`", ("python", "numpy"), None, None),
+    ("copy <i2 -> >i2", "`be:copy(le)` (a byte swap)", ("numpy", "luajit"), None, None),
+    ("memmove half", "`m:set(1, m:view(h + 1, 2 * h))`", ("python",), 1.0, None),
+]
+XPEER = {"python": "Python (zlib / bytes / mmap)", "numpy": "numpy", "luajit": "LuaJIT FFI"}
+
+
+def xtable(path, mb):
+    """The transforms table from job<TAB>side<TAB>ms lines, or ""."""
+    got = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) == 3:
+                    try:
+                        got.setdefault(parts[0], {})[parts[1]] = float(parts[2])
+                    except ValueError:
+                        pass
+    except OSError:
+        return ""
+    head = ("job (%d MiB)" % mb, "mapbuf", "numpy", "Python (zlib / bytes / mmap)",
+            "LuaJIT FFI", "mapbuf / best peer", "must", "aim", "met")
+    rows = []
+    for job, what, peers, must, aim in XJOBS:
+        sides = got.get(job, {})
+        if "mapbuf" not in sides:
+            continue
+        best = [sides[p] for p in peers if p in sides]
+        ratio = sides["mapbuf"] / min(best) if best else None
+        cell = lambda k: "%.1f ms" % sides[k] if k in sides else "—"
+        met = ""
+        if ratio is not None and must is not None:
+            met = "yes" if ratio <= must else "no"
+            if aim is not None and ratio <= aim:
+                met += " (aim too)"
+        rows.append((what, cell("mapbuf"), cell("numpy"), cell("python"), cell("luajit"),
+                     "%.3f (vs %s)" % (ratio, " / ".join(XPEER[p] for p in peers if p in sides))
+                     if ratio is not None else "—",
+                     "≤ %.3g" % must if must else "", "≤ %.3g" % aim if aim else "", met))
+    if not rows:
+        return ""
+    out = "| " + " | ".join(head) + " |\n" + "|" + "---|" * len(head) + "\n"
+    for r in rows:
+        out += "| " + " | ".join(c.replace("|", "\\|") for c in r) + " |\n"
+    return out
+
+
 def parse(field):
     field = field.strip()
     if not field or field.startswith("skip") or field == "-":
@@ -68,7 +124,14 @@ def machine():
         version(["python3", "--version"]), platform.release())
 
 
-def document(table, reps):
+def document(table, reps, xform=""):
+    if xform:
+        xform = ("\n## Transforms\n\nThe bulk calls of [transforms.md](transforms.md) "
+                 "side by side with numpy, Python's zlib, `bytes` and mmap, and "
+                 "LuaJIT's FFI, each on a fresh copy of the same file of random "
+                 "bytes (CPU time, best of %d). The ratio is over the best of "
+                 "the peers named; *must* and *aim* are the targets.\n\n%s"
+                 % (reps, xform))
     return ("# Bench results\n\n"
             "<!-- written by bench/run: do not edit; run `bench/run build` "
             "again instead -->\n\n"
@@ -81,9 +144,9 @@ def document(table, reps):
             "Measured %s on %s.\n\n"
             "%s\n"
             "The chart (bench/out/chart.png) is made by the same run, when "
-            "gnuplot is installed.\n"
+            "gnuplot is installed.\n%s"
             % (reps, time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-               machine(), table))
+               machine(), table, xform))
 
 
 def main():
@@ -150,9 +213,15 @@ def main():
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write("<!-- written by bench/run; CPU time, best of %d runs -->\n\n" % reps)
         f.write(table)
-    if len(sys.argv) > 8:
+    xform = xtable(sys.argv[9], fill) if len(sys.argv) > 9 else ""
+    if xform:
+        print()
+        print(xform)
+        with open(os.path.join(outdir, "results.md"), "a") as f:
+            f.write("\n" + xform)
+    if len(sys.argv) > 8 and sys.argv[8] != "/dev/null":
         with open(sys.argv[8], "w") as f:
-            f.write(document(table, reps))
+            f.write(document(table, reps, xform))
     if shutil.which("gnuplot") and chart:
         dat = os.path.join(outdir, "chart.dat")
         with open(dat, "w") as f:
