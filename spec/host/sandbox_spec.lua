@@ -114,12 +114,22 @@ describe("mapbuf --sandbox", function()
     assert.equal("nil\nnil\n2\nnil\n", out)
   end)
 
-  it("-l loads a module chosen on the command line before the sandbox",
+  it("-l loads a module chosen on the command line before the sandbox; mapbuf comes maps-only",
      function()
-    local out, code = mb {"--sandbox", "-l", "mapbuf", "-e",
-                          "print(type(mapbuf.open), require)"}
+    local out, code = mb {"--sandbox", "-l", "mapbuf", "-e", [[
+      local t = {}
+      for _, k in ipairs {"open", "map", "anon", "shm", "shm_unlink"} do
+        t[#t + 1] = tostring(mapbuf[k])
+      end
+      print(table.concat(t, " "), require, type(mapbuf.monotime),
+            mapbuf.PAGESIZE > 0, mapbuf._VERSION:match("^mapbuf ") ~= nil)
+    ]]}
     assert.equal(0, code)
-    assert.equal("function\tnil\n", out)
+    assert.equal("nil nil nil nil nil\tnil\tfunction\ttrue\ttrue\n", out)
+    -- without --sandbox, -l gives the whole module
+    out, code = mb {"-l", "mapbuf", "-e", "print(type(mapbuf.open), type(mapbuf.shm))"}
+    assert.equal(0, code)
+    assert.equal("function\tfunction\n", out)
   end)
 
   it("holds against the attacks of outside testing (run under ASan in CI)", function()

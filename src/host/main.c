@@ -264,7 +264,9 @@ static int pmain(lua_State *L) {
   luaL_checkversion(L);
   luaL_openlibs(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_mapbuf);
+  /* a sandboxed chunk gets the module without anything that opens files,
+  ** descriptors or shared memory, even through -l: its maps are all */
+  lua_pushcfunction(L, o->sandbox ? luaopen_mapbuf_maps : luaopen_mapbuf);
   lua_setfield(L, -2, "mapbuf");
   lua_pop(L, 1);
   makearg(L, o);

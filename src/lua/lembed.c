@@ -3,6 +3,8 @@
 ** memory to a lua_State and gets the bytes of map objects back.
 */
 #include "lbind.h"
+#include <errno.h>
+
 #include "mapbuf_lua.h"
 
 
@@ -15,13 +17,26 @@ static int newobject(lua_State *L) {
 ** before it goes on: Lua owns m from the call on, even when the call
 ** raises.  A light C function costs no allocation to push.  NULL pushes a
 ** closed map. */
-void mapbuf_pushmap(lua_State *L, mb_map *m) {
+/* The object for m, made under lua_pcall: on a memory error the error
+** object is on top instead, and m is untouched. */
+static int pushcore(lua_State *L, mb_map *m) {
   lua_pushcfunction(L, newobject);
-  if (lua_pcall(L, 0, 1, 0) != LUA_OK) {
+  if (lua_pcall(L, 0, 1, 0) != LUA_OK) return 0;
+  lmb_setcore((LMap *)lua_touserdata(L, -1), m);
+  return 1;
+}
+
+void mapbuf_pushmap(lua_State *L, mb_map *m) {
+  if (!pushcore(L, m)) {
     mb_free(m);
     lua_error(L);
   }
-  lmb_setcore((LMap *)lua_touserdata(L, -1), m);
+}
+
+int mapbuf_trypushmap(lua_State *L, mb_map *m) {
+  if (pushcore(L, m)) return 0;
+  lua_pop(L, 1);
+  return ENOMEM;
 }
 
 int mapbuf_pushmemory(lua_State *L, void *p, size_t len, int writable,
@@ -55,6 +70,19 @@ void *mapbuf_testmap(lua_State *L, int idx, size_t *len, int *writable) {
   if (writable != NULL) *writable = mb_writable(lmb_core(m));
   return p;
 }
+
+int mapbuf_closemap(lua_State *L, int idx) {
+  LMap *m = lmb_test(L, idx);
+  if (m == NULL) return MB_E_RANGE;
+  if (m->isview) {
+    m->closed = 1;
+    return 0;
+  }
+  return mb_close(lmb_core(m));
+}
+
+int mapbuf_version(void) { return MAPBUF_VERSION_NUMBER; }
+int mapbuf_luaversion(void) { return LUA_VERSION_NUM; }
 
 mb_map *mapbuf_tocore(lua_State *L, int idx) {
   LMap *m = lmb_test(L, idx);

@@ -275,6 +275,12 @@ static int monotime(lua_State *L) {
 const luaL_Reg lmb_ipc_funcs[] = {
   {"shm", l_shm},
   {"shm_unlink", l_shm_unlink},
+  {NULL, NULL}
+};
+
+/* Module functions that reach nothing outside the maps a script has: the
+** maps-only opener offers these too. */
+const luaL_Reg lmb_safe_funcs[] = {
   {"monotime", monotime},
   {NULL, NULL}
 };

@@ -227,6 +227,7 @@ extern const luaL_Reg lmb_ipc_methods[];     /* lipc.c */
 extern const luaL_Reg lmb_array_methods[];   /* larray.c: m:array */
 extern const luaL_Reg lmb_xform_methods[];   /* lxform.c */
 extern const luaL_Reg lmb_ipc_funcs[];       /* lipc.c: module functions */
+extern const luaL_Reg lmb_safe_funcs[];      /* lipc.c: harmless ones */
 /* Functions that are neither methods nor module functions (iterators):
 ** listed only so that their errors name them. */
 extern const luaL_Reg lmb_stream_hidden[];   /* lstream.c */

@@ -339,6 +339,7 @@ static void buildmeta(lua_State *L) {
   lua_createtable(L, 0, 8);
   setnamed(L, funcs, names);
   setnamed(L, lmb_ipc_funcs, names);
+  setnamed(L, lmb_safe_funcs, names);
   setnamed(L, lmb_stream_hidden, names);
   setnamed(L, lmb_search_hidden, names);
   lua_pop(L, 1);
@@ -470,6 +471,18 @@ int luaopen_mapbuf(lua_State *L) {
   luaL_newlibtable(L, funcs);
   luaL_setfuncs(L, funcs, 0);
   luaL_setfuncs(L, lmb_ipc_funcs, 0);
+  luaL_setfuncs(L, lmb_safe_funcs, 0);
+  setconsts(L);
+  return 1;
+}
+
+/* For untrusted scripts: no function that opens, maps or makes anything;
+** the maps the host hands over are all a script can touch. */
+int luaopen_mapbuf_maps(lua_State *L) {
+  lmb_pushmeta(L);
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 64);
+  luaL_setfuncs(L, lmb_safe_funcs, 0);
   setconsts(L);
   return 1;
 }
