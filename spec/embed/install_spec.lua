@@ -14,20 +14,38 @@ describe("the installed tree", function()
     version = P.version()
   end)
 
-  it("has the core library, shared with a versioned SONAME", function()
+  it("has the core library, shared, its SONAME naming the ABI (0.x: the minor)", function()
     local lib = prefix .. "/lib/"
+    local abi = version:match("^(%d+%.%d+)")
     local out, code = sh("readelf -d " .. q(lib .. "libmapbuf.so"))
     assert.equals(0, code)
-    assert.matches("Library soname: %[libmapbuf%.so%.0%]", out)
+    assert.matches("Library soname: %[libmapbuf%.so%." .. abi:gsub("%.", "%%.") .. "%]", out)
     -- the links developers and the loader follow, down to the versioned file
-    assert.equals("libmapbuf.so.0", (sh("readlink " .. q(lib .. "libmapbuf.so")):gsub("\n", "")))
+    assert.equals("libmapbuf.so." .. abi, (sh("readlink " .. q(lib .. "libmapbuf.so")):gsub("\n", "")))
     assert.equals("libmapbuf.so." .. version,
-                  (sh("readlink " .. q(lib .. "libmapbuf.so.0")):gsub("\n", "")))
-    -- the glue library too; it finds the core next to itself
+                  (sh("readlink " .. q(lib .. "libmapbuf.so." .. abi)):gsub("\n", "")))
+    -- the glue library too; it finds the core next to itself, and it does
+    -- not link Lua: the host's Lua is the one it uses
     out = sh("readelf -d " .. q(lib .. "libmapbuf-lua.so"))
-    assert.matches("Library soname: %[libmapbuf%-lua%.so%.0%]", out)
-    assert.matches("NEEDED.-%[libmapbuf%.so%.0%]", out)
+    assert.matches("Library soname: %[libmapbuf%-lua%.so%." .. abi:gsub("%.", "%%.") .. "%]", out)
+    assert.matches("NEEDED.-%[libmapbuf%.so%." .. abi:gsub("%.", "%%.") .. "%]", out)
     assert.matches("RUNPATH.-%[%$ORIGIN%]", out)
+    assert.not_matches("liblua", out)
+    -- the symbols carry the ABI's version node
+    out = sh("objdump -T " .. q(lib .. "libmapbuf.so"))
+    assert.matches("MAPBUF_0%.1%s+mb_open", out)
+  end)
+
+  it("has the glue static too, and the module exports only its openers", function()
+    local out, code = sh("nm -g --defined-only " .. q(prefix .. "/lib/libmapbuf-lua.a"))
+    assert.equals(0, code)
+    assert.matches("T luaopen_mapbuf\n", out)
+    assert.matches("T mapbuf_pushmemory\n", out)
+    out = sh("nm -D --defined-only " .. q(prefix .. "/lib/lua/5.4/mapbuf.so"))
+    local names = {}
+    for name in out:gmatch("%x+ T ([%w_]+)") do names[#names + 1] = name end
+    table.sort(names)
+    assert.same({"luaopen_mapbuf", "luaopen_mapbuf_maps"}, names)
   end)
 
   it("has the core library, static", function()
@@ -39,12 +57,16 @@ describe("the installed tree", function()
     assert.not_matches("luaL_", out)   -- the core has no Lua in it
   end)
 
-  it("has both headers, and each compiles on its own", function()
+  it("has both headers, and each compiles on its own, as C and as C++", function()
     for _, h in ipairs {"mapbuf.h", "mapbuf_lua.h"} do
       assert.is_true(exists(prefix .. "/include/" .. h), h)
       local c = H.file('#include "' .. h .. '"\nint main(void) { return 0; }\n', ".c")
       local out, code = sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"
         .. q(prefix .. "/include") .. " -I/usr/include/lua5.4 " .. q(c))
+      assert.equals(0, code, out)
+      local cc = H.file('#include "' .. h .. '"\nint main() { return 0; }\n', ".cc")
+      out, code = sh("g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"
+        .. q(prefix .. "/include") .. " -I/usr/include/lua5.4 " .. q(cc))
       assert.equals(0, code, out)
     end
     -- the installed header says the version of the tree it came from
@@ -106,9 +128,9 @@ describe("the installed tree", function()
     out = sh(P.pkgenv() .. "pkg-config --cflags --libs mapbuf-lua")
     assert.matches("%-I" .. prefix:gsub("%p", "%%%0") .. "/lib/pkgconfig/%.%./%.%./include", out)
     assert.matches("%-I/usr/include/lua5%.4", out)
-    assert.matches("%-lmapbuf%-lua %-lmapbuf %-llua5%.4", out)
+    assert.matches("%-lmapbuf%-lua %-lmapbuf %-llua5%.4", out)   -- Debian's name
     out = sh(P.pkgenv() .. "pkg-config --static --libs mapbuf")
-    assert.matches("%-lmapbuf %-lrt %-lpthread", out)
+    assert.matches("%-lmapbuf %-lpthread %-lm", out)
   end)
 
   it("has pkg-config files that still work when the tree is moved", function()
@@ -128,9 +150,19 @@ describe("the installed tree", function()
     assert.matches('PACKAGE_VERSION "' .. version:gsub("%p", "%%%0") .. '"',
                    H.readfile(dir .. "mapbufConfigVersion.cmake"))
     local t = H.readfile(dir .. "mapbufTargets.cmake")
-    for _, name in ipairs {"mapbuf::mapbuf", "mapbuf::mapbuf_static", "mapbuf::lua"} do
+    for _, name in ipairs {"mapbuf::mapbuf", "mapbuf::mapbuf_static", "mapbuf::lua",
+                           "mapbuf::lua_static"} do
       assert.truthy(t:find("add_library(" .. name .. " ", 1, true), name)
     end
+    -- relocatable: no absolute path in any exported file (Lua is found
+    -- again on the using machine, through find_dependency)
+    for f in sh("ls " .. q(dir)):gmatch("[^\n]+") do
+      local text = H.readfile(dir .. f)
+      assert.is_falsy(text:find("/usr/", 1, true), f .. " names /usr/")
+      assert.is_falsy(text:find(H.src, 1, true), f .. " names the source tree")
+      assert.is_falsy(text:find(H.build, 1, true), f .. " names the build tree")
+    end
+    assert.matches("find_dependency%(MapbufLua%)", H.readfile(dir .. "mapbufConfig.cmake"))
   end)
 end)
 
@@ -202,6 +234,64 @@ describe("examples/embed against the installed tree", function()
     assert.not_matches("libmapbuf", (sh("ldd " .. q(b .. "/frame-file"))))  -- static
     checkhost(b .. "/sensor-host")
     checkfile(b .. "/frame-file")
+  end)
+
+  it("a C++ host builds against the installed tree and runs", function()
+    local cc = H.file([[
+#include <cstdio>
+#include <cstring>
+#include <vector>
+#include "lua.h"
+#include "lauxlib.h"
+#include "lualib.h"
+#include "mapbuf_lua.h"
+static int releases = 0;
+static void released(void *, void *, size_t) { releases++; }
+int main() {
+  std::vector<unsigned char> buf(16, 0);
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  if (mapbuf_pushmemory(L, buf.data(), buf.size(), 1, released, nullptr) != 0) return 1;
+  lua_setglobal(L, "m");
+  if (luaL_dostring(L, "m:pack(1, '<I4', 0xABCD) return #m") != LUA_OK) return 2;
+  int n = (int)lua_tointeger(L, -1);
+  lua_close(L);
+  std::printf("%d %d %x %d\n", n, releases, buf[0] | buf[1] << 8, mapbuf_version());
+  return 0;
+}
+]], ".cc")
+    local exe = H.tmpname("-cxx")
+    local out, code = sh("export " .. P.pkgenv() .. "&& g++ -std=c++17 -Wall -Wextra -Werror "
+      .. P.sanflags .. " -o " .. q(exe) .. " " .. q(cc)
+      .. " $(pkg-config --cflags --libs mapbuf-lua) -Wl,-rpath," .. q(prefix .. "/lib"))
+    assert.equals(0, code, out)
+    out, code = sh(q(exe))
+    assert.equals(0, code, out)
+    assert.equals("16 1 abcd 100\n", out)
+  end)
+
+  it("builds statically against libmapbuf-lua.a and libmapbuf.a, by hand and with CMake", function()
+    local exe = H.tmpname("-static")
+    local lib = prefix .. "/lib/"
+    local out, code = sh("cc -std=c11 -Wall -Wextra -Werror " .. P.sanflags .. " -o " .. q(exe)
+      .. " " .. q(src .. "/sensor_host.c") .. " -I" .. q(prefix .. "/include")
+      .. " $(pkg-config --cflags lua5.4) " .. q(lib .. "libmapbuf-lua.a") .. " "
+      .. q(lib .. "libmapbuf.a") .. " $(pkg-config --libs lua5.4) -lm -lpthread")
+    assert.equals(0, code, out)
+    assert.not_matches("libmapbuf", (sh("ldd " .. q(exe))))
+    checkhost(exe)
+    local d = H.tmpname("-cstatic")
+    os.execute("mkdir -p " .. q(d))
+    H.writefile(d .. "/CMakeLists.txt", "cmake_minimum_required(VERSION 3.18)\n"
+      .. "project(st LANGUAGES C)\nfind_package(mapbuf 0.1 REQUIRED)\n"
+      .. "add_executable(h " .. src .. "/sensor_host.c)\n"
+      .. "target_link_libraries(h PRIVATE mapbuf::lua_static MapbufLua::Lua)\n")
+    local flags = P.sanflags ~= "" and (" -DCMAKE_C_FLAGS=" .. P.sanflags) or ""
+    out, code = sh("cmake -S " .. q(d) .. " -B " .. q(d .. "/b") .. " -DCMAKE_PREFIX_PATH="
+      .. q(prefix) .. flags .. " && cmake --build " .. q(d .. "/b"))
+    assert.equals(0, code, out)
+    assert.not_matches("libmapbuf", (sh("ldd " .. q(d .. "/b/h"))))
+    checkhost(d .. "/b/h")
   end)
 
   it("refuses a mapbuf of another major version", function()

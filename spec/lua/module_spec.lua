@@ -418,7 +418,8 @@ describe("mapbuf.anon", function()
 end)
 
 -- The glue of mapbuf_lua.h, driven from a tiny C module compiled here and
--- linked at load time against the symbols of mapbuf.so itself.
+-- linked against the glue library of the build (libmapbuf-lua, which
+-- brings libmapbuf): mapbuf.so itself exports nothing but its openers.
 describe("the embedding glue", function()
   teardown(H.cleanup)
 
@@ -487,15 +488,11 @@ int luaopen_gluetest(lua_State *L) {
     local dir = H.tmpname()
     os.execute("mkdir -p " .. H.q(dir))
     local so = dir .. "/gluetest.so"
-    local cmd = ("gcc -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4 2>&1")
-      :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src))
+    local cmd = ("gcc -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4"
+                 .. " -L%s -lmapbuf-lua -lmapbuf -Wl,-rpath,%s 2>&1")
+      :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src), H.q(H.build), H.q(H.build))
     local out, code = H.run(cmd)
     assert(code == 0, out)
-    -- make mapbuf.so's symbols global, so the test module links against
-    -- them (a second spelling of the path gets past loadlib's cache of the
-    -- library require already loaded; dlopen then promotes that one)
-    local path = package.searchpath("mapbuf", package.cpath)
-    assert(package.loadlib(path:gsub("/([^/]*)$", "//%1"), "*"))
     glue = assert(package.loadlib(so, "luaopen_gluetest"))()
   end)
 
