@@ -1,9 +1,10 @@
 -- LuaRocks: builds the C module mapbuf.so (core and binding in one file)
 -- and installs it with the pure-Lua modules.  The version is kept in step
 -- with MAPBUF_VERSION in src/core/mapbuf.h and project() in CMakeLists.txt
--- (spec/embed/version_spec.lua checks both, and that every C source of the
--- module is listed here).  Install from a checkout with
---   luarocks make mapbuf-0.1.0-1.rockspec
+-- (spec/embed/version_spec.lua checks both, and that the C sources listed
+-- here are exactly CMake's lists for the module).  Install from a checkout
+-- with the command the README gives:
+--   luarocks --lua-version 5.4 make mapbuf-0.1.0-1.rockspec
 rockspec_format = "3.0"
 package = "mapbuf"
 version = "0.1.0-1"
@@ -20,7 +21,8 @@ description = {
 mapbuf maps files, anonymous and POSIX shared memory into Lua 5.4 as
 objects with string-like random access (1-based), a file-like stream,
 Lua patterns and string.pack over the mapped bytes without copying,
-views, atomics, futex wait/wake and byte-range locks.]],
+views, typed arrays with bulk arithmetic in C, checksums, atomics, futex
+wait/wake and byte-range locks.]],
 }
 dependencies = {
   "lua >= 5.4, < 5.5",
