@@ -100,10 +100,11 @@ find_package_handle_standard_args(MapbufLua
   VERSION_VAR MapbufLua_VERSION)
 
 if(MapbufLua_FOUND AND NOT TARGET MapbufLua::Headers)
-  add_library(MapbufLua::Headers INTERFACE IMPORTED)
+  # GLOBAL: a project that has mapbuf as a subproject links them too
+  add_library(MapbufLua::Headers INTERFACE IMPORTED GLOBAL)
   set_target_properties(MapbufLua::Headers PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${MapbufLua_INCLUDE_DIR}")
-  add_library(MapbufLua::Lua INTERFACE IMPORTED)
+  add_library(MapbufLua::Lua INTERFACE IMPORTED GLOBAL)
   set_property(TARGET MapbufLua::Lua APPEND PROPERTY
     INTERFACE_LINK_LIBRARIES MapbufLua::Headers)
   if(MapbufLua_LIBRARY)
