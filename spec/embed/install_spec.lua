@@ -329,6 +329,29 @@ int main() {
     assert.equals("loans left: 0, first byte: 238\n", out)   -- 0xC0FFEE, little-endian
   end)
 
+  it("compiles every whole program of docs/embedding.md, and the core's runs", function()
+    local guide = H.readfile(H.src .. "/docs/embedding.md")
+    local n = 0
+    for c in guide:gmatch("\n```c\n(.-)```\n") do
+      if c:find("int main", 1, true) then
+        n = n + 1
+        local exe = H.tmpname("-sample")
+        local out, code = sh("export " .. P.pkgenv() .. "&& cc -std=c11 -Wall -Wextra -Werror "
+          .. P.sanflags .. " -o " .. q(exe) .. " " .. q(H.file(c, ".c"))
+          .. " $(pkg-config --cflags --libs mapbuf-lua) -Wl,-rpath," .. q(prefix .. "/lib"))
+        assert.equals(0, code, "sample " .. n .. ":\n" .. c .. "\n" .. out)
+        if not c:find("lua_State", 1, true) then   -- the core's: it makes data.bin
+          local d = H.tmpname("-run")
+          os.execute("mkdir -p " .. q(d))
+          out, code = sh("cd " .. q(d) .. " && " .. q(exe))
+          assert.equals(0, code, out)
+          assert.equals("hello", H.readfile(d .. "/data.bin"):sub(1, 5))
+        end
+      end
+    end
+    assert.is_true(n >= 2, "whole programs in the guide: " .. n)
+  end)
+
   it("builds with the one-line cc command of its README", function()
     local readme = H.readfile(src .. "/README.md")
     local cmd = assert(readme:match("\n    (cc [^\n]*pkg%-config[^\n]*)\n"))
