@@ -44,6 +44,7 @@ build = {
         "src/core/simd.c",
         "src/lua/larray.c",
         "src/lua/lcommon.c",
+        "src/lua/lcompat.c",
         "src/lua/lembed.c",
         "src/lua/lipc.c",
         "src/lua/lmap.c",

@@ -17,6 +17,7 @@
 #include "lauxlib.h"
 #include "lualib.h"
 #include "mapbuf_lua.h"
+#include "lcompat.h"
 #include "check.h"
 
 /* ---- an allocator with a budget ---- */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "lua.h"
+#include "lcompat.h"
 #include "mapbuf.h"
 
 #define HOST_NAME "mapbuf"

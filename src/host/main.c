@@ -263,7 +263,9 @@ static int pmain(lua_State *L) {
   int i, chunk = o->script != NULL || o->code != NULL, status, base;
   luaL_checkversion(L);
   luaL_openlibs(L);
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_getglobal(L, "package");   /* package.preload, in every Lua */
+  lua_getfield(L, -1, "preload");
+  lua_remove(L, -2);
   /* a sandboxed chunk gets the module without anything that opens files,
   ** descriptors or shared memory, even through -l: its maps are all */
   lua_pushcfunction(L, o->sandbox ? luaopen_mapbuf_maps : luaopen_mapbuf);

@@ -18,7 +18,8 @@ static int textload(lua_State *L) {
   int n = lua_gettop(L);
   if (n < 3) lua_settop(L, n = 3);
   if (!lua_isnoneornil(L, 3) && lua_type(L, 3) != LUA_TSTRING)
-    luaL_typeerror(L, 3, "string");
+    luaL_argerror(L, 3, lua_pushfstring(L, "string expected, got %s",
+                                        luaL_typename(L, 3)));
   lua_pushliteral(L, "t");
   lua_replace(L, 3);
   lua_pushvalue(L, lua_upvalueindex(1));

@@ -83,9 +83,9 @@ static void pushnum(lua_State *L, mb_num v) {
 
 /* Element k (1-based, negative from the end) as a 0-based index, or -1. */
 static ptrdiff_t slot(lua_Integer k, size_t n) {
-  if ((lua_Unsigned)k - 1 < n) return (ptrdiff_t)(k - 1);
+  if ((lmb_Unsigned)k - 1 < n) return (ptrdiff_t)(k - 1);
   if (k < 0) {
-    lua_Unsigned back = 0u - (lua_Unsigned)k;
+    lmb_Unsigned back = 0u - (lmb_Unsigned)k;
     return back <= n ? (ptrdiff_t)(n - back) : -1;
   }
   return -1;
@@ -237,8 +237,8 @@ static int a_tostring(lua_State *L) {
   const mb_map *c = a->core;
   if (c->closed) lua_pushliteral(L, "mapbuf.array(closed)");
   else
-    lua_pushfstring(L, "mapbuf.array(%s, n=%I, offset=%I)", a->fmt,
-                    (lua_Integer)a->n, (lua_Integer)(c->offset + a->start));
+    lua_pushfstring(L, "mapbuf.array(%s, n=" LMB_I ", offset=" LMB_I ")", a->fmt,
+                    LMB_IARG(a->n), LMB_IARG(c->offset + a->start));
   return 1;
 }
 
@@ -294,8 +294,8 @@ static LArray *other(lua_State *L, int arg, const LArray *a) {
   LArray *b = totest(L, arg);
   if (b == NULL) lmb_typeerror(L, arg, "number or mapbuf.array");
   if (b->n != a->n)
-    lmb_argerror(L, arg, lua_pushfstring(L, "arrays differ in length (%I, %I)",
-                                         (lua_Integer)a->n, (lua_Integer)b->n));
+    lmb_argerror(L, arg, lua_pushfstring(L, "arrays differ in length (" LMB_I ", "
+                                         LMB_I ")", LMB_IARG(a->n), LMB_IARG(b->n)));
   return b;
 }
 

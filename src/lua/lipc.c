@@ -42,7 +42,7 @@ static size_t wordoff(lua_State *L, LMap *m, int arg, size_t w) {
   lua_Integer pos = lmb_checkint(L, arg);
   lmb_bytes(L, m, &len);
   if (pos < 0) pos += (lua_Integer)len + 1;  /* -1 is the last byte */
-  lmb_argcheck(L, pos >= 1 && len >= w && (lua_Unsigned)pos - 1 <= len - w,
+  lmb_argcheck(L, pos >= 1 && len >= w && (lmb_Unsigned)pos - 1 <= len - w,
                arg, mb_strerror(MB_E_RANGE));
   return lmb_base(m) + (size_t)(pos - 1);
 }
@@ -158,10 +158,10 @@ static void lockrange(lua_State *L, LMap *m, int iarg, uint64_t *off,
   c = hasc ? lmb_checkint(L, iarg + 1) : 0;
   lmb_bytes(L, m, &len);
   if (i < 0) i += (lua_Integer)len + 1;
-  lmb_argcheck(L, i >= 1 && (lua_Unsigned)i - 1 <= len, iarg,
+  lmb_argcheck(L, i >= 1 && (lmb_Unsigned)i - 1 <= len, iarg,
                mb_strerror(MB_E_RANGE));
   if (!hasc) c = (lua_Integer)(len - (size_t)(i - 1));
-  lmb_argcheck(L, c >= 0 && (lua_Unsigned)c <= len - (size_t)(i - 1),
+  lmb_argcheck(L, c >= 0 && (lmb_Unsigned)c <= len - (size_t)(i - 1),
                iarg + 1, mb_strerror(MB_E_RANGE));
   *off = lmb_base(m) + (uint64_t)(i - 1);
   *n = (uint64_t)c;

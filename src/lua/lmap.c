@@ -20,9 +20,9 @@
 /* Offset of a strict position: i in 1 .. len+1 or -len .. -1 (the end
 ** itself is a valid place for zero bytes); -1 when outside. */
 static ptrdiff_t strictpos(lua_Integer i, size_t len) {
-  if (i > 0) return (lua_Unsigned)i - 1 <= len ? (ptrdiff_t)(i - 1) : -1;
+  if (i > 0) return (lmb_Unsigned)i - 1 <= len ? (ptrdiff_t)(i - 1) : -1;
   if (i < 0) {
-    lua_Unsigned back = 0u - (lua_Unsigned)i;
+    lmb_Unsigned back = 0u - (lmb_Unsigned)i;
     return back <= len ? (ptrdiff_t)(len - back) : -1;
   }
   return -1;
@@ -195,9 +195,9 @@ static int m_move(lua_State *L) {
   lmb_argcheck(L, soff >= 0, 3, "out of range");
   /* a count larger than the map is to blame itself; otherwise the end
   ** whose range leaves the map is */
-  lmb_argcheck(L, (lua_Unsigned)n <= len, 4, "out of range");
-  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)doff, 2, "out of range");
-  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)soff, 3, "out of range");
+  lmb_argcheck(L, (lmb_Unsigned)n <= len, 4, "out of range");
+  lmb_argcheck(L, (lmb_Unsigned)n <= len - (size_t)doff, 2, "out of range");
+  lmb_argcheck(L, (lmb_Unsigned)n <= len - (size_t)soff, 3, "out of range");
   if (n > 0) {
     lmb_touched(L, m, (size_t)soff, (size_t)n);
     lmb_touched(L, m, (size_t)doff, (size_t)n);
@@ -266,7 +266,7 @@ static int m_flush(lua_State *L) {
   off = strictpos(i, len);
   lmb_argcheck(L, off >= 0, 2, "out of range");
   if (n < 0) n = (lua_Integer)(len - (size_t)off);
-  lmb_argcheck(L, (lua_Unsigned)n <= len - (size_t)off, 3, "out of range");
+  lmb_argcheck(L, (lmb_Unsigned)n <= len - (size_t)off, 3, "out of range");
   rc = mb_flush(lmb_core(m), lmb_base(m) + (size_t)off, (size_t)n, (int)flags);
   if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
   lua_pushboolean(L, 1);
@@ -297,7 +297,7 @@ static int m_madvise(lua_State *L) {
   lmb_bytes(L, m, &len);
   off = strictpos(i, len);
   lmb_argcheck(L, off >= 0 && (size_t)off < len, 3, "out of range");
-  if ((lua_Unsigned)n > len - (size_t)off) n = (lua_Integer)(len - (size_t)off);
+  if ((lmb_Unsigned)n > len - (size_t)off) n = (lua_Integer)(len - (size_t)off);
   rc = mb_advise(lmb_core(m), lmb_base(m) + (size_t)off, (size_t)n, (int)adv);
   if (rc == MB_E_ADVICE) return lmb_argerror(L, 2, "invalid advice");
   if ((rc = lmb_result(L, rc, NULL)) != 0) return rc;
@@ -382,10 +382,10 @@ static int m_tostring(lua_State *L) {
     lua_pushliteral(L, "mapbuf.map(closed)");
     return 1;
   }
-  lua_pushfstring(L, "mapbuf.map(length=%I, access=%s, pos=%I, offset=%I)",
-                  (lua_Integer)(m->isview ? m->len : c->len),
-                  accessname(c->access), (lua_Integer)m->pos,
-                  (lua_Integer)(c->offset + lmb_base(m)));
+  lua_pushfstring(L, "mapbuf.map(length=" LMB_I ", access=%s, pos=" LMB_I
+                  ", offset=" LMB_I ")",
+                  LMB_IARG(m->isview ? m->len : c->len), accessname(c->access),
+                  LMB_IARG(m->pos), LMB_IARG(c->offset + lmb_base(m)));
   return 1;
 }
 

@@ -10,6 +10,7 @@
 
 #include "lua.h"
 #include "lauxlib.h"
+#include "lcompat.h"
 #include "mapbuf.h"
 
 #define LMB_MAP "mapbuf.map"      /* the type's name, as errors show it */
@@ -202,7 +203,7 @@ static inline void lmb_touched(lua_State *L, const LMap *m, size_t off,
 */
 static inline size_t lmb_posrelat(lua_Integer pos, size_t len) {
   if (pos > 0)
-    return (lua_Unsigned)pos > (lua_Unsigned)len + 1 ? len + 2 : (size_t)pos;
+    return (lmb_Unsigned)pos > (lmb_Unsigned)len + 1 ? len + 2 : (size_t)pos;
   if (pos == 0) return 1;
   if (pos < -(lua_Integer)len) return 1;
   return len + (size_t)pos + 1;

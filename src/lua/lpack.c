@@ -214,7 +214,7 @@ static void copyorder (void *dst, const void *src, int n, int little) {
 ** bytes must be the sign extension of the rest, else it does not fit. */
 static inline lua_Integer getint (lua_State *L, const unsigned char *s,
                                   int little, int size, int issigned) {
-  lua_Unsigned v = 0;
+  lmb_Unsigned v = 0;
   int k, used = size < LINT ? size : LINT;
   if (size == 4 && little == native_little()) {     /* the common case */
     uint32_t w;
@@ -223,7 +223,7 @@ static inline lua_Integer getint (lua_State *L, const unsigned char *s,
   }
   for (k = used - 1; k >= 0; k--) v = (v << 8) | BYTE(s, k, size, little);
   if (size < LINT && issigned) {     /* extend the sign bit */
-    lua_Unsigned sign = (lua_Unsigned)1 << (size * 8 - 1);
+    lmb_Unsigned sign = (lmb_Unsigned)1 << (size * 8 - 1);
     v = (v ^ sign) - sign;
   }
   else if (size > LINT) {
@@ -237,7 +237,7 @@ static inline lua_Integer getint (lua_State *L, const unsigned char *s,
 
 /* Store v in size bytes at d; wider than a Lua integer, negative numbers
 ** get sign-extension bytes. */
-static void putint (unsigned char *d, lua_Unsigned v, int little, int size,
+static void putint (unsigned char *d, lmb_Unsigned v, int little, int size,
                     int neg) {
   int k;
   for (k = 0; k < size; k++)
@@ -426,11 +426,11 @@ static size_t packone (lua_State *L, const Item *it, int arg, int little,
           lua_Integer lim = (lua_Integer)1 << (it->size * 8 - 1);
           lmb_argcheck(L, -lim <= v && v < lim, arg, "integer overflow");
         } else {
-          lmb_argcheck(L, (lua_Unsigned)v < ((lua_Unsigned)1 << (it->size * 8)),
+          lmb_argcheck(L, (lmb_Unsigned)v < ((lmb_Unsigned)1 << (it->size * 8)),
                        arg, "unsigned overflow");
         }
       }
-      if (out) putint(out, (lua_Unsigned)v, little, it->size,
+      if (out) putint(out, (lmb_Unsigned)v, little, it->size,
                       it->kind == K_INT && v < 0);
       return 0;
     }
@@ -467,7 +467,7 @@ static size_t packone (lua_State *L, const Item *it, int arg, int little,
                       sl < ((size_t)1 << (it->size * 8)),
                    arg, "string length does not fit in given size");
       if (out) {
-        putint(out, (lua_Unsigned)sl, little, it->size, 0);
+        putint(out, (lmb_Unsigned)sl, little, it->size, 0);
         memcpy(out + it->size, s, sl);
       }
       return sl;
@@ -526,7 +526,7 @@ static int m_pack (lua_State *L) {
   d = lmb_bytesw(L, m, &len);
   /* pos: 1 .. #m+1, or negative from the end; never clipped for a write */
   if (ip < 0) ip += (lua_Integer)len + 1;
-  lmb_argcheck(L, ip >= 1 && (lua_Unsigned)ip - 1 <= len, 2, "out of range");
+  lmb_argcheck(L, ip >= 1 && (lmb_Unsigned)ip - 1 <= len, 2, "out of range");
   at = (size_t)ip - 1;
   d = lmb_room(L, m, at, need, &len);   /* a growable map grows */
   lmb_argcheck(L, need <= len - at, 2, "out of range");

@@ -146,7 +146,7 @@ static int gmatch_step(lua_State *L) {
       || !okp || !okl || isrc < 0 || ilast < -1)
     return luaL_error(L, "mapbuf: gmatch: broken iterator");
   s = lmb_bytes(L, m, &ls);
-  src = (lua_Unsigned)isrc > (lua_Unsigned)ls + 1 ? ls + 1 : (size_t)isrc;
+  src = (lmb_Unsigned)isrc > (lmb_Unsigned)ls + 1 ? ls + 1 : (size_t)isrc;
   haslast = ilast >= 0;
   last = haslast ? (size_t)ilast : 0;
   if (lp > 0 && p[0] == '^') {

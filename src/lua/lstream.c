@@ -332,10 +332,7 @@ static int s_read_byte(lua_State *L) {
 ** does (integers "%d", floats LUA_NUMBER_FMT) into buf. */
 static const char *wbytes(lua_State *L, int k, char *buf, size_t *l) {
   if (lua_type(L, k) == LUA_TNUMBER) {
-    int n = lua_isinteger(L, k)
-      ? snprintf(buf, 64, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, k))
-      : snprintf(buf, 64, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, k));
-    *l = (size_t)n;
+    *l = (size_t)lmb_fmtnumber(L, k, buf, 64);
     return buf;
   }
   return lmb_checklstring(L, k, l);

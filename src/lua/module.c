@@ -21,9 +21,9 @@
 /* Offset of position i (1-based, negative from the end) in a span of len
 ** bytes, or -1 when it falls outside. */
 static inline ptrdiff_t keyoffset(lua_Integer i, size_t len) {
-  if ((lua_Unsigned)i - 1 < len) return (ptrdiff_t)(i - 1);   /* 1..len */
+  if ((lmb_Unsigned)i - 1 < len) return (ptrdiff_t)(i - 1);   /* 1..len */
   if (i < 0) {
-    lua_Unsigned back = 0u - (lua_Unsigned)i;   /* no overflow at MININTEGER */
+    lmb_Unsigned back = 0u - (lmb_Unsigned)i;   /* no overflow at MININTEGER */
     return back <= len ? (ptrdiff_t)(len - back) : -1;
   }
   return -1;
@@ -56,7 +56,7 @@ static int m_index(lua_State *L) {
     i = lua_tointeger(L, 2);
     if (!m->isview) {   /* a root, 1 <= i <= #m, no truncation seen */
       const mb_map *c = lmb_core(m);   /* (a closed core has len 0) */
-      if ((lua_Unsigned)i - 1 < c->len && c->valid >= c->len) {
+      if ((lmb_Unsigned)i - 1 < c->len && c->valid >= c->len) {
         lua_pushinteger(L, c->base[i - 1]);
         /* a fault in the load was caught: it read 0, do not pass it on */
         if (c->valid < c->len) lmb_touched(L, m, (size_t)(i - 1), 1);
@@ -177,12 +177,12 @@ static int l_open(lua_State *L) {
 /* The descriptor behind argument 1: a Lua file handle (flushed, so what
 ** it buffered is in the file before we map it) or an integer. */
 static int checkfd(lua_State *L) {
-  luaL_Stream *s = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
+  FILE *f;
   lua_Integer fd;
-  if (s != NULL) {
-    lmb_argcheck(L, s->closef != NULL, 1, "attempt to use a closed file");
-    fflush(s->f);
-    return fileno(s->f);
+  if (lmb_tofile(L, 1, &f)) {
+    lmb_argcheck(L, f != NULL, 1, "attempt to use a closed file");
+    fflush(f);
+    return fileno(f);
   }
   if (!lua_isnumber(L, 1))
     lmb_typeerror(L, 1, "file handle or descriptor");

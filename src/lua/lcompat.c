@@ -1,0 +1,265 @@
+/*
+** lcompat.c - the functions lcompat.h promises to Luas that lack them
+** (nothing is compiled here for Lua 5.4).
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lcompat.h"
+
+#if LUA_VERSION_NUM < 504
+
+int lmbc_setuservalue(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+#if LUA_VERSION_NUM == 503
+  lua_setuservalue(L, idx);
+#else
+  lua_createtable(L, 1, 0);   /* {value} */
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, 1);
+#if LUA_VERSION_NUM == 502
+  lua_setuservalue(L, idx);
+#else
+  lua_setfenv(L, idx);
+#endif
+#endif
+  return 1;
+}
+
+int lmbc_getuservalue(lua_State *L, int idx) {
+#if LUA_VERSION_NUM == 503
+  return lua_getuservalue(L, idx);
+#else
+  idx = lua_absindex(L, idx);
+#if LUA_VERSION_NUM == 502
+  lua_getuservalue(L, idx);
+#else
+  lua_getfenv(L, idx);
+#endif
+  if (lua_type(L, -1) != LUA_TTABLE) {   /* never set: nothing there */
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    return LUA_TNIL;
+  }
+  lua_rawgeti(L, -1, 1);
+  lua_remove(L, -2);
+  return lua_type(L, -1);
+#endif
+}
+
+#endif
+
+
+#if LUA_VERSION_NUM < 503
+
+/* An integral number in lua_Integer's range, or a numeral string of one. */
+lua_Integer lmbc_tointegerx(lua_State *L, int idx, int *isnum) {
+  lua_Number x;
+  int ok = lua_isnumber(L, idx);
+  x = ok ? lua_tonumber(L, idx) : 0;
+  ok = ok && x == x && x >= (lua_Number)PTRDIFF_MIN && x < -(lua_Number)PTRDIFF_MIN &&
+       (lua_Number)(lua_Integer)x == x;
+  if (isnum != NULL) *isnum = ok;
+  return ok ? (lua_Integer)x : 0;
+}
+
+int lmbc_isinteger(lua_State *L, int idx) {
+  lua_Number x;
+  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
+  x = lua_tonumber(L, idx);
+  return x == x && (lua_Number)(lua_Integer)x == x;
+}
+
+/* As lua_stringtonumber: the conversion of that Lua's own lua_tonumber. */
+size_t lmbc_stringtonumber(lua_State *L, const char *s) {
+  lua_pushstring(L, s);
+  if (!lua_isnumber(L, -1) || *s == '\0') {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnumber(L, lua_tonumber(L, -1));
+  lua_remove(L, -2);
+  return strlen(s) + 1;
+}
+
+void lmbc_rotate(lua_State *L, int idx, int n) {
+  idx = lua_absindex(L, idx);
+  for (; n > 0; n--) lua_insert(L, idx);   /* the top goes down to idx */
+  for (; n < 0; n++) {                     /* idx goes up to the top */
+    lua_pushvalue(L, idx);
+    lua_remove(L, idx);
+  }
+}
+
+#undef luaL_getmetafield
+int lmbc_getmetafield(lua_State *L, int obj, const char *e) {
+  if (!luaL_getmetafield(L, obj, e)) return LUA_TNIL;
+  return lua_type(L, -1);
+}
+
+#endif
+
+
+#if LUA_VERSION_NUM < 502
+
+int lmbc_absindex(lua_State *L, int idx) {
+  return (idx > 0 || idx <= LUA_REGISTRYINDEX) ? idx : lua_gettop(L) + idx + 1;
+}
+
+int lmbc_rawgetp(lua_State *L, int idx, const void *p) {
+  idx = lua_absindex(L, idx);
+  lua_pushlightuserdata(L, (void *)p);
+  lua_rawget(L, idx);
+  return lua_type(L, -1);
+}
+
+void lmbc_rawsetp(lua_State *L, int idx, const void *p) {
+  idx = lua_absindex(L, idx);
+  lua_pushlightuserdata(L, (void *)p);
+  lua_insert(L, -2);
+  lua_rawset(L, idx);
+}
+
+/* #v, with __len for userdata (5.1's lua_objlen gives their size) */
+void lmbc_len(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  if (!luaL_callmeta(L, idx, "__len"))
+    lua_pushinteger(L, (lua_Integer)lua_objlen(L, idx));
+}
+
+const char *lmbc_tolstring(lua_State *L, int idx, size_t *len) {
+  idx = lua_absindex(L, idx);
+  if (!luaL_callmeta(L, idx, "__tostring")) {
+    switch (lua_type(L, idx)) {
+      case LUA_TNUMBER: case LUA_TSTRING:
+        lua_pushvalue(L, idx);
+        break;
+      case LUA_TBOOLEAN:
+        lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
+        break;
+      case LUA_TNIL:
+        lua_pushliteral(L, "nil");
+        break;
+      default:
+        lua_pushfstring(L, "%s: %p", luaL_typename(L, idx), lua_topointer(L, idx));
+    }
+  }
+  return lua_tolstring(L, -1, len);
+}
+
+int lmbc_getsubtable(lua_State *L, int idx, const char *fname) {
+  idx = lua_absindex(L, idx);
+  lua_getfield(L, idx, fname);
+  if (lua_type(L, -1) == LUA_TTABLE) return 1;
+  lua_pop(L, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, idx, fname);
+  return 0;
+}
+
+void lmbc_requiref(lua_State *L, const char *name, lua_CFunction f, int glb) {
+  lua_pushcfunction(L, f);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 1);
+  if (glb) {
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, name);
+  }
+}
+
+#if !LMB_LUAJIT
+
+void lmbc_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    int i;
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+
+void *lmbc_testudata(lua_State *L, int idx, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  int same;
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_getfield(L, LUA_REGISTRYINDEX, tname);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
+
+void lmbc_copy(lua_State *L, int from, int to) {
+  to = lua_absindex(L, to);
+  lua_pushvalue(L, from);
+  lua_replace(L, to);
+}
+
+lua_Number lmbc_tonumberx(lua_State *L, int idx, int *isnum) {
+  int ok = lua_isnumber(L, idx);
+  if (isnum != NULL) *isnum = ok;
+  return ok ? lua_tonumber(L, idx) : 0;
+}
+
+/* debug.traceback, as the debug library has it (kept in package.loaded
+** even where a sandbox took the global away) */
+void lmbc_traceback(lua_State *L, lua_State *L1, const char *msg, int level) {
+  (void)L1;
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_getfield(L, -1, "debug");
+  lua_remove(L, -2);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "traceback");
+    lua_remove(L, -2);
+    lua_pushstring(L, msg);
+    lua_pushinteger(L, level + 1);
+    if (lua_pcall(L, 2, 1, 0) == 0 && lua_type(L, -1) == LUA_TSTRING) return;
+  }
+  lua_pop(L, 1);
+  lua_pushstring(L, msg);
+}
+
+/* 5.1 loads any chunk: refuse a binary one (ESC 'Lua') when mode says so. */
+static int refused(lua_State *L, const char *b, size_t n, const char *mode) {
+  if (mode == NULL || strchr(mode, 'b') != NULL || n == 0 || b[0] != '\033')
+    return 0;
+  lua_pushfstring(L, "attempt to load a binary chunk (mode is '%s')", mode);
+  return 1;
+}
+
+int lmbc_loadbufferx(lua_State *L, const char *b, size_t n, const char *name,
+                     const char *mode) {
+  if (refused(L, b, n, mode)) return LUA_ERRSYNTAX;
+  return luaL_loadbuffer(L, b, n, name);
+}
+
+int lmbc_loadfilex(lua_State *L, const char *path, const char *mode) {
+  FILE *f;
+  int c;
+  if (path == NULL || mode == NULL || strchr(mode, 'b') != NULL)
+    return luaL_loadfile(L, path);
+  /* peek at the first byte after a '#' line, as the loader does */
+  if ((f = fopen(path, "rb")) == NULL) return luaL_loadfile(L, path);
+  c = getc(f);
+  if (c == '#') {
+    while ((c = getc(f)) != EOF && c != '\n') {}
+    if (c == '\n') c = getc(f);
+  }
+  fclose(f);
+  if (c == '\033') {
+    lua_pushfstring(L, "attempt to load a binary chunk (mode is '%s')", mode);
+    return LUA_ERRSYNTAX;
+  }
+  return luaL_loadfile(L, path);
+}
+
+#endif
+#endif
