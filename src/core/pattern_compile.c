@@ -27,6 +27,7 @@ enum { CAP_OPEN = 1, CAP_CLOSED, CAP_POS };
 typedef struct Builder {
   Ins *code;             /* NULL while counting */
   PSet *sets;
+  PVec *vecs;
   unsigned char *lit;
   uint32_t ncode, nsets, nlit;
   PSet scratch;          /* where sets are built while counting */
@@ -84,7 +85,7 @@ static void error(Builder *b, int msg, int arg) {
 
 /* ---------------- byte sets ---------------- */
 
-static void addbyte(PSet *s, unsigned c) { s->bit[c >> 3] |= (uint8_t)(1u << (c & 7)); }
+static void addbyte(PSet *s, unsigned c) { s->w[c >> 6] |= (uint64_t)1 << (c & 63); }
 
 static void addrange(PSet *s, unsigned lo, unsigned hi) {
   for (; lo <= hi; lo++) addbyte(s, lo);
@@ -92,7 +93,7 @@ static void addrange(PSet *s, unsigned lo, unsigned hi) {
 
 static void complement(PSet *s) {
   int i;
-  for (i = 0; i < 32; i++) s->bit[i] = (uint8_t)~s->bit[i];
+  for (i = 0; i < 4; i++) s->w[i] = ~s->w[i];
 }
 
 /* The classes of the C locale (what stock lua5.4 matches with: it never
@@ -134,7 +135,7 @@ static void addescape(PSet *s, unsigned e) {
   memset(&t, 0, sizeof t);
   for (i = 0; i < k->nr; i++) addrange(&t, k->r[2 * i], k->r[2 * i + 1]);
   if (e - 'A' < 26) complement(&t);
-  for (i = 0; i < 32; i++) s->bit[i] |= t.bit[i];
+  for (i = 0; i < 4; i++) s->w[i] |= t.w[i];
 }
 
 /*
@@ -320,8 +321,8 @@ static int literalrun(int op) { return op == OP_LIT || op == OP_CHAR; }
 
 static int disjoint(const PSet *a, const PSet *b) {
   int i;
-  for (i = 0; i < 32; i++)
-    if (a->bit[i] & b->bit[i]) return 0;
+  for (i = 0; i < 4; i++)
+    if (a->w[i] & b->w[i]) return 0;
   return 1;
 }
 
@@ -375,6 +376,7 @@ static int maxdepth(const Ins *code) {
   for (; code->op != OP_MATCH && code->op != OP_ERROR &&
          code->op != OP_FAIL; code++)
     if (capture(code->op) || repetition(code->op)) d++;
+    else if (code->op == OP_CAPRUN) d += 3;
   return d;
 }
 
@@ -399,11 +401,13 @@ static int firstbytes(const Ins *in, const PSet *sets,
       case OP_CHAR: addbyte(first, in->a); return 1;
       case OP_LIT: addbyte(first, lit[in->x]); return 1;
       case OP_BALANCE: addbyte(first, in->a); return 1;
-      case OP_SET: case OP_PLUS: case OP_STAR: case OP_LAZY: case OP_OPT: {
+      case OP_SET: case OP_PLUS: case OP_STAR: case OP_LAZY: case OP_OPT:
+      case OP_CAPRUN: {
         int i;
         if (in->flags & RF_ANY) return 0;
-        for (i = 0; i < 32; i++) first->bit[i] |= sets[in->x].bit[i];
-        if (in->op == OP_SET || in->op == OP_PLUS) return 1;
+        for (i = 0; i < 4; i++) first->w[i] |= sets[in->x].w[i];
+        if (in->op == OP_SET || in->op == OP_PLUS || (in->flags & RF_ONE))
+          return 1;
         continue;
       }
       case OP_END: *endok = 1; return 1;
@@ -413,16 +417,59 @@ static int firstbytes(const Ins *in, const PSet *sets,
   }
 }
 
+/* The ranges of members of s (of non-members when inv), at most most of
+** them, into lo[] and hi[]; their number, or -1 when there are more. */
+static int ranges(const PSet *s, int inv, unsigned *lo, unsigned *hi,
+                  int most) {
+  int n = 0, in = 0;
+  unsigned c = 0;
+  while (c < 256) {
+    uint64_t w = inv ? ~s->w[c >> 6] : s->w[c >> 6];
+    if ((c & 63) == 0 && w == (in ? ~(uint64_t)0 : 0)) {
+      c += 64;   /* a whole word without a boundary */
+      continue;
+    }
+    if ((int)((w >> (c & 63)) & 1) != in) {
+      if (in) hi[n - 1] = c - 1;
+      else if (n == most) return -1;
+      else lo[n++] = c;
+      in = !in;
+    }
+    c++;
+  }
+  if (in) hi[n - 1] = 255;
+  return n;
+}
+
+/* The 16-byte form of set s, if it has one. */
+static void plan(const PSet *s, PVec *v) {
+  unsigned lo[3], hi[3];
+  int n = ranges(s, 0, lo, hi, 3), i;
+  memset(v, 0, sizeof *v);
+  if (n < 0) {
+    n = ranges(s, 1, lo, hi, 3);
+    v->flip = 0xffff;
+  }
+  if (n <= 0) return;   /* empty (as such or as a complement), or no form */
+  for (i = 0; i < 3; i++) {
+    int k = i < n ? i : 0;
+    memset(v->lo[i], (int)lo[k], 16);
+    memset(v->span[i], (int)(hi[k] - lo[k]), 16);
+  }
+  v->n = (uint8_t)n;
+}
+
 static int fullset(const PSet *s) {
   int i;
-  for (i = 0; i < 32; i++)
-    if (s->bit[i] != 0xff) return 0;
+  for (i = 0; i < 4; i++)
+    if (s->w[i] != ~(uint64_t)0) return 0;
   return 1;
 }
 
 /* How a search finds start positions for this program (see Scan). */
-static void derive(Prog *pg, PSet *firstslot, uint32_t firstindex) {
-  const Ins *code = pg->code, *in = code;
+static void derive(Prog *pg, Ins *code, PSet *firstslot,
+                   uint32_t firstindex) {
+  Ins *in = code;
   Scan *sc = &pg->scan;
   int hasbackref = 0, endok, i;
   memset(sc, 0, sizeof *sc);
@@ -454,9 +501,10 @@ static void derive(Prog *pg, PSet *firstslot, uint32_t firstindex) {
   ** start inside that run too: those attempts try a subset of the same
   ** ends, and without back-references nothing else depends on the start */
   if (!hasbackref && (in->op == OP_STAR || in->op == OP_PLUS ||
-                      in->op == OP_LAZY)) {
+                      in->op == OP_LAZY || in->op == OP_CAPRUN)) {
     sc->skiprun = (in->flags & RF_ANY) ? 2 : 1;
     sc->runset = in->x;
+    in->flags |= RF_FIRST;
   }
   /* a literal every match contains, when no attempt can end in "pattern
   ** too complex" before reaching it: the longest run after the prefix */
@@ -469,8 +517,31 @@ static void derive(Prog *pg, PSet *firstslot, uint32_t firstindex) {
   }
 }
 
+/* "(", a * or + that keeps its longest run, ")" of the same capture
+** become one OP_CAPRUN: two dispatches fewer for the commonest capture.
+** The program gets shorter (its block keeps the room). */
+static void fuse(Builder *b) {
+  Ins *code = b->code;
+  uint32_t i, j = 0;
+  for (i = 0; i < b->ncode; i++) {
+    const Ins *in = &code[i];
+    if (in->op == OP_OPEN && i + 2 < b->ncode &&
+        (in[1].op == OP_STAR || in[1].op == OP_PLUS) &&
+        (in[1].flags & RF_KEEP) && in[2].op == OP_CLOSE && in[2].a == in->a) {
+      Ins f = in[1];
+      if (f.op == OP_PLUS) f.flags |= RF_ONE;
+      f.op = OP_CAPRUN;
+      f.a = in->a;
+      code[j++] = f;
+      i += 2;
+    }
+    else code[j++] = *in;
+  }
+  b->ncode = j;
+}
+
 /* Literal runs of one byte become OP_CHAR; repetitions learn what
-** follows them. */
+** follows them; simple captures are fused. */
 static void finish(Builder *b, Prog *pg, int anchored) {
   uint32_t i, firstindex;
   PSet *firstslot = newset(b, &firstindex);
@@ -483,12 +554,15 @@ static void finish(Builder *b, Prog *pg, int anchored) {
   }
   for (i = 0; i < b->ncode; i++)
     if (repetition(b->code[i].op)) follow(b->code, b->sets, b->lit, (int)i);
+  fuse(b);
   pg->code = b->code;
   pg->sets = b->sets;
+  pg->vecs = b->vecs;
   pg->lit = b->lit;
   pg->ncap = b->ncap;
   pg->anchored = anchored;
-  derive(pg, firstslot, firstindex);
+  derive(pg, b->code, firstslot, firstindex);
+  for (i = 0; i < b->nsets; i++) plan(&b->sets[i], &b->vecs[i]);
 }
 
 
@@ -500,6 +574,8 @@ int pat_plain(const char *p, size_t lp) {
     if (memchr("^$*+?.([%-", p[i], 10) != NULL) return 0;
   return 1;
 }
+
+static size_t rnd8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Counts for one program: the program of p .. p+lp-1, plus one set for
 ** the start filter. */
@@ -519,8 +595,6 @@ static void bound(Builder *b, size_t lp) {
   b->nlit = (uint32_t)lp;
 }
 
-static size_t rnd8(size_t n) { return (n + 7) & ~(size_t)7; }
-
 /* The layout of a block: which programs, from where, and room for each. */
 typedef struct Layout {
   int n;                 /* programs to build: 1 or 2 */
@@ -538,7 +612,8 @@ static void add(Layout *L, int slot, pptr p, size_t lp, int exact) {
   L->len[L->n] = lp;
   if (exact) count(b, p, lp);
   else bound(b, lp);
-  L->size += b->nsets * sizeof(PSet) + b->ncode * sizeof(Ins) + b->nlit;
+  L->size += rnd8(b->nsets * sizeof(PSet)) + rnd8(b->nsets * sizeof(PVec)) +
+             rnd8(b->ncode * sizeof(Ins)) + b->nlit;
   L->n++;
 }
 
@@ -572,14 +647,19 @@ mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which,
   pat->size = L.size;
   pat->flags = (pat_plain(p, lp) ? MB_PPLAIN : 0) |
                (caret ? MB_PANCHOR : 0);
-  /* sets first (any alignment), then instructions, then literal bytes */
+  /* sets, their ranges, instructions, literal bytes: each region starts
+  ** at a multiple of 8 */
   for (i = 0; i < L.n; i++) {
     L.b[i].sets = (PSet *)at;
-    at += L.b[i].nsets * sizeof(PSet);
+    at += rnd8(L.b[i].nsets * sizeof(PSet));
+  }
+  for (i = 0; i < L.n; i++) {
+    L.b[i].vecs = (PVec *)at;
+    at += rnd8(L.b[i].nsets * sizeof(PVec));
   }
   for (i = 0; i < L.n; i++) {
     L.b[i].code = (Ins *)at;
-    at += L.b[i].ncode * sizeof(Ins);
+    at += rnd8(L.b[i].ncode * sizeof(Ins));
   }
   for (i = 0; i < L.n; i++) {
     L.b[i].lit = at;
@@ -589,9 +669,10 @@ mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which,
     Builder *b = &L.b[i];
     Ins *code = b->code;
     PSet *sets = b->sets;
+    PVec *vecs = b->vecs;
     unsigned char *lit = b->lit;
     memset(b, 0, sizeof *b);
-    b->code = code; b->sets = sets; b->lit = lit;
+    b->code = code; b->sets = sets; b->vecs = vecs; b->lit = lit;
     compile(b, L.src[i], L.src[i] + L.len[i]);
     finish(b, &pat->prog[L.slot[i]], caret && L.slot[i] == 0);
   }

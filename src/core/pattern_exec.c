@@ -18,8 +18,7 @@
 #include <string.h>
 
 #include "pattern_prog.h"
-
-typedef const unsigned char *sptr;
+#include "pattern_sets.h"
 
 /* An alternative not yet tried: the repetition at code[pc], and where
 ** the rest of the pattern was last tried after it. */
@@ -42,6 +41,8 @@ typedef struct Exec {
   const Prog *pg;
   sptr s0, e;            /* the subject */
   const Ins *err;        /* the OP_ERROR reached; NULL: too complex */
+  sptr runend;           /* where the RF_FIRST run of the last attempt
+                            ended; NULL: not known */
   Cap cap[MB_MAXCAPTURES];
   Choice stack[PAT_MAXDEPTH];
 } Exec;
@@ -57,12 +58,9 @@ static inline int takes(const Ins *in, const PSet *sets, sptr q, sptr e) {
 }
 
 /* The end of the run of the item's bytes from q. */
-static inline sptr runend(const Ins *in, const PSet *sets, sptr q, sptr e) {
-  const PSet *set;
+static inline sptr runend(const Ins *in, const Prog *pg, sptr q, sptr e) {
   if (in->flags & RF_ANY) return e;
-  set = &sets[in->x];
-  while (q < e && pset_has(set, *q)) q++;
-  return q;
+  return pset_run(&pg->sets[in->x], &pg->vecs[in->x], q, e);
 }
 
 /* A * or + giving back: the longest run end below q, and not below lo,
@@ -88,27 +86,26 @@ static sptr shorter(const Ins *in, const PSet *sets, sptr lo, sptr q) {
 ** begin, the bytes in between all taken by the item; NULL when none is
 ** left.  Lua tries the rest at a position before it asks whether the
 ** item takes that position's byte, and so does this. */
-static sptr longer(const Ins *in, const PSet *sets, sptr q, sptr e) {
+static sptr longer(const Ins *in, const Prog *pg, sptr q, sptr e) {
+  const PSet *sets = pg->sets;
   if (!takes(in, sets, q, e)) return NULL;
   q++;
-  if (in->flags & RF_NEXTBYTE) {
-    if (in->flags & RF_ANY) return memchr(q, in->b, (size_t)(e - q));
-    for (; q < e; q++) {
-      if (*q == in->b) return q;
-      if (!pset_has(&sets[in->x], *q)) return NULL;
+  if (in->flags & (RF_NEXTBYTE | RF_NEXTSET)) {
+    int byte = (in->flags & RF_NEXTBYTE) != 0;
+    if (in->flags & RF_ANY) {
+      if (byte) return memchr(q, in->b, (size_t)(e - q));
+      q = pset_first(&sets[in->n], &pg->vecs[in->n], q, e);
     }
-    return NULL;
-  }
-  if (in->flags & RF_NEXTSET) {
-    const PSet *t = &sets[in->n];
-    for (; q < e; q++) {
-      if (pset_has(t, *q)) return q;
-      if (!takes(in, sets, q, e)) return NULL;
-    }
-    return NULL;
+    else
+      q = pset_until(&sets[in->x], &pg->vecs[in->x], in->b,
+                     byte ? NULL : &sets[in->n], byte ? NULL : &pg->vecs[in->n],
+                     q, e);
+    /* where it stopped: the rest can begin there, or the item ends */
+    if (q == e) return NULL;
+    return (byte ? *q == in->b : pset_has(&sets[in->n], *q)) ? q : NULL;
   }
   if (in->flags & RF_NEXTEND) {
-    q = runend(in, sets, q, e);
+    q = runend(in, pg, q, e);
     return q == e ? q : NULL;
   }
   return q;
@@ -137,6 +134,15 @@ static int frontier(const PSet *set, sptr s0, sptr s, sptr e) {
   return !pset_has(set, prev) && pset_has(set, cur);
 }
 
+/* n bytes at a equal those at b?  Literal runs are short: no call. */
+static inline int same(sptr a, const unsigned char *b, size_t n) {
+  size_t i;
+  if (n > 16) return memcmp(a, b, n) == 0;
+  for (i = 0; i < n; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
 static void push(Choice *c, uint32_t pc, sptr at, sptr lo, int depth) {
   c->pc = pc;
   c->at = at;
@@ -160,6 +166,7 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
   Choice *const stack = x->stack;
   const Ins *in = code;
   int sp = 0, depth = 1;
+  x->runend = NULL;
   for (;;) {
     switch (in->op) {
       case OP_MATCH:
@@ -169,7 +176,7 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
         if (s < e && *s == in->a) { s++; in++; continue; }
         break;
       case OP_LIT:
-        if ((size_t)(e - s) >= in->n && memcmp(s, lit + in->x, in->n) == 0) {
+        if ((size_t)(e - s) >= in->n && same(s, lit + in->x, in->n)) {
           s += in->n; in++; continue;
         }
         break;
@@ -188,7 +195,8 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
         }
         if (depth >= PAT_MAXDEPTH) goto toodeep;
         depth++;
-        s = runend(in, sets, s + 1, e);
+        s = runend(in, x->pg, s + 1, e);
+        if (in->flags & RF_FIRST) x->runend = s;
         if (!(in->flags & RF_KEEP))
           push(&stack[sp++], (uint32_t)(in - code), s, lo, depth);
         in++;
@@ -220,6 +228,22 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
         in++;
         continue;
       case OP_CLOSE:
+        if (depth >= PAT_MAXDEPTH) goto toodeep;
+        depth++;
+        x->cap[in->a].len = s - x->cap[in->a].init;
+        in++;
+        continue;
+      case OP_CAPRUN:   /* Lua's three nested calls, checked in its order */
+        if (depth >= PAT_MAXDEPTH) goto toodeep;
+        depth++;
+        x->cap[in->a].init = s;
+        if (takes(in, sets, s, e)) {
+          if (depth >= PAT_MAXDEPTH) goto toodeep;
+          depth++;
+          s = runend(in, x->pg, s + 1, e);
+          if (in->flags & RF_FIRST) x->runend = s;
+        }
+        else if (in->flags & RF_ONE) break;
         if (depth >= PAT_MAXDEPTH) goto toodeep;
         depth++;
         x->cap[in->a].len = s - x->cap[in->a].init;
@@ -265,7 +289,7 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
         sp--;
         break;
       }
-      q = ci->op == OP_LAZY ? longer(ci, sets, c->at, e)
+      q = ci->op == OP_LAZY ? longer(ci, x->pg, c->at, e)
                             : shorter(ci, sets, c->lo, c->at);
       if (q != NULL) {
         c->at = s = q;
@@ -292,22 +316,18 @@ static sptr candidate(const Exec *x, sptr s) {
   sptr e = x->e;
   switch (sc->kind) {
     case SCAN_PREFIX: {
-      size_t at = mb_memfind(s, (size_t)(e - s), pg->lit + sc->px, sc->pn);
+      size_t at;
+      if (sc->pn == 1) return memchr(s, pg->lit[sc->px], (size_t)(e - s));
+      at = mb_memfind(s, (size_t)(e - s), pg->lit + sc->px, sc->pn);
       return at == MB_NPOS ? NULL : s + at;
     }
-    case SCAN_FIRST: {
-      const PSet *f = &pg->sets[sc->first];
-      while (s < e && !pset_has(f, *s)) s++;
+    case SCAN_FIRST:
+      s = pset_first(&pg->sets[sc->first], &pg->vecs[sc->first], s, e);
       break;
-    }
     case SCAN_FRONTIER: {
       const PSet *f = &pg->sets[sc->first];
-      int prev = s > x->s0 && pset_has(f, s[-1]);
-      for (; s < e; s++) {
-        int cur = pset_has(f, *s);
-        if (cur && !prev) return s;
-        prev = cur;
-      }
+      s = pset_frontier(f, &pg->vecs[sc->first], s, e,
+                        s > x->s0 && pset_has(f, s[-1]));
       break;
     }
     default:
@@ -320,25 +340,29 @@ static sptr candidate(const Exec *x, sptr s) {
 ** or past the run the program begins with (see derive in
 ** pattern_compile.c: every start inside it fails too). */
 static sptr onward(const Exec *x, sptr s) {
-  const Scan *sc = &x->pg->scan;
+  const Prog *pg = x->pg;
+  const Scan *sc = &pg->scan;
   sptr q = s;
   if (sc->skiprun == 2) return x->e;
-  if (sc->skiprun == 1) {
-    const PSet *set = &x->pg->sets[sc->runset];
-    while (q < x->e && pset_has(set, *q)) q++;
-  }
+  if (sc->skiprun == 1)
+    q = x->runend ? x->runend
+                  : pset_run(&pg->sets[sc->runset], &pg->vecs[sc->runset],
+                             s, x->e);
   return q > s ? q : s + 1;
 }
 
 /* The first match at or after s: A_MATCH with *startp and *endp, A_FAIL
-** or A_ERROR. */
+** or A_ERROR.  The required literal is looked for only once an attempt
+** has failed: where matches are dense (a gmatch loop) the first attempt
+** mostly succeeds, and the search would cost more than it saves. */
 static int search(Exec *x, sptr s, sptr *startp, sptr *endp) {
   const Scan *sc = &x->pg->scan;
   sptr need = NULL;   /* an occurrence of the required literal, >= s */
+  int failed = 0;
   for (;;) {
     int r;
     if ((s = candidate(x, s)) == NULL) return A_FAIL;
-    if (sc->rn > 0 && (need == NULL || need < s)) {
+    if (failed && sc->rn > 0 && (need == NULL || need < s)) {
       size_t at = mb_memfind(s, (size_t)(x->e - s), x->pg->lit + sc->rx,
                              sc->rn);
       if (at == MB_NPOS) return A_FAIL;
@@ -350,6 +374,7 @@ static int search(Exec *x, sptr s, sptr *startp, sptr *endp) {
     }
     if (s == x->e) return A_FAIL;
     s = onward(x, s);
+    failed = 1;
   }
 }
 

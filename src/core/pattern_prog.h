@@ -39,7 +39,9 @@ enum {
   OP_BACKREF,    /* the text of closed capture a again */
   OP_END,        /* '$' at the very end: only at the end of the subject */
   OP_FAIL,       /* never matches (a back-reference to a position) */
-  OP_ERROR       /* raise message a (argument b) when reached */
+  OP_ERROR,      /* raise message a (argument b) when reached */
+  OP_CAPRUN      /* OP_OPEN a, OP_STAR or OP_PLUS (RF_ONE) of set x that
+                    keeps its longest run, OP_CLOSE a: "(%d+)" in one */
 };
 
 /* flags of the repetitions (OP_STAR .. OP_OPT) */
@@ -48,6 +50,9 @@ enum {
 #define RF_NEXTBYTE 4u    /* what follows must begin with byte b */
 #define RF_NEXTSET 8u     /* what follows must begin with a byte of set n */
 #define RF_NEXTEND 16u    /* what follows can only match at the end */
+#define RF_ONE 32u        /* OP_CAPRUN: at least one byte, as + */
+#define RF_FIRST 64u      /* the run a failed attempt lets the search skip
+                             (Scan.skiprun): the attempt notes its end */
 
 /* messages of OP_ERROR, by a */
 enum {
@@ -64,14 +69,26 @@ typedef struct Ins {
   uint32_t n;            /* a literal's length, or the follow set */
 } Ins;
 
-/* A set of bytes: bit c of the 256 is byte c. */
+/* A set of bytes: bit c of the 256 is byte c (in 64-bit words, so that
+** a test is one load and one bit test). */
 typedef struct PSet {
-  uint8_t bit[32];
+  uint64_t w[4];
 } PSet;
 
 static inline int pset_has(const PSet *s, unsigned c) {
-  return (s->bit[c >> 3] >> (c & 7)) & 1;
+  return (s->w[c >> 6] & ((uint64_t)1 << (c & 63))) != 0;
 }
+
+/* A set as at most three ranges of bytes, or as the complement of at
+** most three, so that 16 bytes can be tested at once (pattern_sets.h):
+** byte c is in range i when c - lo[i] <= span[i], unsigned. */
+typedef struct PVec {
+  unsigned char lo[3][16];     /* each range's first byte, 16 times */
+  unsigned char span[3][16];   /* its last minus its first, 16 times */
+  uint16_t flip;               /* 0xffff: the ranges are the complement */
+  uint8_t n;                   /* ranges (unused ones repeat the first);
+                                  0: the set has no such form */
+} PVec;
 
 /* How the executor finds the start positions worth an attempt. */
 enum {
@@ -98,6 +115,7 @@ typedef struct Scan {
 typedef struct Prog {
   const Ins *code;
   const PSet *sets;
+  const PVec *vecs;      /* vecs[i] is sets[i] in ranges */
   const unsigned char *lit;
   int ncap;              /* captures a match reports */
   int anchored;          /* one attempt only, at the start position */
