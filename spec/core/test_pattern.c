@@ -187,6 +187,12 @@ static void matchat(void) {
   CHECK(mb_pmatchat(s, 6, "%", 1, 0, &mt) == MB_E_PATTERN &&
         strcmp(mt.err, "malformed pattern (ends with '%')") == 0);
   CHECK(mb_pfind(s, 6, "a", 1, 7, &mt) == 0);
+  /* one pattern, the two readings of its '^', one after the other (the
+  ** thread's last compiled pattern must not serve the other reading) */
+  CHECK(mb_pfind(s + 1, 2, "^b", 2, 0, &mt) == 0);
+  CHECK(mb_pmatchat(s + 1, 2, "^b", 2, 0, &mt) == 1 && mt.end == 2);
+  CHECK(mb_pfind(s + 1, 2, "^b", 2, 0, &mt) == 0);
+  CHECK(mb_pfind(s + 2, 1, "^b", 2, 0, &mt) == 1 && mt.end == 1);
 }
 
 /* Long subjects: loops, not recursion, for repetitions; the depth limit
@@ -507,8 +513,8 @@ static void flags(void) {
   mb_pfree(NULL);
 }
 
-/* A pattern too long for mb_pfind's block on the stack is compiled on
-** the heap; both ways must agree with mb_pcompile's. */
+/* A pattern too long for mb_pfind's per-thread block is compiled on the
+** heap for the call; it must agree with mb_pcompile's. */
 static void longpattern(void) {
   size_t lp, ls = 3000;
   char *p = build(&lp, "%a?", 1000, "(%d+)", 1, "[x]*", 1000);

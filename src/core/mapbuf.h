@@ -227,13 +227,16 @@ int mb_pexec(const mb_pattern *pp, const unsigned char *s, size_t ls,
 ** with a ')' in it (string.match and gmatch would raise "invalid pattern
 ** capture" where they reach that ')': their binding handles that case).
 ** A capture still open at the end comes back with len MB_CAP_UNFINISHED
-** (Lua raises "unfinished capture" when it pushes it).  Compiles p for
-** the one call (on the stack when it is short, else with malloc; if that
-** fails: MB_E_PATTERN, "not enough memory"). */
+** (Lua raises "unfinished capture" when it pushes it).  Each thread keeps
+** the last pattern it compiled here (up to 256 bytes, in a fixed block of
+** its own), so a loop over one pattern compiles it once; a longer one is
+** compiled with malloc for the call (if that fails: MB_E_PATTERN, "not
+** enough memory").  Safe from several threads at once. */
 int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
              size_t init, mb_match *mt);
 /* Try p at exactly offset at, as gmatch does ('^' is not special).
-** 1 matched, 0 not, MB_E_PATTERN malformed.  Compiles p as mb_pfind. */
+** 1 matched, 0 not, MB_E_PATTERN malformed.  Compiles p as mb_pfind does
+** (sharing its per-thread block). */
 int mb_pmatchat(const unsigned char *s, size_t ls, const char *p, size_t lp,
                 size_t at, mb_match *mt);
 

@@ -87,8 +87,14 @@ static void error(Builder *b, int msg, int arg) {
 
 static void addbyte(PSet *s, unsigned c) { s->w[c >> 6] |= (uint64_t)1 << (c & 63); }
 
+/* Bytes lo .. hi, a word at a time. */
 static void addrange(PSet *s, unsigned lo, unsigned hi) {
-  for (; lo <= hi; lo++) addbyte(s, lo);
+  while (lo <= hi) {
+    unsigned top = (lo | 63) < hi ? (lo | 63) : hi;   /* in lo's word */
+    uint64_t bits = ~(uint64_t)0 >> (63 - (top - lo));
+    s->w[lo >> 6] |= bits << (lo & 63);
+    lo = top + 1;
+  }
 }
 
 static void complement(PSet *s) {
@@ -417,25 +423,33 @@ static int firstbytes(const Ins *in, const PSet *sets,
   }
 }
 
+/* The index of the lowest set bit of w (w != 0). */
+static int lowest(uint64_t w) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(w);
+#else
+  int n = 0;
+  while (!(w & 1)) { w >>= 1; n++; }
+  return n;
+#endif
+}
+
 /* The ranges of members of s (of non-members when inv), at most most of
-** them, into lo[] and hi[]; their number, or -1 when there are more. */
+** them, into lo[] and hi[]; their number, or -1 when there are more.
+** Jumps from boundary to boundary. */
 static int ranges(const PSet *s, int inv, unsigned *lo, unsigned *hi,
                   int most) {
   int n = 0, in = 0;
   unsigned c = 0;
   while (c < 256) {
     uint64_t w = inv ? ~s->w[c >> 6] : s->w[c >> 6];
-    if ((c & 63) == 0 && w == (in ? ~(uint64_t)0 : 0)) {
-      c += 64;   /* a whole word without a boundary */
-      continue;
-    }
-    if ((int)((w >> (c & 63)) & 1) != in) {
-      if (in) hi[n - 1] = c - 1;
-      else if (n == most) return -1;
-      else lo[n++] = c;
-      in = !in;
-    }
-    c++;
+    uint64_t ends = (in ? ~w : w) >> (c & 63);   /* what changes the state */
+    if (ends == 0) { c = (c | 63) + 1; continue; }
+    c += (unsigned)lowest(ends);
+    if (in) hi[n - 1] = c - 1;
+    else if (n == most) return -1;
+    else lo[n++] = c;
+    in = !in;
   }
   if (in) hi[n - 1] = 255;
   return n;
@@ -445,7 +459,8 @@ static int ranges(const PSet *s, int inv, unsigned *lo, unsigned *hi,
 static void plan(const PSet *s, PVec *v) {
   unsigned lo[3], hi[3];
   int n = ranges(s, 0, lo, hi, 3), i;
-  memset(v, 0, sizeof *v);
+  v->flip = 0;
+  v->n = 0;
   if (n < 0) {
     n = ranges(s, 1, lo, hi, 3);
     v->flip = 0xffff;
@@ -562,7 +577,18 @@ static void finish(Builder *b, Prog *pg, int anchored) {
   pg->ncap = b->ncap;
   pg->anchored = anchored;
   derive(pg, b->code, firstslot, firstindex);
-  for (i = 0; i < b->nsets; i++) plan(&b->sets[i], &b->vecs[i]);
+  /* 16-byte forms only for the sets that are scanned over */
+  for (i = 0; i < b->nsets; i++) b->vecs[i].n = 0;
+  for (i = 0; b->code[i].op != OP_MATCH && b->code[i].op != OP_ERROR &&
+              b->code[i].op != OP_FAIL; i++) {
+    const Ins *in = &b->code[i];
+    if ((repetition(in->op) || in->op == OP_CAPRUN) && !(in->flags & RF_ANY))
+      plan(&b->sets[in->x], &b->vecs[in->x]);
+    if (in->op == OP_LAZY && (in->flags & RF_NEXTSET))
+      plan(&b->sets[in->n], &b->vecs[in->n]);
+  }
+  if (pg->scan.kind == SCAN_FIRST || pg->scan.kind == SCAN_FRONTIER)
+    plan(&b->sets[pg->scan.first], &b->vecs[pg->scan.first]);
 }
 
 
@@ -578,21 +604,11 @@ int pat_plain(const char *p, size_t lp) {
 static size_t rnd8(size_t n) { return (n + 7) & ~(size_t)7; }
 
 /* Counts for one program: the program of p .. p+lp-1, plus one set for
-** the start filter. */
+** the start filter.  (The arrays are not there yet: nothing is written.) */
 static void count(Builder *b, pptr p, size_t lp) {
   memset(b, 0, sizeof *b);
   compile(b, p, p + lp);
   b->nsets++;
-}
-
-/* Counts that no program of lp pattern bytes exceeds, without reading
-** it: an instruction takes at least one byte of the pattern (OP_MATCH
-** none), an instruction with a set at least two, a literal byte one. */
-static void bound(Builder *b, size_t lp) {
-  memset(b, 0, sizeof *b);
-  b->ncode = (uint32_t)lp + 1;
-  b->nsets = (uint32_t)(lp / 2) + 1;
-  b->nlit = (uint32_t)lp;
 }
 
 /* The layout of a block: which programs, from where, and room for each. */
@@ -601,48 +617,45 @@ typedef struct Layout {
   int slot[2];           /* where each goes in prog[] */
   pptr src[2];
   size_t len[2];
-  Builder b[2];
+  Builder b[2];          /* their counts */
   size_t size;
 } Layout;
 
-static void add(Layout *L, int slot, pptr p, size_t lp, int exact) {
+static void add(Layout *L, int slot, pptr p, size_t lp) {
   Builder *b = &L->b[L->n];
   L->slot[L->n] = slot;
   L->src[L->n] = p;
   L->len[L->n] = lp;
-  if (exact) count(b, p, lp);
-  else bound(b, lp);
+  count(b, p, lp);
   L->size += rnd8(b->nsets * sizeof(PSet)) + rnd8(b->nsets * sizeof(PVec)) +
              rnd8(b->ncode * sizeof(Ins)) + b->nlit;
   L->n++;
 }
 
 /* Without a leading '^' one program serves both ways of reading it. */
-static void layout(Layout *L, const char *p, size_t lp, int which,
-                   int exact) {
+static void layout(Layout *L, const char *p, size_t lp, int which) {
   pptr u = (pptr)p;
   L->n = 0;
   L->size = rnd8(sizeof(mb_pattern));
-  if (lp == 0 || p[0] != '^') add(L, 0, u, lp, exact);
+  if (lp == 0 || p[0] != '^') add(L, 0, u, lp);
   else {
-    if (which & PAT_ANCHOR) add(L, 0, u + 1, lp - 1, exact);
-    if (which & PAT_BYTE) add(L, 1, u, lp, exact);
+    if (which & PAT_ANCHOR) add(L, 0, u + 1, lp - 1);
+    if (which & PAT_BYTE) add(L, 1, u, lp);
   }
 }
 
-size_t pat_blocksize(const char *p, size_t lp, int which, int exact) {
+size_t pat_blocksize(const char *p, size_t lp, int which) {
   Layout L;
-  layout(&L, p, lp, which, exact);
+  layout(&L, p, lp, which);
   return L.size;
 }
 
-mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which,
-                      int exact) {
+mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which) {
   Layout L;
   mb_pattern *pat = (mb_pattern *)mem;
   unsigned char *at = (unsigned char *)mem + rnd8(sizeof(mb_pattern));
   int i, caret = lp > 0 && p[0] == '^';
-  layout(&L, p, lp, which, exact);
+  layout(&L, p, lp, which);
   memset(pat, 0, sizeof *pat);
   pat->size = L.size;
   pat->flags = (pat_plain(p, lp) ? MB_PPLAIN : 0) |
@@ -690,9 +703,9 @@ int mb_pcompile(mb_pattern **out, const char *p, size_t lp) {
   void *mem;
   *out = NULL;
   if (lp > MAXPATTERN) return ENOMEM;
-  size = pat_blocksize(p, lp, PAT_ANCHOR | PAT_BYTE, 1);
+  size = pat_blocksize(p, lp, PAT_ANCHOR | PAT_BYTE);
   if ((mem = malloc(size)) == NULL) return ENOMEM;
-  *out = pat_build(mem, p, lp, PAT_ANCHOR | PAT_BYTE, 1);
+  *out = pat_build(mem, p, lp, PAT_ANCHOR | PAT_BYTE);
   return 0;
 }
 

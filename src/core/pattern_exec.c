@@ -431,22 +431,44 @@ int mb_pexec(const mb_pattern *pp, const unsigned char *s, size_t ls,
   return 1;
 }
 
-/* Compile p for one call: into a block on the stack when a bound from its
-** length fits there (no counting pass), else into an exact heap block. */
+/*
+** The last pattern each thread compiled for mb_pfind or mb_pmatchat: a
+** gmatch loop through them asks for the same pattern at every step, and
+** compiling took longer than the step.  A fixed block per thread, so
+** nothing is allocated or leaked, and no thread sees another's.
+*/
+#define LASTPATTERN 256
+static _Thread_local struct Last {
+  size_t lp;
+  int which;             /* PAT_ANCHOR or PAT_BYTE; 0: empty */
+  char p[LASTPATTERN];
+  union { max_align_t align; unsigned char b[8192]; } block;
+} last;
+
+/* Run p compiled, from the thread's last block when it is p again, else
+** compiled into it when it fits, else into an exact heap block. */
 static int oneshot(const unsigned char *s, size_t ls, const char *p,
                    size_t lp, size_t init, int mode, mb_match *mt) {
-  union { max_align_t align; unsigned char b[4096]; } local;
   int which = mode == MB_PEXEC_FIND ? PAT_ANCHOR : PAT_BYTE, rc;
-  int exact = pat_blocksize(p, lp, which, 0) > sizeof local;
-  void *mem = &local;
-  if (exact && (lp > ((size_t)1 << 30) ||
-                (mem = malloc(pat_blocksize(p, lp, which, 1))) == NULL)) {
+  size_t size;
+  void *mem;
+  if (last.which == which && last.lp == lp && memcmp(last.p, p, lp) == 0)
+    return mb_pexec((const mb_pattern *)last.block.b, s, ls, init, mode, mt);
+  size = lp > ((size_t)1 << 30) ? 0 : pat_blocksize(p, lp, which);
+  if (size > 0 && size <= sizeof last.block && lp <= LASTPATTERN) {
+    last.which = which;
+    last.lp = lp;
+    memcpy(last.p, p, lp);
+    pat_build(last.block.b, p, lp, which);
+    return mb_pexec((const mb_pattern *)last.block.b, s, ls, init, mode, mt);
+  }
+  if (size == 0 || (mem = malloc(size)) == NULL) {
     mt->level = 0;
     strcpy(mt->err, "not enough memory");
     return MB_E_PATTERN;
   }
-  rc = mb_pexec(pat_build(mem, p, lp, which, exact), s, ls, init, mode, mt);
-  if (mem != &local) free(mem);
+  rc = mb_pexec(pat_build(mem, p, lp, which), s, ls, init, mode, mt);
+  free(mem);
   return rc;
 }
 

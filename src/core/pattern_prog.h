@@ -131,19 +131,16 @@ struct mb_pattern {
 };
 
 /* pattern_compile.c: the bytes a block holding the pattern's programs
-** needs, and the compilation into such a block (mem must have at least
-** that many bytes, aligned as malloc aligns).  which: the programs wanted
-** (they differ only when the pattern begins with '^'); a program not
-** built has code NULL.  exact 1: the block is sized by a counting pass
-** over the pattern; 0: by a bound from lp alone (no counting pass, a
-** larger block: for short patterns compiled on the stack). */
+** needs (a counting pass over the pattern), and the compilation into
+** such a block (mem must have at least that many bytes, aligned as malloc
+** aligns).  which: the programs wanted (they differ only when the pattern
+** begins with '^'); a program not built has code NULL. */
 /* string.find's rule: none of ^$*+?.([%- in p, so it is plain text. */
 int pat_plain(const char *p, size_t lp);
 
 #define PAT_ANCHOR 1     /* prog[0], where '^' anchors */
 #define PAT_BYTE 2       /* prog[1], where '^' is a byte */
-size_t pat_blocksize(const char *p, size_t lp, int which, int exact);
-mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which,
-                      int exact);
+size_t pat_blocksize(const char *p, size_t lp, int which);
+mb_pattern *pat_build(void *mem, const char *p, size_t lp, int which);
 
 #endif
