@@ -7,12 +7,12 @@
 **
 ** Lua's matcher counts its nested calls and stops at 200 with "pattern
 ** too complex".  Here the same count is kept in `depth`: one for the
-** attempt, one more for each capture item passed and for each repetition
-** that took at least one byte (those are the places where Lua's matcher
-** calls itself for the rest of the pattern).  A choice saves the count
-** its alternative runs with, so backtracking restores it.  The program
-** tries the alternatives in Lua's order, so the first match, or the first
-** error, is the one Lua finds.
+** attempt, one more for each capture item passed, for each ? that took
+** its byte and for each *, + or - whose byte is there where it starts
+** (the places where Lua's matcher calls itself for the rest of the
+** pattern).  A choice saves the count its alternatives run with, so
+** backtracking restores it.  The alternatives are tried in Lua's order,
+** so the first match, or the first error, is the one Lua finds.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +153,31 @@ static void push(Choice *c, uint32_t pc, sptr at, sptr lo, int depth) {
 
 /* ---------------- one attempt ---------------- */
 
+/* Take the latest alternative left: the instruction to go on with, *s and
+** *depth set for it; NULL when no choice has one.  A * or + gives back, a
+** - takes one more byte, a ? goes on without its byte (once). */
+static const Ins *backtrack(Exec *x, int *sp, sptr *s, int *depth) {
+  while (*sp > 0) {
+    Choice *c = &x->stack[*sp - 1];
+    const Ins *ci = &x->pg->code[c->pc];
+    sptr q;
+    if (ci->op == OP_OPT) {
+      q = c->at;
+      --*sp;
+    }
+    else {
+      q = ci->op == OP_LAZY ? longer(ci, x->pg, c->at, x->e)
+                            : shorter(ci, x->pg->sets, c->lo, c->at);
+      if (q == NULL) { --*sp; continue; }
+      c->at = q;
+    }
+    *s = q;
+    *depth = c->depth;
+    return ci + 1;
+  }
+  return NULL;
+}
+
 /*
 ** Match the program at s: A_MATCH with *endp, A_FAIL, or A_ERROR (x->err
 ** says which).  The loop runs instructions while they succeed; a failure
@@ -274,31 +299,8 @@ static int attempt(Exec *x, sptr s, sptr *endp) {
         x->err = in;
         return A_ERROR;
     }
-    /* this path failed: take the latest alternative left */
-    for (;;) {
-      Choice *c;
-      const Ins *ci;
-      sptr q;
-      if (sp == 0) return A_FAIL;
-      c = &stack[sp - 1];
-      ci = &code[c->pc];
-      if (ci->op == OP_OPT) {
-        s = c->at;
-        depth = c->depth;
-        in = ci + 1;
-        sp--;
-        break;
-      }
-      q = ci->op == OP_LAZY ? longer(ci, x->pg, c->at, e)
-                            : shorter(ci, sets, c->lo, c->at);
-      if (q != NULL) {
-        c->at = s = q;
-        depth = c->depth;
-        in = ci + 1;
-        break;
-      }
-      sp--;
-    }
+    /* this path failed */
+    if ((in = backtrack(x, &sp, &s, &depth)) == NULL) return A_FAIL;
   }
 toodeep:
   x->err = NULL;
