@@ -35,8 +35,8 @@ int old_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
 static const char *const PATTERNS[] = {
   "%d+",
   "(%w+)=(%w+)",
-  "\n(%d+%.%d+%.%d+%.%d+) %- %- %[([^%]]+)%] \"(%u+) ([^ ]+) [^\"]*\" "
-  "(%d+) (%d+)",
+  ("\n(%d+%.%d+%.%d+%.%d+) %- %- %[([^%]]+)%] \"(%u+) ([^ ]+) [^\"]*\" "
+   "(%d+) (%d+)"),
   "%f[%a]%a+",
   "\n([^\n]-)ERROR",
   "[%[%]\"]+",

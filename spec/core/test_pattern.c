@@ -400,8 +400,27 @@ static void bytes(void) {
   }
 }
 
-/* Every class against <ctype.h> in the C locale (the test never calls
-** setlocale), as an item, in a set and in a complemented set. */
+/* Is c in class letter l ("%l") by <ctype.h> in the C locale (the test
+** never calls setlocale)?  Upper case: the complement. */
+static int classmember(char l, int c) {
+  int r;
+  switch (l | 0x20) {
+    case 'a': r = isalpha(c); break;
+    case 'c': r = iscntrl(c); break;
+    case 'd': r = isdigit(c); break;
+    case 'g': r = isgraph(c); break;
+    case 'l': r = islower(c); break;
+    case 'p': r = ispunct(c); break;
+    case 's': r = isspace(c); break;
+    case 'u': r = isupper(c); break;
+    case 'w': r = isalnum(c); break;
+    default: r = isxdigit(c); break;
+  }
+  return (r != 0) != (l >= 'A' && l <= 'Z');
+}
+
+/* Every class against <ctype.h> in the C locale, as an item, in a set and
+** in a complemented set. */
 static void classes(void) {
   static const char L[] = "acdglpsuwx";
   int (*const F[])(int) = {isalpha, iscntrl, isdigit, isgraph, islower,
@@ -425,6 +444,61 @@ static void classes(void) {
       bad += mb_pexec(pp[1], &b, 1, 0, MB_PEXEC_AT, &mt) != !want;
       bad += mb_pexec(pp[2], &b, 1, 0, MB_PEXEC_AT, &mt) != want;
       bad += mb_pexec(pp[3], &b, 1, 0, MB_PEXEC_AT, &mt) != !want;
+    }
+    for (j = 0; j < 4; j++) mb_pfree(pp[j]);
+  }
+  CHECK(bad == 0);
+}
+
+/* The scans over sets (16 bytes at a time where a set is a few ranges,
+** byte by byte otherwise) against naive loops over <ctype.h>: a run
+** ("^%x*"), the first member ("%x"), a frontier ("%f[%x]"), a lazy
+** repetition up to a byte ("^%x-Z"), on subjects of every length up to
+** 70 over a small alphabet, so that runs end everywhere in a block. */
+static void setscans(void) {
+  static const char L[] = "acdglpsuwxACDGLPSUWX";
+  static const unsigned char A[] = "aZ9 _.\n\t\377xQ0";
+  unsigned seed = 12345;
+  size_t k;
+  int bad = 0;
+  for (k = 0; k < sizeof L - 1; k++) {
+    char p[4][16];
+    mb_pattern *pp[4];
+    int j, round;
+    snprintf(p[0], 16, "^%%%c*", L[k]);
+    snprintf(p[1], 16, "%%%c", L[k]);
+    snprintf(p[2], 16, "%%f[%%%c]", L[k]);
+    snprintf(p[3], 16, "^%%%c-Z", L[k]);
+    for (j = 0; j < 4; j++) CHECK_RC(mb_pcompile(&pp[j], p[j], strlen(p[j])), 0);
+    for (round = 0; round < 300; round++) {
+      unsigned char s[80];
+      size_t n = (size_t)round % 71, i, want;
+      mb_match mt;
+      int in[80];
+      for (i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        s[i] = A[(seed >> 16) % (sizeof A - 1)];
+        in[i] = classmember(L[k], s[i]);
+      }
+      for (want = 0; want < n && in[want]; want++) {}
+      bad += mb_pexec(pp[0], s, n, 0, MB_PEXEC_FIND, &mt) != 1 || mt.end != want;
+      for (want = 0; want < n && !in[want]; want++) {}
+      bad += want < n ? mb_pexec(pp[1], s, n, 0, MB_PEXEC_FIND, &mt) != 1 ||
+                        mt.start != want
+                      : mb_pexec(pp[1], s, n, 0, MB_PEXEC_FIND, &mt) != 0;
+      for (want = 0; want < n && !(in[want] && (want == 0 ? !classmember(L[k], 0)
+                                                 : !in[want - 1])); want++) {}
+      if (want == n && (!classmember(L[k], 0) || (n > 0 && in[n - 1])))
+        want = MB_NPOS;   /* not even at the end (a zero there) */
+      if (n == 0 && classmember(L[k], 0)) want = MB_NPOS;
+      bad += want == MB_NPOS ? mb_pexec(pp[2], s, n, 0, MB_PEXEC_FIND, &mt) != 0
+                             : mb_pexec(pp[2], s, n, 0, MB_PEXEC_FIND, &mt) != 1 ||
+                               mt.start != want;
+      for (want = 0; want < n && s[want] != 'Z' && in[want]; want++) {}
+      bad += want < n && s[want] == 'Z'
+               ? mb_pexec(pp[3], s, n, 0, MB_PEXEC_FIND, &mt) != 1 ||
+                 mt.end != want + 1
+               : mb_pexec(pp[3], s, n, 0, MB_PEXEC_FIND, &mt) != 0;
     }
     for (j = 0; j < 4; j++) mb_pfree(pp[j]);
   }
@@ -617,6 +691,7 @@ int main(void) {
   lazyerrors();
   bytes();
   classes();
+  setscans();
   reuse();
   gmatchloop();
   flags();
