@@ -215,8 +215,10 @@ enum {
 ** (offsets into s); a capture still open at the end has len
 ** MB_CAP_UNFINISHED (Lua raises "unfinished capture" when it pushes
 ** it).  0: no match.  MB_E_PATTERN: the pattern is malformed where
-** matching reached it, or too complex; the message is in mt->err.  Bytes
-** before init are still looked at by %f (the byte before init).
+** matching reached it, or too complex; the message is in mt->err.  Unless
+** the result is 1, only mt->level (0) and mt->err are set.  mode is one
+** of MB_PEXEC_*.  Bytes before init are still looked at by %f (the byte
+** before init).
 */
 int mb_pexec(const mb_pattern *pp, const unsigned char *s, size_t ls,
              size_t init, int mode, mb_match *mt);
@@ -228,10 +230,11 @@ int mb_pexec(const mb_pattern *pp, const unsigned char *s, size_t ls,
 ** capture" where they reach that ')': their binding handles that case).
 ** A capture still open at the end comes back with len MB_CAP_UNFINISHED
 ** (Lua raises "unfinished capture" when it pushes it).  Each thread keeps
-** the last pattern it compiled here (up to 256 bytes, in a fixed block of
-** its own), so a loop over one pattern compiles it once; a longer one is
-** compiled with malloc for the call (if that fails: MB_E_PATTERN, "not
-** enough memory").  Safe from several threads at once. */
+** the last pattern it compiled here in a fixed 8 KiB block of its own
+** (patterns up to 256 bytes whose program fits), so a loop over one
+** pattern compiles it once; others are compiled with malloc for the call
+** (if that fails: MB_E_PATTERN, "not enough memory").  Safe from several
+** threads at once. */
 int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
              size_t init, mb_match *mt);
 /* Try p at exactly offset at, as gmatch does ('^' is not special).

@@ -107,7 +107,8 @@ typedef struct Scan {
   uint32_t first;        /* set index for SCAN_FIRST and SCAN_FRONTIER */
   uint32_t runset;
   uint32_t px, pn;       /* literal prefix */
-  uint32_t rx, rn;       /* a literal every match contains (rn 0: none) */
+  uint32_t rx, rn;       /* a literal every match contains (rn 0: none),
+                            looked for once an attempt has failed */
 } Scan;
 
 /* One compiled program.  A pattern that begins with '^' has two: one
@@ -115,7 +116,8 @@ typedef struct Scan {
 typedef struct Prog {
   const Ins *code;
   const PSet *sets;
-  const PVec *vecs;      /* vecs[i] is sets[i] in ranges */
+  const PVec *vecs;      /* vecs[i] is sets[i] in ranges, for the sets
+                            scanned over (n 0 for the others) */
   const unsigned char *lit;
   int ncap;              /* captures a match reports */
   int anchored;          /* one attempt only, at the start position */
@@ -130,14 +132,15 @@ struct mb_pattern {
   Prog prog[2];          /* [0] '^' anchors, [1] '^' is a byte */
 };
 
+/* pattern_compile.c: string.find's rule: none of ^$*+?.([%- in p, so it
+** is plain text. */
+int pat_plain(const char *p, size_t lp);
+
 /* pattern_compile.c: the bytes a block holding the pattern's programs
 ** needs (a counting pass over the pattern), and the compilation into
 ** such a block (mem must have at least that many bytes, aligned as malloc
 ** aligns).  which: the programs wanted (they differ only when the pattern
 ** begins with '^'); a program not built has code NULL. */
-/* string.find's rule: none of ^$*+?.([%- in p, so it is plain text. */
-int pat_plain(const char *p, size_t lp);
-
 #define PAT_ANCHOR 1     /* prog[0], where '^' anchors */
 #define PAT_BYTE 2       /* prog[1], where '^' is a byte */
 size_t pat_blocksize(const char *p, size_t lp, int which);
