@@ -92,7 +92,8 @@ enum {
   MB_E_OVERFLOW = -26,   /* integer overflow */
   MB_E_UOVERFLOW = -27,  /* unsigned overflow */
   MB_E_NOTINT = -28,     /* number has no integer representation */
-  MB_E_NOGROW = -29      /* map is not growable */
+  MB_E_NOGROW = -29,     /* map is not growable */
+  MB_E_PATTERN = -30     /* malformed pattern (the message: mb_match.err) */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -263,7 +264,14 @@ MAPBUF_API unsigned long mb_guard_faults(void);      /* faults caught so far */
 MAPBUF_API size_t mb_memfind(const void *h, size_t hn, const void *needle, size_t nn);
 MAPBUF_API size_t mb_memrfind(const void *h, size_t hn, const void *needle, size_t nn);
 
-/* ---- Lua 5.4 patterns over bytes (pattern.c) ---- */
+/* ---- Lua 5.4 patterns over bytes (pattern_compile.c, pattern_exec.c) ----
+** The language, results, captures and error messages of Lua 5.4's
+** string.find / string.match / string.gmatch, over any bytes: the
+** subject needs no terminating zero and may hold zeros.  Classes are
+** those of the C locale (what stock lua5.4 uses).  As in Lua, a malformed
+** part of a pattern is an error only when matching reaches it, and a
+** match that would need more than 200 of Lua's nested matcher calls ends
+** in "pattern too complex" exactly where Lua's does. */
 #define MB_MAXCAPTURES 32
 #define MB_CAP_UNFINISHED (-1)
 #define MB_CAP_POSITION (-2)
@@ -277,18 +285,80 @@ typedef struct mb_match {
   mb_capture capture[MB_MAXCAPTURES];
   char err[80];          /* message when a call returns MB_E_PATTERN */
 } mb_match;
-#define MB_E_PATTERN (-100)
+
+/*
+** A compiled pattern: compile once, match many times.  The program is
+** immutable once made, so one compiled pattern may be used by several
+** threads at once; each call of mb_pexec keeps its state on its own
+** stack (a few kB) and allocates nothing.
+*/
+typedef struct mb_pattern mb_pattern;
+
+/* Compile the lp bytes at p (zeros allowed).  0 and *out set, or ENOMEM
+** (also for a pattern too long to compile, over 2^30 bytes).  Never fails
+** for a malformed pattern: the error is raised by mb_pexec where matching
+** reaches the malformed part, as Lua does.  The pattern bytes are not
+** kept: the caller may free them.  The result belongs to the caller, who
+** frees it with mb_pfree. */
+MAPBUF_API int mb_pcompile(mb_pattern **out, const char *p, size_t lp);
+MAPBUF_API void mb_pfree(mb_pattern *pp);            /* NULL is fine */
+
+/* What the pattern is, known at compile time. */
+#define MB_PPLAIN 1u     /* none of ^$*+?.([%-: string.find takes it as
+                            plain text (a ')' in it is still a byte for
+                            find, but match and gmatch raise "invalid
+                            pattern capture" where they reach it) */
+#define MB_PANCHOR 2u    /* begins with '^': an anchor for find and match,
+                            a byte for gmatch */
+MAPBUF_API unsigned mb_pflags(const mb_pattern *pp);
+MAPBUF_API size_t mb_psize(const mb_pattern *pp);    /* bytes it occupies */
+
+/* How mb_pexec searches. */
+enum {
+  MB_PEXEC_FIND = 0,     /* the first match at or after init; a leading
+                            '^' anchors it at init (string.find's and
+                            string.match's search, without find's plain-
+                            text rule: see MB_PPLAIN) */
+  MB_PEXEC_AT = 1,       /* one attempt at exactly init, '^' a byte (one
+                            step of string.gmatch) */
+  MB_PEXEC_NEXT = 2      /* the first match at or after init, '^' a byte
+                            (string.gmatch's search for its next match;
+                            the caller skips an empty match that ends
+                            where the previous match ended, by searching
+                            again from one byte further) */
+};
+
+/*
+** Match pp against s[0 .. ls-1], starting at offset init (a start past
+** ls finds nothing).  1: matched, *mt holds the match and its captures
+** (offsets into s); a capture still open at the end has len
+** MB_CAP_UNFINISHED (Lua raises "unfinished capture" when it pushes
+** it).  0: no match.  MB_E_PATTERN: the pattern is malformed where
+** matching reached it, or too complex; the message is in mt->err.  Unless
+** the result is 1, only mt->level (0) and mt->err are set.  mode is one
+** of MB_PEXEC_*.  Bytes before init are still looked at by %f (the byte
+** before init).
+*/
+MAPBUF_API int mb_pexec(const mb_pattern *pp, const unsigned char *s, size_t ls,
+             size_t init, int mode, mb_match *mt);
+
 /* Find the first match of p in s at or after init (anchored at init when p
 ** starts with '^').  1 found, 0 not found, MB_E_PATTERN malformed pattern.
 ** As string.find: a pattern with none of ^$*+?.([%- is plain text, even
 ** with a ')' in it (string.match and gmatch would raise "invalid pattern
 ** capture" where they reach that ')': their binding handles that case).
 ** A capture still open at the end comes back with len MB_CAP_UNFINISHED
-** (Lua raises "unfinished capture" when it pushes it). */
+** (Lua raises "unfinished capture" when it pushes it).  Each thread keeps
+** the last pattern it compiled here in a fixed 8 KiB block of its own
+** (patterns up to 256 bytes whose program fits), so a loop over one
+** pattern compiles it once; others are compiled with malloc for the call
+** (if that fails: MB_E_PATTERN, "not enough memory").  Safe from several
+** threads at once. */
 MAPBUF_API int mb_pfind(const unsigned char *s, size_t ls, const char *p, size_t lp,
              size_t init, mb_match *mt);
 /* Try p at exactly offset at, as gmatch does ('^' is not special).
-** 1 matched, 0 not, MB_E_PATTERN malformed. */
+** 1 matched, 0 not, MB_E_PATTERN malformed.  Compiles p as mb_pfind does
+** (sharing its per-thread block). */
 MAPBUF_API int mb_pmatchat(const unsigned char *s, size_t ls, const char *p, size_t lp,
                 size_t at, mb_match *mt);
 
