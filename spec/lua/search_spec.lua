@@ -380,6 +380,84 @@ describe("m:find / m:match / m:gmatch", function()
   end)
 end)
 
+-- Patterns are compiled once and kept: gmatch in its iterator, find and
+-- match in a bounded cache.  The cache must never give the wrong program.
+describe("compiled patterns", function()
+  local s = "key=1 kee=22 kez=333 (x) ^^a^b"
+  local m
+  before_each(function() m = mapof(s) end)
+  after_each(function() m:close() end)
+
+  it("many distinct patterns in turn, past the cache's bound, stay right",
+    function()
+      -- 300 patterns, each used twice round a full turn of the others,
+      -- so both cached and evicted programs are run
+      local pats = {}
+      for k = 1, 300 do pats[k] = "(k%a" .. string.rep("%a?", k % 7) .. ")=" .. "(%d+)" .. string.rep("()", k % 3) end
+      for round = 1, 2 do
+        for k = 1, #pats do
+          assert.are.same({ s:find(pats[k]) }, { m:find(pats[k]) })
+          assert.are.same({ s:match(pats[k], 6) }, { m:match(pats[k], 6) })
+        end
+      end
+    end)
+
+  it("a pattern longer than the cache takes runs each time, and right", function()
+    -- a set of 1200 bytes: long, but no backtracking to speak of
+    local long = "[" .. string.rep("kezy", 300) .. "]+=(%d%d)"
+    for _ = 1, 3 do
+      assert.are.same({ s:find(long) }, { m:find(long) })
+      assert.are.same({ s:match(long) }, { m:match(long) })
+    end
+    local a, b = {}, {}
+    for x in s:gmatch(long) do a[#a + 1] = x end
+    for x in m:gmatch(long) do b[#b + 1] = x end
+    assert.are.same(a, b)
+    assert.are.same({ "22", "33" }, b)
+  end)
+
+  it("a malformed pattern raises every time, cached or not", function()
+    for _ = 1, 3 do
+      for _, p in ipairs({ "(x", "%", "[a", "x)", "key)" }) do
+        assert.are.equal(call(MATCH, s, p), call(MATCH, m, p))
+        assert.are.equal(call(FIND, s, p), call(FIND, m, p))
+      end
+    end
+  end)
+
+  it("'^' is a byte for gmatch and an anchor for find, one program each",
+    function()
+      local a, b = {}, {}
+      for x in s:gmatch("^.") do a[#a + 1] = x end
+      for x in m:gmatch("^.") do b[#b + 1] = x end
+      assert.are.same(a, b)
+      assert.are.same({ "^^", "^b" }, b)
+      assert.are.same({ s:find("^.") }, { m:find("^.") })
+      assert.are.same({ s:find("^.", 10) }, { m:find("^.", 10) })
+    end)
+
+  it("a finalizer called by hand on a kept program breaks nothing", function()
+    local it = m:gmatch("%a+")
+    assert.are.equal("key", it())
+    local _, box = debug.getupvalue(it, 2)
+    local gc = debug.getmetatable(box).__gc
+    assert.is_false(getmetatable(box))       -- hidden from plain Lua
+    gc(box); gc(box)                         -- twice: harmless
+    local ok, err = pcall(it)
+    assert.is_false(ok)
+    assert.matches("broken iterator", err, 1, true)
+    -- the same program's box in the find/match cache: freed, then rebuilt
+    assert.are.same({ 1, 3 }, { m:find("%a+") })
+    for _, v in pairs(debug.getregistry()) do
+      if type(v) == "table" and rawget(v, "%a+") ~= nil then
+        gc(rawget(v, "%a+"))
+      end
+    end
+    assert.are.same({ 1, 3 }, { m:find("%a+") })
+    assert.are.same({ "kee" }, { m:match("%a+", 6) })
+  end)
+end)
+
 -- rfind: the last occurrence lying entirely inside i .. j, by brute force.
 local function rfind_ref(s, needle, i, j)
   local len = #s
