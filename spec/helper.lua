@@ -43,6 +43,18 @@ function H.mapof(s, opts)
 end
 
 -- Quote a string for the shell.
+-- All results of a pcall, errors included, as one comparable string (an
+-- integer and a float of the same value differ).
+function H.outcome(ok, ...)
+  local t = { ok and "ok" or "err" }
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    t[#t + 1] = math.type(v) or type(v)
+    t[#t + 1] = tostring(v)
+  end
+  return table.concat(t, "|")
+end
+
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
 -- Run a shell command; returns stdout, exit status.

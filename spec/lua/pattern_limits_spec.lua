@@ -5,15 +5,7 @@
 -- spans both sides of the limit: the two must agree on error or result.
 local H = require "spec.helper"
 
-local function outcome(ok, ...)
-  local t = { ok and "ok" or "err" }
-  for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    t[#t + 1] = math.type(v) or type(v)
-    t[#t + 1] = tostring(v)
-  end
-  return table.concat(t, "|")
-end
+local outcome = H.outcome
 
 -- The same call sites for strings and maps, so that error positions agree.
 local function FIND(x, ...) return x:find(...) end

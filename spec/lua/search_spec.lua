@@ -11,16 +11,7 @@ local function mapof(s)
   return m
 end
 
--- All results of a call, errors included, as one comparable string.
-local function outcome(ok, ...)
-  local t = { ok and "ok" or "err" }
-  for i = 1, select("#", ...) do
-    local v = select(i, ...)
-    t[#t + 1] = math.type(v) or type(v)
-    t[#t + 1] = tostring(v)
-  end
-  return table.concat(t, "|")
-end
+local outcome = H.outcome
 
 local function call(f, ...) return outcome(pcall(f, ...)) end
 
