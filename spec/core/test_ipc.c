@@ -1,8 +1,11 @@
 /* test_ipc.c - the core's IPC: atomics, futex wait/wake across fork, OFD
-** locks between maps and processes, named shared memory. */
+** locks between maps and processes, named shared memory; waits and locks
+** that a signal handler cuts short (SA_RESTART or not) and that keep their
+** timeout while the peer is stopped; the robust mutex; process liveness. */
 #include "mapbuf.h"
 #include "check.h"
 #include "internal.h"
+#include "ipcint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +179,197 @@ static void test_wait_eintr(void) {
   mb_free(m);
 }
 
+/* With MB_INTR, a handler ends the wait at once, whether it was installed
+** with SA_RESTART or not (a wait forever included: the kernel only ever
+** sees timed sleeps). */
+static void test_wait_intr(void) {
+  mb_map *m = NULL;
+  struct sigaction sa;
+  int woken = -1, restart;
+  double t;
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  for (restart = 0; restart < 2; restart++) {
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = onalarm;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigaction(SIGALRM, &sa, NULL);
+    ualarm(50000, 0);
+    t = now();
+    CHECK_RC(mb_waitx(m, 0, 0, -1, MB_INTR, &woken), EINTR);
+    t = now() - t;
+    CHECK(t >= 0.04 && t < 0.5);
+    ualarm(50000, 0);
+    t = now();
+    CHECK_RC(mb_waitx(m, 0, 0, 5, MB_INTR, &woken), EINTR);
+    CHECK(now() - t < 0.5);
+  }
+  signal(SIGALRM, SIG_DFL);
+  mb_free(m);
+}
+
+/* A lock held by a stopped process: a timed lock returns on time; an
+** interrupted one returns EINTR and holds nothing. */
+static void test_lock_timeout(void) {
+  mb_map *a = NULL, *b = NULL;
+  mb_openopts o = {8192, 0, 0, 0};
+  struct sigaction sa;
+  int got = -1, st, i;
+  double t;
+  pid_t pid;
+  CHECK_RC(mb_open(&a, path("tlock"), MB_MODE_CREATE, &o), 0);
+  CHECK_RC(mb_open(&b, path("tlock"), MB_MODE_UPDATE, NULL), 0);
+  pid = fork();
+  if (pid == 0) {
+    mb_map *c = NULL;
+    int g;
+    if (mb_open(&c, path("tlock"), MB_MODE_UPDATE, NULL) != 0) _exit(3);
+    if (mb_lock(c, 1, 0, 100, 1, &g) != 0 || !g) _exit(4);
+    mb_atomic_store(c, 4096, 32, 1);
+    for (;;) pause();
+  }
+  for (;;) {
+    uint64_t held = 0;
+    if (mb_atomic_load(a, 4096, 32, &held) != 0 || held) break;
+    usleep(1000);
+  }
+  kill(pid, SIGSTOP);
+  for (i = 0; i < 3; i++) {
+    double want = 0.05 * (i + 1);
+    t = now();
+    CHECK_RC(mb_lockx(b, 1, 10, 1, want, MB_INTR, &got), 0);
+    t = now() - t;
+    CHECK(got == 0 && t >= want - 0.001 && t < want + 0.02);
+  }
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onalarm;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGALRM, &sa, NULL);
+  ualarm(50000, 0);
+  t = now();
+  CHECK_RC(mb_lockx(b, 1, 10, 1, -1, MB_INTR, &got), EINTR);
+  CHECK(now() - t < 0.3);
+  signal(SIGALRM, SIG_DFL);
+  CHECK_RC(mb_lockx(a, 1, 200, 1, 0, 0, &got), 0);   /* another range */
+  CHECK(got == 1);
+  kill(pid, SIGKILL);
+  CHECK(waitpid(pid, &st, 0) == pid);
+  /* its lock went with it; b's interrupted try took nothing */
+  CHECK_RC(mb_lockx(a, 1, 0, 100, 1, MB_INTR, &got), 0);
+  CHECK(got == 1);
+  mb_free(a);
+  mb_free(b);
+}
+
+static void test_fence_live(void) {
+  uint64_t me = mb_token_self();
+  int st;
+  pid_t pid;
+  mb_fence();
+  CHECK(mb_token_pid(me) == getpid());
+  CHECK(mb_token_alive(me));
+  CHECK(!mb_token_alive(0));
+  /* another start time is another process, even with our pid */
+  CHECK(!mb_token_alive(me ^ ((uint64_t)1 << 40)) || (me >> 32) == 0);
+  pid = fork();
+  if (pid == 0) _exit(mb_token_self() != me && mb_token_alive(me) ? 0 : 1);
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  /* a zombie is dead; a reaped child too */
+  pid = fork();
+  if (pid == 0) _exit(0);
+  usleep(50000);
+  CHECK(!mb_token_alive((uint64_t)pid));
+  waitpid(pid, &st, 0);
+  CHECK(!mb_token_alive((uint64_t)pid));
+}
+
+/* The robust mutex: exclusion, timeouts, a holder killed with SIGKILL. */
+static void test_mutex(void) {
+  mb_map *m = NULL;
+  mb_mutexstate ms;
+  int got = -1, dead = -1, st, i;
+  double t;
+  pid_t pid;
+  uint64_t v = 0;
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  CHECK_RC(mb_mutex_lock(m, 4, -1, 0, &got, &dead), MB_E_MISALIGNED);
+  CHECK_RC(mb_mutex_lock(m, 4090, -1, 0, &got, &dead), MB_E_RANGE);
+  CHECK_RC(mb_mutex_unlock(m, 0), MB_E_NOTOWNER);
+  CHECK_RC(mb_mutex_lock(m, 0, -1, 0, &got, &dead), 0);
+  CHECK(got == 1 && dead == 0);
+  CHECK_RC(mb_mutex_lock(m, 0, 0, 0, &got, &dead), MB_E_DEADLOCK);
+  CHECK_RC(mb_mutex_state(m, 0, &ms), 0);
+  CHECK(ms.pid == getpid() && ms.mine && ms.alive && !ms.inconsistent);
+  CHECK_RC(mb_mutex_unlock(m, 0), 0);
+  CHECK_RC(mb_mutex_state(m, 0, &ms), 0);
+  CHECK(ms.pid == 0);
+  /* two processes add under the mutex: no update lost */
+  pid = fork();
+  if (pid == 0) {
+    int g, d;
+    for (i = 0; i < 20000; i++) {
+      if (mb_mutex_lock(m, 0, 10, 0, &g, &d) != 0 || !g) _exit(2);
+      ((volatile uint64_t *)m->base)[1]++;
+      if (mb_mutex_unlock(m, 0) != 0) _exit(3);
+    }
+    _exit(0);
+  }
+  for (i = 0; i < 20000; i++) {
+    int g, d;
+    if (mb_mutex_lock(m, 0, 10, 0, &g, &d) != 0 || !g) { CHECK(g); break; }
+    ((volatile uint64_t *)m->base)[1]++;
+    mb_mutex_unlock(m, 0);
+  }
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(((uint64_t *)m->base)[1] == 40000);
+  /* a holder that is stopped: timeouts hold; then it dies holding it */
+  pid = fork();
+  if (pid == 0) {
+    int g, d;
+    if (mb_mutex_lock(m, 0, 10, 0, &g, &d) != 0 || !g) _exit(2);
+    mb_atomic_store(m, 64, 32, 1);
+    for (;;) pause();
+  }
+  while (mb_atomic_load(m, 64, 32, &v) == 0 && v == 0) usleep(1000);
+  kill(pid, SIGSTOP);
+  t = now();
+  CHECK_RC(mb_mutex_lock(m, 0, 0.1, MB_INTR, &got, &dead), 0);
+  t = now() - t;
+  CHECK(got == 0 && t >= 0.099 && t < 0.12);
+  CHECK_RC(mb_mutex_lock(m, 0, 0, 0, &got, &dead), 0);
+  CHECK(got == 0);
+  kill(pid, SIGKILL);
+  CHECK(waitpid(pid, &st, 0) == pid);
+  CHECK_RC(mb_mutex_state(m, 0, &ms), 0);
+  CHECK(ms.pid == pid && !ms.alive);
+  CHECK_RC(mb_mutex_lock(m, 0, 1, 0, &got, &dead), 0);
+  CHECK(got == 1 && dead == 1);
+  /* unlocked without being made consistent: the next holder hears too */
+  CHECK_RC(mb_mutex_unlock(m, 0), 0);
+  CHECK_RC(mb_mutex_lock(m, 0, 1, 0, &got, &dead), 0);
+  CHECK(got == 1 && dead == 1);
+  CHECK_RC(mb_mutex_consistent(m, 0), 0);
+  CHECK_RC(mb_mutex_unlock(m, 0), 0);
+  CHECK_RC(mb_mutex_lock(m, 0, 1, 0, &got, &dead), 0);
+  CHECK(got == 1 && dead == 0);
+  CHECK_RC(mb_mutex_unlock(m, 0), 0);
+  /* a waiter asleep when the holder dies notices within a slice */
+  pid = fork();
+  if (pid == 0) {
+    int g, d;
+    if (mb_mutex_lock(m, 0, 10, 0, &g, &d) != 0 || !g) _exit(2);
+    mb_atomic_store(m, 64, 32, 2);
+    usleep(200000);
+    _exit(0);                     /* dies holding it */
+  }
+  while (mb_atomic_load(m, 64, 32, &v) == 0 && v != 2) usleep(1000);
+  t = now();
+  CHECK_RC(mb_mutex_lock(m, 0, 5, 0, &got, &dead), 0);
+  t = now() - t;
+  CHECK(got == 1 && dead == 1 && t < 1.0);
+  waitpid(pid, &st, 0);
+  mb_free(m);
+}
+
 static void test_locks(void) {
   mb_map *a = NULL, *b = NULL;
   mb_openopts o = {8192, 0, 0, 0};
@@ -323,7 +517,11 @@ int main(void) {
   test_add_fork();
   test_wait_wake();
   test_wait_eintr();
+  test_wait_intr();
   test_locks();
+  test_lock_timeout();
+  test_fence_live();
+  test_mutex();
   test_truncated();
   test_shm();
   {
