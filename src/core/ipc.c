@@ -151,6 +151,16 @@ uint64_t mb_now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+double mb_now_coarse(void) {
+  struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void mb_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
 /* seconds (finite, >= 0) as a timespec */

@@ -16,6 +16,9 @@
 double mb_now(void);
 /* The same clock in nanoseconds. */
 uint64_t mb_now_ns(void);
+/* CLOCK_MONOTONIC_COARSE in seconds: a few ns to read, but it moves in
+** ticks of some milliseconds (4 here).  For ages and rate limits. */
+double mb_now_coarse(void);
 
 /* Waits longer than this are as good as forever (and keep tv_sec sane). */
 #define MB_FOREVER 1e9
@@ -51,9 +54,12 @@ static inline void mb_relax(void) {
 ** /proc/PID/stat) above, so that a pid the kernel hands out again does not
 ** pass for the dead process that had it.  Never 0. */
 uint64_t mb_token_self(void);
-/* Bumped in the child at each fork (pthread_atfork): a value cached with
-** the generation it was made in is stale when the two differ. */
+/* Bumped in the child at each fork (pthread_atfork, registered by the
+** first call of mb_forkgen): a value cached with the generation it was
+** made in is stale when the two differ.  mb_forkgen_now reads it without
+** the registration (for hot paths of objects made after one). */
 unsigned mb_forkgen(void);
+extern volatile unsigned mb_forkgen_now;
 /* 1 if the process the token names is alive (a zombie is dead), else 0.
 ** Without /proc only the pid is checked. */
 int mb_token_alive(uint64_t token);

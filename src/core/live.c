@@ -65,14 +65,14 @@ static int readstat(pid_t pid, char *state, unsigned long long *start) {
 /* Fork generations: bumped in the child at every fork, so what is cached
 ** per process (our token, a ring object's peers) can tell it is stale
 ** without a getpid() system call on every use. */
-static volatile unsigned forkgen = 1;
-static void onfork(void) { forkgen++; }
+volatile unsigned mb_forkgen_now = 1;
+static void onfork(void) { mb_forkgen_now++; }
 static void atforkonce(void) { pthread_atfork(NULL, NULL, onfork); }
 static pthread_once_t forkonce = PTHREAD_ONCE_INIT;
 
 unsigned mb_forkgen(void) {
   pthread_once(&forkonce, atforkonce);
-  return forkgen;
+  return mb_forkgen_now;
 }
 
 uint64_t mb_token_self(void) {

@@ -193,6 +193,10 @@ struct mb_ring {
 
 #define LD(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define ST(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+/* A store that a later release (a CAS, or RELST) publishes: the
+** announcements made before a claim, counters, ages. */
+#define RLXST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define RELST(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define CAS(p, e, d) __atomic_compare_exchange_n((p), (e), (d), 0, \
                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
@@ -206,7 +210,7 @@ static unsigned char *region(mb_ring *r, int write, int *rc) {
   if (write && !r->writable) { *rc = MB_E_READONLY; return NULL; }
   /* a ring object belongs to the process that made it: a child after
   ** fork holds none of its peers */
-  if (r->gen != mb_forkgen()) { *rc = MB_E_FORKED; return NULL; }
+  if (r->gen != mb_forkgen_now) { *rc = MB_E_FORKED; return NULL; }
   *rc = 0;
   return m->base + r->off;
 }
@@ -237,6 +241,9 @@ static inline uint64_t *peerw(unsigned char *b, int role, int i, int field) {
 }
 static inline uint64_t nslots(uint64_t len) {
   return (RECHEAD + len + SLOT - 1) / SLOT;
+}
+static inline uint64_t coarse_ns(void) {
+  return (uint64_t)(mb_now_coarse() * 1e9);
 }
 static inline int covers(uint64_t intent, uint64_t q) {
   uint64_t k = intent & (((uint64_t)1 << IK_BITS) - 1);
@@ -370,7 +377,7 @@ static int takelease(mb_ring *r, unsigned char *b, uint64_t l) {
   int rc = readrec(r, b, q, v, &r->lk, &r->llen, &r->lkind);
   if (rc != 0) return rc;
   ST(peerw(b, MB_RING_CONSUMER, r->cslot, P_WORD), l);
-  ST(peerw(b, MB_RING_CONSUMER, r->cslot, P_SINCE), mb_now_ns());
+  RLXST(peerw(b, MB_RING_CONSUMER, r->cslot, P_SINCE), coarse_ns());
   r->lease = l;
   return 0;
 }
@@ -489,12 +496,14 @@ static int tryput(mb_ring *r, unsigned char *b, const void *msg, uint32_t len,
       return NOROOM;      /* the record of the lap before is still there */
     }
     if (stale) continue;
-    ST(intent, ((t & IS_MASK) << IK_BITS) | k);
+    /* the intent, then the claim: a consumer that sees TAIL past t (its
+    ** load acquires what the claim released) sees the intent too */
+    RLXST(intent, ((t & IS_MASK) << IK_BITS) | k);
     if (r->multi) {
       uint64_t e = t;
       if (!CAS(tail, &e, t + k)) continue;
     } else {
-      ST(tail, t + k);
+      RELST(tail, t + k);
     }
     {
       unsigned char *s = slotp(r, b, t);
@@ -629,10 +638,7 @@ static int release(mb_ring *r, unsigned char *b, int *acked) {
     __atomic_fetch_add(peerw(b, MB_RING_CONSUMER, r->cslot, P_COUNT), 1,
                        __ATOMIC_RELAXED);
 lost:
-  {
-    uint64_t l = r->lease;
-    CAS(lw, &l, 0);
-  }
+  RELST(lw, 0);
   r->lease = 0;
   wakeup(r, b, MB_RING_PRODUCER);
   return 0;
@@ -654,19 +660,20 @@ static int claim(mb_ring *r, unsigned char *b, uint64_t *busyq) {
         if (LD(head) != h) continue;    /* read while another claimed it */
         return rc;
       }
-      ST(lw, h + 1);
+      /* the lease, then the claim (as a producer's intent) */
+      RLXST(lw, h + 1);
       if (r->multi) {
         uint64_t e = h;
         if (!CAS(head, &e, h + k)) {
           /* another consumer has it: announce nothing we do not hold,
           ** or a rescue of its lease would wait for us */
-          ST(lw, 0);
+          RLXST(lw, 0);
           continue;
         }
       } else {
-        ST(head, h + k);
+        RELST(head, h + k);
       }
-      ST(peerw(b, MB_RING_CONSUMER, r->cslot, P_SINCE), mb_now_ns());
+      RLXST(peerw(b, MB_RING_CONSUMER, r->cslot, P_SINCE), coarse_ns());
       r->lease = h + 1;
       r->lk = k;
       r->llen = len;
@@ -686,19 +693,23 @@ static int claim(mb_ring *r, unsigned char *b, uint64_t *busyq) {
 
 /* Get a message to hand out: a lease of ours on a DATA record (passing
 ** over skips).  DONE, EMPTY, BUSY or a code. */
-static int getone(mb_ring *r, unsigned char *b, double now) {
+static int getone(mb_ring *r, unsigned char *b) {
   for (;;) {
     int rc, acked;
     uint64_t q = 0;
-    if (r->lease == 0 && r->multi && now - r->lastscan >= SCANEVERY) {
-      r->lastscan = now;
-      rescue(r, b);
+    if (r->lease == 0 && r->multi) {
+      double t = mb_now_coarse();
+      if (t - r->lastscan >= SCANEVERY) {
+        r->lastscan = t;
+        rescue(r, b);
+      }
     }
     if (r->lease == 0) {
       rc = claim(r, b, &q);
       if (rc == BUSY) {
         /* a producer writes the record at q, or died claiming it: after
         ** HOLWAIT, ask; the rest of a dead claim right after */
+        double now = mb_now();
         if (q != r->holq) { r->holq = q; r->holt = now; }
         if (now - r->holt < HOLWAIT || !holrescue(r, b, q)) return BUSY;
         r->holq = q + 1;
@@ -717,7 +728,7 @@ int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
   unsigned char *b = region(r, 1, &rc);
   uint64_t bit;
   uint32_t *seq;
-  double deadline = 0, now;
+  double deadline = 0;
   *len = 0;
   if (b == NULL) return rc;
   if (timeout != timeout) return EINVAL;
@@ -731,34 +742,31 @@ int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
       r->lease = 0;
   }
   if (timeout >= MB_FOREVER) timeout = -1;
-  now = mb_now();
-  if (timeout > 0) deadline = now + timeout;
+  if (timeout > 0) deadline = mb_now() + timeout;
   bit = (uint64_t)1 << r->cslot;
   seq = W32(b, H_CSEQ);
   for (;;) {
     uint32_t v;
-    rc = getone(r, b, now);
+    rc = getone(r, b);
     if (rc == DONE) break;
     if (rc != EMPTY && rc != BUSY) return intact(r, rc);
     if (timeout == 0) return intact(r, 0);
     if (polls < r->spin) {
       polls++;
       mb_relax();
-      if ((polls & 255) == 0) now = mb_now();
       continue;
     }
     __atomic_fetch_or(W64(b, H_CSLEEP), bit, __ATOMIC_SEQ_CST);
     v = LD(seq);
-    rc = getone(r, b, now);
+    rc = getone(r, b);
     if (rc == EMPTY || rc == BUSY) {
       double left = slice(timeout, deadline);
       rc = left > 0 ? mb_futex_wait(seq, v, left) : ETIMEDOUT;
       clearbit(b, MB_RING_CONSUMER, r->cslot);
       if (rc == EINTR && (flags & MB_INTR)) return EINTR;
       if (rc != 0 && rc != ETIMEDOUT && rc != EINTR) return rc;
-      now = mb_now();
-      if (timeout > 0 && now >= deadline) {
-        rc = getone(r, b, now);
+      if (timeout > 0 && mb_now() >= deadline) {
+        rc = getone(r, b);
         if (rc == DONE) break;
         return intact(r, rc == EMPTY || rc == BUSY ? 0 : rc);
       }
@@ -1091,7 +1099,7 @@ int mb_ring_alive(mb_ring *r, int role, int *count) {
 int mb_ring_stats(mb_ring *r, mb_ringstats *s) {
   int rc, i;
   unsigned char *b = region(r, 0, &rc);
-  uint64_t tail, x, now = mb_now_ns(), oldest = 0, pb, cb;
+  uint64_t tail, x, now = coarse_ns(), oldest = 0, pb, cb;
   memset(s, 0, sizeof *s);
   if (b == NULL) return rc;
   s->capacity = r->n * SLOT;

@@ -147,11 +147,19 @@ static int r_try_push(lua_State *L) {
 
 /* ---- peek, pop, ack ---- */
 
-/* Push the leased message (a copy); 0 if the lease went meanwhile. */
-static int pushleased(lua_State *L, const char *fname, size_t len) {
+/* The core ring of argument 1 after something that may have run Lua (an
+** allocation): the ring may have been closed; the core checks the map. */
+static mb_ring *again(lua_State *L) {
+  LRing *R = (LRing *)lua_touserdata(L, 1);   /* checked before */
+  if (R->r == NULL) luaL_error(L, "mapbuf.ring: ring is closed");
+  return R->r;
+}
+
+/* Push a copy of the leased message of r (its length len); 0 if there is
+** no lease any more. */
+static int pushleased(lua_State *L, const char *fname, mb_ring *r, size_t len) {
   const void *p1, *p2;
   size_t n1, n2;
-  mb_ring *r = ring(L, fname);
   int rc = mb_ring_view(r, &p1, &n1, &p2, &n2);
   if (rc != 0) return rerror(L, fname, rc);
   if (p1 == NULL) return 0;
@@ -162,14 +170,9 @@ static int pushleased(lua_State *L, const char *fname, size_t len) {
   } else {
     luaL_Buffer b;
     char *d = luaL_buffinitsize(L, &b, len);   /* may run a finalizer */
-    r = ring(L, fname);
-    if ((rc = mb_ring_read(r, d, len)) != 0) return rerror(L, fname, rc);
+    if ((rc = mb_ring_read(again(L), d, len)) != 0) return rerror(L, fname, rc);
     luaL_pushresultsize(&b, len);
   }
-  /* check after copying: the file may have shrunk under the copy */
-  r = ring(L, fname);
-  if ((rc = mb_ring_view(r, &p1, &n1, &p2, &n2)) != 0)
-    return rerror(L, fname, rc);
   return 1;
 }
 
@@ -188,10 +191,18 @@ static int takewith(lua_State *L, const char *fname, double timeout, int pop) {
     if (rc == EINTR) continue;
     if (rc != 0) return rerror(L, fname, rc);
     if (mb_ring_leased(r)) {
-      if (!pushleased(L, fname, len)) continue;
-      if (!pop) return 1;
-      r = ring(L, fname);
-      if ((rc = mb_ring_ack(r, &acked)) != 0) return rerror(L, fname, rc);
+      if (!pushleased(L, fname, r, len)) continue;
+      /* check after copying: the core's next call looks whether the file
+      ** shrank under the copy (and whether a finalizer closed the map) */
+      r = again(L);
+      if (pop) rc = mb_ring_ack(r, &acked);
+      else {
+        const void *p1, *p2;
+        size_t n1, n2;
+        acked = 1;
+        rc = mb_ring_view(r, &p1, &n1, &p2, &n2);
+      }
+      if (rc != 0) return rerror(L, fname, rc);
       if (acked) return 1;
       lua_pop(L, 1);   /* lost to another consumer meanwhile: not ours */
       continue;
