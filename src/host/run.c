@@ -45,8 +45,11 @@ void host_request(int what) {
   lua_sethook(L, dohook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
+/* SIGINT and SIGTERM: "interrupted!" at the next instruction (or inside
+** a blocking mapbuf call, which polls for the hook: src/lua/lipc.h), so
+** the chunk unwinds (__close runs) and writable maps are flushed. */
 static void onint(int sig) {
-  signal(sig, SIG_DFL);  /* a second Ctrl-C kills at once */
+  signal(sig, SIG_DFL);  /* a second one kills at once */
   host_request(HOST_PEND_INT);
 }
 
@@ -69,8 +72,10 @@ int host_docall(lua_State *L, int narg, int nres) {
   lua_pushcfunction(L, msghandler);
   lua_insert(L, base);
   signal(SIGINT, onint);
+  signal(SIGTERM, onint);
   status = lua_pcall(L, narg, nres, base);
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   lua_remove(L, base);
   return status;
 }
