@@ -346,6 +346,7 @@ typedef struct mb_ringstats {
   int multi;
   int producers, consumers;  /* live peers */
   int psleeping, csleeping;  /* live peers asleep in push / pop */
+  int stalesleepers;         /* sleeper bits of dead peers, not yet cleared */
   int leases, deadleases;    /* messages handed out, not acked; of dead peers */
   double oldest;             /* age of the oldest lease in seconds, or -1 */
   uint64_t pushed, acked, handed;   /* per-peer counters, summed */

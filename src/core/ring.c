@@ -1121,6 +1121,7 @@ int mb_ring_stats(mb_ring *r, mb_ringstats *s) {
     s->consumers += ca;
     s->psleeping += pa && (pb >> i & 1);
     s->csleeping += ca && (cb >> i & 1);
+    s->stalesleepers += (!pa && (pb >> i & 1)) + (!ca && (cb >> i & 1));
     s->pushed += LD(peerw(b, MB_RING_PRODUCER, i, P_COUNT));
     s->acked += LD(peerw(b, MB_RING_CONSUMER, i, P_COUNT));
     s->handed += LD(peerw(b, MB_RING_CONSUMER, i, P_OUT));

@@ -262,6 +262,7 @@ static int r_stats(lua_State *L) {
   SETI("consumers", s.consumers);
   SETI("sleeping_producers", s.psleeping);
   SETI("sleeping_consumers", s.csleeping);
+  SETI("stale_sleepers", s.stalesleepers);
   SETI("leases", s.leases);
   SETI("dead_leases", s.deadleases);
   SETI("pushed", s.pushed);
