@@ -447,6 +447,37 @@ static void test_deadclaim(void) {
   mb_free(m);
 }
 
+/* A ring object belongs to the process that made it: after fork, the
+** child cannot use its parent's (whose peers it does not hold). */
+static void test_forked(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(1024);
+  mb_ringopts o = opts(1024, 0);
+  int ok, st;
+  pid_t pid;
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "x", 1, 0, 0, &ok), 0);
+  if ((pid = fork()) == 0) {
+    mb_ring *c = NULL;
+    size_t n;
+    int k;
+    if (mb_ring_push(r, "y", 1, 0, 0, &k) != MB_E_FORKED) _exit(2);
+    mb_ring_free(r);   /* harmless: it lets go of nothing of the parent's */
+    if (mb_ring_attach(&c, m, 0, sz, NULL) != 0) _exit(3);
+    if (mb_ring_push(c, "y", 1, 0, 0, &k) != MB_E_PRODUCER) _exit(4);
+    if (mb_ring_peek(c, 0, 0, &n) != 0 || !mb_ring_leased(c) || n != 1) _exit(5);
+    mb_ring_free(c);
+    _exit(0);
+  }
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK_RC(mb_ring_push(r, "z", 1, 0, 0, &ok), 0);    /* still ours */
+  CHECK(ok == 1);
+  mb_ring_free(r);
+  mb_free(m);
+}
+
 int main(void) {
   if (mkdtemp(dir) == NULL) { perror("mkdtemp"); return 1; }
   test_layout();
@@ -455,6 +486,7 @@ int main(void) {
   test_deadclaim();
   test_rescue(0);
   test_rescue(1);
+  test_forked();
   test_kill(0);
   test_kill(1);
   unlink(path("killring"));
