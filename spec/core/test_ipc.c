@@ -234,11 +234,18 @@ static void test_lock_timeout(void) {
   }
   kill(pid, SIGSTOP);
   for (i = 0; i < 3; i++) {
-    double want = 0.05 * (i + 1);
-    t = now();
-    CHECK_RC(mb_lockx(b, 1, 10, 1, want, MB_INTR, &got), 0);
-    t = now() - t;
-    CHECK(got == 0 && t >= want - 0.001 && t < want + 0.02);
+    /* the best of three: a moment lost to another process (valgrind, a
+    ** parallel test) is not the lock's */
+    double want = 0.05 * (i + 1), best = 1e9;
+    int k;
+    for (k = 0; k < 3; k++) {
+      t = now();
+      CHECK_RC(mb_lockx(b, 1, 10, 1, want, MB_INTR, &got), 0);
+      t = now() - t;
+      CHECK(got == 0 && t >= want - 0.001);
+      if (t < best) best = t;
+    }
+    CHECK(best < want + 0.02);
   }
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = onalarm;
@@ -331,10 +338,17 @@ static void test_mutex(void) {
   }
   while (mb_atomic_load(m, 64, 32, &v) == 0 && v == 0) usleep(1000);
   kill(pid, SIGSTOP);
-  t = now();
-  CHECK_RC(mb_mutex_lock(m, 0, 0.1, MB_INTR, &got, &dead), 0);
-  t = now() - t;
-  CHECK(got == 0 && t >= 0.099 && t < 0.12);
+  {
+    double best = 1e9;
+    for (i = 0; i < 3; i++) {
+      t = now();
+      CHECK_RC(mb_mutex_lock(m, 0, 0.1, MB_INTR, &got, &dead), 0);
+      t = now() - t;
+      CHECK(got == 0 && t >= 0.099);
+      if (t < best) best = t;
+    }
+    CHECK(best < 0.12);
+  }
   CHECK_RC(mb_mutex_lock(m, 0, 0, 0, &got, &dead), 0);
   CHECK(got == 0);
   kill(pid, SIGKILL);

@@ -20,12 +20,24 @@ local function blocks()
   return t
 end
 
--- Run a block from the build directory; its output and status.
+-- Run a block from the build directory; its output and status.  The block
+-- runs in a session (and process group) of its own under a time limit:
+-- whatever it leaves behind (a peer still stopped after a failure) is
+-- continued and killed afterwards, so nothing holds this spec's pipe open.
 local function run(block)
   local dir = H.tmpname("-shm")
   os.execute("mkdir -p " .. H.q(dir))
   local script = H.file(block:gsub("/dev/shm/", dir .. "/"), ".sh")
-  return H.run(("cd %s && timeout 60 sh %s 2>&1"):format(H.q(H.build), H.q(script)))
+  local pidf = dir .. "/group"
+  local wrapper = H.file(([[
+cd %s || exit 99
+setsid sh -c 'echo $$ > %s; exec timeout -k 5 60 sh %s'
+st=$?
+g=$(cat %s)
+kill -CONT -$g 2>/dev/null; kill -9 -$g 2>/dev/null
+exit $st
+]]):format(H.q(H.build), H.q(pidf), H.q(script), H.q(pidf)), ".sh")
+  return H.run("sh " .. H.q(wrapper) .. " 2>&1")
 end
 
 local want = {
