@@ -205,9 +205,13 @@ int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
 void mb_fence(void);
 
 /* Flags of the calls that may block.  MB_INTR: return EINTR as soon as a
-** signal handler has run (SA_RESTART or not), holding nothing, so that the
-** caller can act on the signal (the binding raises Lua's "interrupted!");
-** without it a signal never cuts a wait short. */
+** signal handler has run during one of the call's sleeps (SA_RESTART or
+** not), holding nothing, so that the caller can act on the signal (the
+** binding raises Lua's "interrupted!"); without it a signal never cuts a
+** wait short.  A handler that runs while the call is between two sleeps
+** (spinning, trying a lock) is not seen: a caller that must not miss one
+** waits in slices (say 0.1 s) and looks at its handler's flag between
+** them, as the binding does (src/lua/lipc.h). */
 enum { MB_INTR = 1 };
 
 /* timeout < 0: forever.  *woken: 1 woken or value differs, 0 timed out.

@@ -460,6 +460,14 @@ static void spinwait(int polls) {
   else mb_relax();
 }
 
+/* Whether to spin once more: polls left, and (a yield may give the CPU
+** away for a while) the deadline not reached, looked at every 16 polls. */
+static int spinmore(int polls, int spin, double timeout, double deadline) {
+  if (polls >= spin) return 0;
+  if (timeout > 0 && (polls & 15) == 15 && mb_now() >= deadline) return 0;
+  return 1;
+}
+
 /* The time left before deadline (timeout < 0: forever), capped at SLICE. */
 static double slice(double timeout, double deadline) {
   double left;
@@ -565,7 +573,8 @@ int mb_ring_push(mb_ring *r, const void *msg, size_t len, double timeout,
     if (rc == DONE) { *pushed = 1; return intact(r, 0); }
     if (rc != NOROOM) return intact(r, rc);
     if (timeout == 0) return intact(r, 0);
-    if (polls < r->spin) { spinwait(++polls); continue; }
+    if (spinmore(polls, r->spin, timeout, deadline)) { spinwait(++polls); continue; }
+    polls = r->spin;
     /* sleep: bit, futex value, one more try, then the futex */
     __atomic_fetch_or(W64(b, H_PSLEEP), bit, __ATOMIC_SEQ_CST);
     v = LD(seq);
@@ -764,10 +773,11 @@ int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
     if (rc == DONE) break;
     if (rc != EMPTY && rc != BUSY) return intact(r, rc);
     if (timeout == 0) return intact(r, 0);
-    if (polls < r->spin) {
+    if (spinmore(polls, r->spin, timeout, deadline)) {
       spinwait(++polls);
       continue;
     }
+    polls = r->spin;
     __atomic_fetch_or(W64(b, H_CSLEEP), bit, __ATOMIC_SEQ_CST);
     v = LD(seq);
     rc = getone(r, b);
