@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -213,6 +215,70 @@ static void test_wait_intr(void) {
   }
   CHECK(eintr >= 2);   /* the handler ran during the sleep: at once */
   signal(SIGALRM, SIG_DFL);
+  mb_free(m);
+}
+
+static void onusr1(int sig) { (void)sig; }
+
+/* What the design rests on (docs/ipc.md, "Timeouts and interruptions"),
+** measured again at every run: after a handler installed with SA_RESTART,
+** the kernel restarts an untimed FUTEX_WAIT and F_OFD_SETLKW (the signal
+** cannot cut them short), while a timed FUTEX_WAIT returns EINTR.  A
+** child signals us at 50 ms and ends the wait at 250 ms (it changes the
+** word and wakes us, or it exits and its lock goes with it). */
+static void test_kernel_restart(void) {
+  mb_map *m = NULL, *b = NULL;
+  mb_openopts o = {4096, 0, 0, 0};
+  struct sigaction sa;
+  int kind, st;
+  CHECK_RC(mb_anon(&m, 4096, 0), 0);
+  CHECK_RC(mb_open(&b, path("krestart"), MB_MODE_CREATE, &o), 0);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = onusr1;
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGUSR1, &sa, NULL);
+  for (kind = 0; kind < 3; kind++) {
+    uint32_t *w = (uint32_t *)m->base, *ready = w + 16;
+    pid_t me = getpid(), pid;
+    long r = -1;
+    int e = 0;
+    double t;
+    struct flock fl;
+    struct timespec to = {5, 0};
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_len = 1;
+    __atomic_store_n(w, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(ready, 0, __ATOMIC_SEQ_CST);
+    pid = fork();
+    if (pid == 0) {
+      if (kind == 2) {   /* hold the lock, through a description of ours */
+        int fd = open(path("krestart"), O_RDWR);
+        if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) != 0) _exit(2);
+      }
+      __atomic_store_n(ready, 1, __ATOMIC_SEQ_CST);
+      usleep(50000);
+      kill(me, SIGUSR1);
+      usleep(200000);
+      __atomic_store_n(w, 1, __ATOMIC_SEQ_CST);
+      syscall(SYS_futex, w, FUTEX_WAKE, 1, NULL, NULL, 0);
+      _exit(0);          /* (and the lock goes) */
+    }
+    while (__atomic_load_n(ready, __ATOMIC_SEQ_CST) == 0) usleep(1000);
+    t = now();
+    if (kind == 0) r = syscall(SYS_futex, w, FUTEX_WAIT, 0, NULL, NULL, 0);
+    else if (kind == 1) r = syscall(SYS_futex, w, FUTEX_WAIT, 0, &to, NULL, 0);
+    else r = fcntl(b->fd, F_OFD_SETLKW, &fl);
+    e = errno;
+    t = now() - t;
+    if (kind == 1) CHECK(r == -1 && e == EINTR && t < 0.2);
+    else CHECK(r == 0 && t > 0.2);          /* restarted, then let in */
+    CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (kind == 2) CHECK_RC(mb_unlock(b, 0, 1), 0);
+  }
+  signal(SIGUSR1, SIG_DFL);
+  mb_free(b);
   mb_free(m);
 }
 
@@ -547,6 +613,7 @@ int main(void) {
   test_wait_wake();
   test_wait_eintr();
   test_wait_intr();
+  test_kernel_restart();
   test_locks();
   test_lock_timeout();
   test_fence_live();
