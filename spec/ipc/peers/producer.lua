@@ -1,5 +1,5 @@
 -- producer: push messages first .. last (msg.lua) into the ring in a file,
--- then exit.  args: path first last [multi]
+-- then exit.  args: path first last
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local msg = require "spec.ipc.peers.msg"
