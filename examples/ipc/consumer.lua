@@ -1,23 +1,31 @@
 -- consumer: take messages from the ring in a shared file until the empty
 -- message that ends the stream; checks their order.  See producer.lua.
+-- (the first two lines find mapbuf.ring in this source tree when mapbuf is
+-- not installed: see README.md)
+local here = arg[0]:match("^(.*)/[^/]*$") or "."
+package.path = here .. "/../../lua/?.lua;" .. package.path
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 1M consumer.lua FILE")
-local r = ring.open(m, {role = "consumer", spin = 100})
+local r = ring.open(m, {role = "consumer"})
 local n, last, bytes = 0, nil, 0
 local t0
 while true do
-  local msg = r:pop(1)
-  if msg == "" then break end
+  -- peek, use the message, then ack: killed in between, a restarted
+  -- consumer gets this message again (at least once, never lost)
+  local msg = r:peek(1)
+  if msg == "" then r:ack(); break end
   if msg then
     t0 = t0 or mapbuf.monotime()
     local seq = string.unpack("<I8", msg)
     if last and seq ~= last + 1 then
-      print(("consumer: %d after %d (a producer restarted?)"):format(seq, last))
+      print(("consumer: %d after %d (a producer restarted, or a repeat)")
+            :format(seq, last))
     end
     last, n, bytes = seq, n + 1, bytes + #msg
-  elseif r:alive("producer") == false and r:empty() then
-    -- nobody is pushing and nothing is left: report, keep waiting
+    r:ack()
+  elseif not r:alive("producer") and r:empty() then
+    -- nobody is pushing and nothing is left: say so, keep waiting
     io.stderr:write("consumer: no producer; waiting\n")
   end
 end

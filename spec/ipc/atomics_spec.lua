@@ -101,6 +101,16 @@ describe("atomics", function()
     m:close()
   end)
 
+  it("mapbuf.fence is a full barrier: a function that returns nothing", function()
+    assert.equal(0, select("#", mapbuf.fence()))
+    -- what it is for: plain stores published by a fence and an atomic flag
+    local m = mapbuf.anon(64)
+    m:set(17, "payload")
+    mapbuf.fence()
+    m:atomic_store(1, 1, 32)
+    assert.equal("payload", m:sub(17, 23))
+  end)
+
   it("a closed map raises before the arguments are looked at", function()
     local m = mapbuf.anon(64)
     m:close()

@@ -104,6 +104,32 @@ describe("lock", function()
     m:close()
   end)
 
+  it("waits a number of seconds, then returns false", function()
+    local _, a, b = pair()
+    assert.is_true(a:lock("w", 1, 10))
+    -- (the best of three: a moment lost to another process is not the lock's)
+    for _, T in ipairs{0, 0.05, 0.15} do
+      local t = math.huge
+      for _ = 1, 3 do
+        local t0 = mapbuf.monotime()
+        assert.is_false(b:lock("w", 5, 1, T))
+        t = math.min(t, mapbuf.monotime() - t0)
+      end
+      assert.is_true(t >= T - 0.001 and t < T + 0.02, ("T=%g: %.4f s"):format(T, t))
+    end
+    -- negative or NaN: one try; huge: forever (here: granted at once)
+    assert.is_false(b:lock("w", 5, 1, -1))
+    assert.is_false(b:lock("w", 5, 1, 0 / 0))
+    assert.is_true(b:lock("w", 11, 1, math.huge))
+    -- a lock let go is taken by a waiter within a few ms (its naps are 2
+    -- ms at most): here the waiter is this process, so it is taken at once
+    assert.is_true(a:unlock(1, 10))
+    local t = mapbuf.monotime()
+    assert.is_true(b:lock("w", 1, 10, 1))
+    assert.is_true(mapbuf.monotime() - t < 0.1)
+    a:close(); b:close()
+  end)
+
   it("an empty range locks nothing", function()
     local _, a, b = pair()
     assert.is_true(a:lock("w", 8193, 0))

@@ -59,18 +59,22 @@ function P.infutex(pid)
   return w:find("futex") ~= nil
 end
 
--- Sleep for s seconds (without a busy loop).
+-- Sleep for s seconds (without a busy loop, and without a process: a
+-- futex wait on a word nobody changes).
+local nap
 function P.sleep(s)
-  os.execute("sleep " .. s)
+  nap = nap or require("mapbuf").anon(8)
+  nap:wait(1, 0, s)
 end
 
--- Poll f() until it is true or timeout seconds pass; returns f()'s last value.
+-- Poll f() every millisecond until it is true or timeout seconds pass;
+-- returns f()'s last value.
 function P.poll(f, timeout)
   local mapbuf = require "mapbuf"
   local deadline = mapbuf.monotime() + (timeout or 10)
   local v = f()
   while not v and mapbuf.monotime() < deadline do
-    os.execute("sleep 0.01")
+    P.sleep(0.001)
     v = f()
   end
   return v

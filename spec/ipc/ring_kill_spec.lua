@@ -1,5 +1,7 @@
--- mapbuf.ring with peers killed by SIGKILL mid-stream: nothing committed is
--- lost, the ring stays whole, and the survivor can tell.
+-- mapbuf.ring (single producer, single consumer) with peers killed by
+-- SIGKILL mid-stream: nothing committed is lost, the ring stays whole, a
+-- restarted consumer gets the message it was killed holding, the survivor
+-- can tell, and a consumer killed asleep leaves no sleeper behind.
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local H = require "spec.helper"
@@ -40,22 +42,20 @@ describe("ring with killed peers", function()
     local m = assert(mapbuf.open(p, "r+"))
     local watcher = ring.create(m)
     local prod = P.start("producer", {p, 1, N})
-    local consumed = 0
     for kill = 1, 3 do
       local c = P.start("consumer", {p, N, log})
       -- let it get well into the stream, then kill it without warning
-      local target = consumed + 150000 + kill * 31337
-      assert.truthy(P.poll(function() return m:atomic_load(129) > target end, 30))
+      local target = watcher:stats().acked + 8000 + kill * 1234
+      assert.truthy(P.poll(function() return watcher:stats().acked > target end, 30))
       c.kill(9)
       local _, code = c.finish()
       assert.equal(137, code)
-      consumed = m:atomic_load(129)
       -- the survivor sees the consumer gone and the producer alive
       assert.is_false(watcher:alive("consumer"))
       assert.is_true(watcher:alive("producer"))
       -- the producer keeps going until the ring is full (no room for its
-      -- next record, at most 208 bytes), then waits
-      assert.truthy(P.poll(function() return watcher:used() > 4096 - 208 end, 10))
+      -- next record, at most 4 slots), then waits
+      assert.truthy(P.poll(function() return watcher:used() > 4096 - 256 end, 10))
     end
     local c = P.start("consumer", {p, N, log})
     local cout, ccode = c.finish()
@@ -78,14 +78,15 @@ describe("ring with killed peers", function()
     local last = 0
     for kill = 1, 3 do
       local pr = P.start("producer", {p, last + 1, N})
-      local target = m:atomic_load(65) + 100000 + kill * 7919
-      assert.truthy(P.poll(function() return m:atomic_load(65) > target end, 30))
+      local target = watcher:stats().pushed + 8000 + kill * 797
+      assert.truthy(P.poll(function() return watcher:stats().pushed > target end, 30))
       pr.kill(9)
       local _, code = pr.finish()
       assert.equal(137, code)
       assert.is_false(watcher:alive("producer"))
       assert.is_true(watcher:alive("consumer"))
-      -- the consumer drains what was committed, and not a byte more
+      -- the consumer drains what was committed (passing over a claim the
+      -- producer died making), and not a byte more
       assert.truthy(P.poll(function() return watcher:empty() end, 10))
       P.sleep(0.05)
       local t = readlog(log)
@@ -98,6 +99,35 @@ describe("ring with killed peers", function()
     assert.equal(0, pcode, pout)
     assert.equal(0, ccode, cout)
     checklog(readlog(log), N, 0)
+    m:close()
+  end)
+
+  it("a consumer killed while asleep is not counted as a sleeper for long", function()
+    local p = H.file(string.rep("\0", ring.size(4096)))
+    local m = assert(mapbuf.open(p, "r+"))
+    local r = ring.create(m, {role = "producer"})
+    local c = P.start("consumer", {p, 1000})
+    assert.truthy(P.poll(function() return r:stats().sleeping_consumers == 1 end, 20))
+    c.kill(9)
+    c.finish()
+    local s = r:stats()
+    assert.equal(0, s.sleeping_consumers)
+    assert.equal(1, s.stale_sleepers)   -- its bit is still up ...
+    -- ... until a push's wake wakes nobody: then it is cleared, and the
+    -- pushes after it make no wake calls
+    assert.is_true(r:try_push("a"))
+    assert.truthy(P.poll(function()
+      r:try_push("b")
+      return r:stats().stale_sleepers == 0
+    end, 5))
+    -- a restarted consumer takes its place
+    local d = ring.attach(m)
+    while d:try_pop() do end
+    d:close()
+    local c2 = P.start("consumer", {p, 1000})
+    assert.truthy(P.poll(function() return r:stats().sleeping_consumers == 1 end, 20))
+    c2.kill(9)
+    c2.finish()
     m:close()
   end)
 end)

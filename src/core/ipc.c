@@ -1,9 +1,22 @@
 /*
 ** ipc.c - what processes sharing a map need: atomics on aligned words,
-** futex wait/wake, byte-range locks and POSIX named shared memory.
+** futex wait/wake, byte-range locks, a full fence, and POSIX named shared
+** memory.  (live.c tells whether a process is alive, mutex.c is the
+** robust mutex, ring.c the message ring.)
+**
+** Blocking and signals.  Every sleep here goes to the kernel with a
+** timeout: a FUTEX_WAIT without one, and F_OFD_SETLKW, are restarted by
+** the kernel after a signal handler installed with SA_RESTART (the host's
+** signal() is; lua5.4's sigaction is not), so a signal could never cut
+** them short.  A timed FUTEX_WAIT and nanosleep return EINTR after any
+** handler (measured on Linux 6.x; signal(7) says the same).  So a wait is
+** a loop of timed sleeps, a lock that may wait is a loop of F_OFD_SETLK
+** tries with naps between them, and with MB_INTR the first EINTR ends the
+** call, holding nothing, for the caller to look at what the signal asked.
 */
 #include "mapbuf.h"
 #include "internal.h"
+#include "ipcint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -102,60 +115,124 @@ int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
 }
 
 
-/* ---- futex wait / wake ---- */
+/* ---- clocks, futex wait / wake ---- */
 
-static double now(void) {
+double mb_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Waits longer than this are as good as forever (and keep tv_sec sane). */
-#define FOREVER 1e9
+uint64_t mb_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
-int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
-            int *woken) {
+double mb_now_coarse(void) {
+  struct timespec ts;
+#ifdef CLOCK_MONOTONIC_COARSE
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+#else
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void mb_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+/* seconds (finite, >= 0) as a timespec */
+static struct timespec tospec(double s) {
+  struct timespec ts;
+  if (!(s > 0)) s = 0;
+  if (s > MB_FOREVER) s = MB_FOREVER;
+  ts.tv_sec = (time_t)s;
+  ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+  if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
+  if (ts.tv_nsec < 0) ts.tv_nsec = 0;
+  return ts;
+}
+
+int mb_futex_wait(uint32_t *p, uint32_t v, double timeout) {
+#ifdef __linux__
+  struct timespec ts = tospec(timeout);
+  /* No FUTEX_PRIVATE_FLAG: the word may be shared with other processes,
+  ** and the kernel must key the wait on the page, not on our address. */
+  long r = syscall(SYS_futex, p, FUTEX_WAIT, v, &ts, NULL, 0);
+  if (r == 0) return 0;        /* woken (or spuriously: callers recheck) */
+  switch (errno) {
+    case EAGAIN: return 0;     /* the word did not hold v */
+    case ETIMEDOUT: return ETIMEDOUT;
+    case EINTR: return EINTR;
+    case EFAULT: return MB_E_TRUNCATED;  /* the page went with the file */
+    default: return mb_oserr();
+  }
+#else
+  /* Without a futex: poll with short sleeps. */
+  double deadline = mb_now() + timeout;
+  for (;;) {
+    struct timespec ts = {0, 50000};
+    if (__atomic_load_n(p, __ATOMIC_SEQ_CST) != v) return 0;
+    if (mb_now() >= deadline) return ETIMEDOUT;
+    if (nanosleep(&ts, NULL) != 0 && errno == EINTR) return EINTR;
+  }
+#endif
+}
+
+int mb_futex_wake(uint32_t *p, int n, int *count) {
+#ifdef __linux__
+  long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
+  if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : mb_oserr();
+  *count = (int)r;
+#else
+  (void)p; (void)n;
+  *count = 0;
+#endif
+  return 0;
+}
+
+int mb_nap(double s) {
+  struct timespec ts = tospec(s);
+  return nanosleep(&ts, NULL) == 0 ? 0 : (errno == EINTR ? EINTR : 0);
+}
+
+/* The longest single sleep of a wait: waits for longer (or forever) are
+** several, so the remaining time is recomputed now and then. */
+#define WAITSLICE 1.0
+
+int mb_waitx(mb_map *m, size_t off, uint32_t expected, double timeout,
+             int flags, int *woken) {
   int rc;
   uint32_t *p = word(m, off, 32, &rc);
   double deadline = 0;
   if (p == NULL) return rc;
   if (timeout != timeout) return EINVAL;  /* NaN */
-  if (timeout >= FOREVER) timeout = -1;
-  if (timeout >= 0) deadline = now() + timeout;
-#ifdef __linux__
+  if (timeout >= MB_FOREVER) timeout = -1;
+  if (timeout >= 0) deadline = mb_now() + timeout;
   for (;;) {
-    struct timespec ts, *tp = NULL;
-    long r;
+    double left = WAITSLICE;
     if (timeout >= 0) {
-      double left = deadline - now();
-      if (left <= 0) left = 0;
-      ts.tv_sec = (time_t)left;
-      ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-      if (ts.tv_nsec > 999999999L) ts.tv_nsec = 999999999L;
-      tp = &ts;
+      left = deadline - mb_now();
+      if (left < 0) left = 0;
+      if (left > WAITSLICE) left = WAITSLICE;
     }
-    /* No FUTEX_PRIVATE_FLAG: the word may be shared with other processes,
-    ** and the kernel must key the wait on the page, not on our address. */
-    r = syscall(SYS_futex, p, FUTEX_WAIT, expected, tp, NULL, 0);
-    if (r == 0) { *woken = 1; return 0; }  /* woken (or spuriously: the
-                                             caller rechecks the word) */
-    switch (errno) {
-      case EAGAIN: *woken = 1; return 0;     /* the word was not expected */
-      case ETIMEDOUT: *woken = 0; return 0;
-      case EINTR: continue;                  /* a signal: wait what is left */
-      case EFAULT: return MB_E_TRUNCATED;    /* the page went with the file */
-      default: return mb_oserr();
+    rc = mb_futex_wait(p, expected, left);
+    if (rc == 0) { *woken = 1; return 0; }
+    if (rc == ETIMEDOUT) {
+      if (timeout >= 0 && mb_now() >= deadline) { *woken = 0; return 0; }
+      continue;                          /* a slice of a longer wait */
     }
+    if (rc == EINTR) {
+      if (flags & MB_INTR) return EINTR;
+      continue;                          /* a signal: wait what is left */
+    }
+    return rc;
   }
-#else
-  /* Without a futex: poll with short sleeps. */
-  for (;;) {
-    struct timespec ts = {0, 50000};
-    if (__atomic_load_n(p, __ATOMIC_SEQ_CST) != expected) { *woken = 1; return 0; }
-    if (timeout >= 0 && now() >= deadline) { *woken = 0; return 0; }
-    nanosleep(&ts, NULL);
-  }
-#endif
+}
+
+int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
+            int *woken) {
+  return mb_waitx(m, off, expected, timeout, 0, woken);
 }
 
 int mb_wake(mb_map *m, size_t off, int n, int *count) {
@@ -164,16 +241,7 @@ int mb_wake(mb_map *m, size_t off, int n, int *count) {
   if (p == NULL) return rc;
   if (n < 0) return MB_E_RANGE;
   if (n == 0) { *count = 0; return 0; }
-#ifdef __linux__
-  {
-    long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
-    if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : mb_oserr();
-    *count = (int)r;
-  }
-#else
-  *count = 0;
-#endif
-  return 0;
+  return mb_futex_wake(p, n, count);
 }
 
 
@@ -197,24 +265,54 @@ static int lockrange(mb_map *m, uint64_t off, uint64_t n, struct flock *fl) {
   return 0;
 }
 
-int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
-            int *got) {
+/* One try without waiting: 0 with *got 1 held, 0 busy; or an errno. */
+static int trylock(int fd, struct flock *fl, int *got) {
+  if (fcntl(fd, F_OFD_SETLK, fl) == 0) { *got = 1; return 0; }
+  if (errno == EAGAIN || errno == EACCES) { *got = 0; return 0; }
+  return mb_oserr();
+}
+
+/* Naps between tries of a lock that is busy: short at first (a lock held
+** for a moment is taken a moment after), doubling up to LOCKNAP_MAX, so a
+** long wait costs some hundred system calls a second. */
+#define LOCKNAP_MIN 50e-6
+#define LOCKNAP_MAX 2e-3
+
+int mb_lockx(mb_map *m, int exclusive, uint64_t off, uint64_t n,
+             double timeout, int flags, int *got) {
   struct flock fl;
+  double deadline = 0, nap = LOCKNAP_MIN;
   int rc = lockrange(m, off, n, &fl);
   if (rc != 0) return rc;
+  if (timeout != timeout) return EINVAL;  /* NaN */
   fl.l_type = exclusive ? F_WRLCK : F_RDLCK;
-  for (;;) {
-    if (fcntl(m->fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl) == 0) {
-      *got = 1;
-      return 0;
+  if (timeout >= MB_FOREVER) timeout = -1;
+  if (timeout < 0 && !(flags & MB_INTR)) {
+    /* forever, and no signal may end it: the kernel's own queue */
+    for (;;) {
+      if (fcntl(m->fd, F_OFD_SETLKW, &fl) == 0) { *got = 1; return 0; }
+      if (errno != EINTR) return mb_oserr();
     }
-    if (errno == EINTR && wait) continue;
-    if (!wait && (errno == EAGAIN || errno == EACCES)) {
-      *got = 0;
-      return 0;
-    }
-    return mb_oserr();
   }
+  if (timeout > 0) deadline = mb_now() + timeout;
+  for (;;) {
+    double left = nap;
+    if ((rc = trylock(m->fd, &fl, got)) != 0 || *got) return rc;
+    if (timeout == 0) return 0;
+    if (timeout > 0) {
+      left = deadline - mb_now();
+      if (left <= 0) return 0;          /* *got is 0: timed out */
+      if (left > nap) left = nap;
+    }
+    /* The lock is not held here, so an interruption leaves nothing held. */
+    if (mb_nap(left) == EINTR && (flags & MB_INTR)) return EINTR;
+    if (nap < LOCKNAP_MAX) nap *= 2;
+  }
+}
+
+int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
+            int *got) {
+  return mb_lockx(m, exclusive, off, n, wait ? -1 : 0, 0, got);
 }
 
 int mb_unlock(mb_map *m, uint64_t off, uint64_t n) {

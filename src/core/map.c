@@ -668,6 +668,21 @@ const char *mb_strerror(int code) {
     case MB_E_UOVERFLOW: return "unsigned overflow";
     case MB_E_NOGROW: return "map is not growable";
     case MB_E_NOTINT: return "number has no integer representation";
+    case MB_E_NOTOWNER: return "mutex is not held by this process";
+    case MB_E_DEADLOCK: return "mutex is already held by this process";
+    case MB_E_NORING: return "not a ring";
+    case MB_E_RINGVERSION: return "unsupported ring version";
+    case MB_E_CORRUPT: return "corrupted ring";
+    case MB_E_LIVERING: return "the map holds a live ring";
+    case MB_E_RINGFIT: return "ring capacity does not fit the map";
+    case MB_E_TOOLONG: return "message longer than the ring";
+    case MB_E_PRODUCER: return "the ring already has a live producer";
+    case MB_E_CONSUMER: return "the ring already has a live consumer";
+    case MB_E_NOSLOT: return "all 64 peers of that role are live";
+    case MB_E_RINGCAP: return "the ring has another capacity";
+    case MB_E_RINGMODE: return "the ring has another mode";
+    case MB_E_FORKED: return "ring object belongs to the parent process";
+    case MB_E_FORMATTING: return "another process is formatting the ring";
     default: return code > 0 ? strerror(code) : "unknown error";
   }
 }

@@ -93,7 +93,23 @@ enum {
   MB_E_UOVERFLOW = -27,  /* unsigned overflow */
   MB_E_NOTINT = -28,     /* number has no integer representation */
   MB_E_NOGROW = -29,     /* map is not growable */
-  MB_E_PATTERN = -30     /* malformed pattern (the message: mb_match.err) */
+  MB_E_PATTERN = -30,    /* malformed pattern (the message: mb_match.err) */
+  /* the IPC files (ipc.c, mutex.c, ring.c) */
+  MB_E_NOTOWNER = -31,   /* mutex is not held by this process */
+  MB_E_DEADLOCK = -32,   /* mutex is already held by this process */
+  MB_E_NORING = -33,     /* not a ring */
+  MB_E_RINGVERSION = -34,/* unsupported ring version */
+  MB_E_CORRUPT = -35,    /* corrupted ring */
+  MB_E_LIVERING = -36,   /* the map holds a live ring */
+  MB_E_RINGFIT = -37,    /* ring capacity does not fit the map */
+  MB_E_TOOLONG = -38,    /* message longer than the ring */
+  MB_E_PRODUCER = -39,   /* the ring already has a live producer */
+  MB_E_CONSUMER = -40,   /* the ring already has a live consumer */
+  MB_E_NOSLOT = -41,     /* all 64 producer (or consumer) peers are live */
+  MB_E_RINGCAP = -42,    /* the ring has another capacity */
+  MB_E_RINGMODE = -43,   /* the ring has another mode */
+  MB_E_FORKED = -44,     /* the ring object was made by the parent process */
+  MB_E_FORMATTING = -45  /* another process is formatting the ring */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -368,12 +384,37 @@ MAPBUF_API int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v);
 MAPBUF_API int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old);
 MAPBUF_API int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
            uint64_t desired, int *swapped, uint64_t *current);
-/* timeout < 0: forever.  *woken: 1 woken or value differs, 0 timed out. */
+/* A full memory barrier (seq_cst fence), for protocols that publish with
+** plain stores. */
+MAPBUF_API void mb_fence(void);
+
+/* Flags of the calls that may block.  MB_INTR: return EINTR as soon as a
+** signal handler has run during one of the call's sleeps (SA_RESTART or
+** not), holding nothing, so that the caller can act on the signal (the
+** binding raises Lua's "interrupted!"); without it a signal never cuts a
+** wait short.  A handler that runs while the call is between two sleeps
+** (spinning, trying a lock) is not seen: a caller that must not miss one
+** waits in slices (say 0.1 s) and looks at its handler's flag between
+** them, as the binding does (src/lua/lipc.h). */
+enum { MB_INTR = 1 };
+
+/* timeout < 0: forever.  *woken: 1 woken or value differs, 0 timed out.
+** Sleeps are always timed slices, so a signal can end them (MB_INTR). */
+MAPBUF_API int mb_waitx(mb_map *m, size_t off, uint32_t expected, double timeout,
+             int flags, int *woken);
 MAPBUF_API int mb_wait(mb_map *m, size_t off, uint32_t expected, double timeout,
-            int *woken);
+            int *woken);   /* mb_waitx with no flags */
 MAPBUF_API int mb_wake(mb_map *m, size_t off, int n, int *count);
 /* Byte-range locks on the file or shared memory (OFD locks); off and n
-** relative to the map (n == 0: to the end of the map).  *got: 0 busy. */
+** relative to the map (n == 0: to the end of the map).  *got: 0 busy, or
+** timed out.  mb_lockx: timeout 0 tries once, > 0 waits that long, < 0
+** forever; a wait that may end early (a timeout, or MB_INTR) tries
+** F_OFD_SETLK with naps of 50 us doubling to 2 ms between tries (the
+** kernel's F_OFD_SETLKW has no timeout, and is restarted after a signal);
+** only a wait forever without MB_INTR uses F_OFD_SETLKW.  mb_lock: wait 0
+** tries once, else forever. */
+MAPBUF_API int mb_lockx(mb_map *m, int exclusive, uint64_t off, uint64_t n,
+             double timeout, int flags, int *got);
 MAPBUF_API int mb_lock(mb_map *m, int exclusive, uint64_t off, uint64_t n, int wait,
             int *got);
 MAPBUF_API int mb_unlock(mb_map *m, uint64_t off, uint64_t n);
@@ -473,6 +514,102 @@ MAPBUF_API size_t mb_count(const void *h, size_t hn, const void *needle, size_t 
 ** rule for a buffer of length 0; it changes no value Adler-32 makes). */
 MAPBUF_API uint32_t mb_crc32(uint32_t crc, const void *p, size_t n);
 MAPBUF_API uint32_t mb_adler32(uint32_t adler, const void *p, size_t n);
+
+/* ---- robust mutex (mutex.c) ----
+** A 64-bit word at an 8-aligned offset of a writable map; all zero bytes
+** are an unlocked mutex.  The owner is a process (pid and start time).
+** mb_mutex_lock: timeout 0 tries once, > 0 waits, < 0 forever; *got 1
+** when held; *ownerdead 1 when the data it guards may be half-written: the
+** previous owner died holding it, or a holder since unlocked it without
+** calling mb_mutex_consistent (repair the data, then call it).  Locking a
+** mutex this process holds is MB_E_DEADLOCK; unlocking one it does not,
+** MB_E_NOTOWNER. */
+MAPBUF_API int mb_mutex_lock(mb_map *m, size_t off, double timeout, int flags,
+                  int *got, int *ownerdead);
+MAPBUF_API int mb_mutex_unlock(mb_map *m, size_t off);
+MAPBUF_API int mb_mutex_consistent(mb_map *m, size_t off);
+typedef struct mb_mutexstate {
+  int pid;               /* the owner, 0 when unlocked */
+  int alive, mine;       /* the owner lives; it is this process */
+  int inconsistent;      /* the next holder will be told ownerdead */
+  int waiters;           /* someone may sleep on it */
+} mb_mutexstate;
+MAPBUF_API int mb_mutex_state(mb_map *m, size_t off, mb_mutexstate *st);
+
+/* ---- message ring (ring.c) ----
+** Variable-length messages from any number of producers to any number of
+** consumers through bytes off .. off+len-1 of a shared map (64-aligned):
+** no lock on the way, at-least-once delivery with leases, peers killed at
+** any moment cleaned up after (ring.c explains the protocol).  A ring
+** object is one process's attachment; it takes a producer and/or consumer
+** peer when it first pushes or takes (or mb_ring_role).  Not for several
+** threads at once. */
+#define MB_RING_SLOT 64                     /* bytes per data slot */
+#define MB_RING_PEERS 64                    /* producers, and consumers */
+#define MB_RING_MAXCAP ((uint64_t)1 << 31)  /* data bytes */
+enum { MB_RING_PRODUCER = 1, MB_RING_CONSUMER = 2 };
+typedef struct mb_ring mb_ring;
+typedef struct mb_ringopts {
+  uint64_t capacity;     /* create: data bytes (rounded down to 64; 0: all
+                            that fits); attach: 0, or what it must have */
+  int multi;             /* create: 1 several producers and consumers;
+                            attach: -1 any, else what it must have */
+  int force;             /* create: format even over a live ring */
+  int spin;              /* polls before sleeping; -1: the default (2000) */
+} mb_ringopts;
+/* Bytes a ring of this capacity needs (0: out of bounds), and the
+** capacity of the largest ring that fits len bytes (0: none). */
+MAPBUF_API size_t mb_ring_size(uint64_t capacity);
+MAPBUF_API uint64_t mb_ring_fit(size_t len);
+/* create: format and attach; refuses (MB_E_LIVERING) a live ring (a live
+** peer, a message or a lease in it) unless o->force.  attach: only
+** attaches, writing nothing (MB_E_NORING, MB_E_RINGVERSION, MB_E_CORRUPT,
+** MB_E_RINGCAP, MB_E_RINGMODE).  open: attach, or create when the bytes
+** are all zero (two processes racing agree on one ring). */
+MAPBUF_API int mb_ring_create(mb_ring **out, mb_map *m, size_t off, size_t len,
+                   const mb_ringopts *o);
+MAPBUF_API int mb_ring_attach(mb_ring **out, mb_map *m, size_t off, size_t len,
+                   const mb_ringopts *o);
+MAPBUF_API int mb_ring_open(mb_ring **out, mb_map *m, size_t off, size_t len,
+                 const mb_ringopts *o);
+/* Give up the object's peers (a lease stays, for another consumer to hand
+** out again) and free it. */
+MAPBUF_API void mb_ring_free(mb_ring *r);
+MAPBUF_API int mb_ring_role(mb_ring *r, int role);
+/* timeout 0: try once, > 0: wait that long, < 0: forever.  *pushed 0:
+** full / timed out. */
+MAPBUF_API int mb_ring_push(mb_ring *r, const void *msg, size_t len, double timeout,
+                 int flags, int *pushed);
+/* Lease the next message (or the one leased already): mb_ring_leased then
+** says so, *len is its length.  Nothing leased: timed out.  The lease
+** lasts until mb_ring_ack, or until the object is freed or its process
+** dies (then another consumer gets the message again).  mb_ring_view
+** points at the leased message in the map, in one piece or two (it wraps
+** around the end of the data area; *p1 NULL: no lease): copy it before
+** anything else touches the map.  mb_ring_read copies it (len must be its
+** length). */
+MAPBUF_API int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len);
+MAPBUF_API int mb_ring_view(mb_ring *r, const void **p1, size_t *n1, const void **p2,
+                 size_t *n2);
+MAPBUF_API int mb_ring_read(mb_ring *r, void *dst, size_t len);
+/* Retire the leased message.  *acked 0: no lease, or it was lost. */
+MAPBUF_API int mb_ring_ack(mb_ring *r, int *acked);
+MAPBUF_API int mb_ring_leased(const mb_ring *r);
+/* How many live peers the role has. */
+MAPBUF_API int mb_ring_alive(mb_ring *r, int role, int *count);
+typedef struct mb_ringstats {
+  uint64_t capacity, slots;  /* data bytes, and 64-byte slots */
+  uint64_t used;             /* bytes of slots in use (claimed, not freed) */
+  uint64_t head, tail;       /* positions claimed by consumers, producers */
+  int multi;
+  int producers, consumers;  /* live peers */
+  int psleeping, csleeping;  /* live peers asleep in push / pop */
+  int stalesleepers;         /* sleeper bits of dead peers, not yet cleared */
+  int leases, deadleases;    /* messages handed out, not acked; of dead peers */
+  double oldest;             /* age of the oldest lease in seconds, or -1 */
+  uint64_t pushed, acked, handed;   /* per-peer counters, summed */
+} mb_ringstats;
+MAPBUF_API int mb_ring_stats(mb_ring *r, mb_ringstats *s);
 
 #ifdef __cplusplus
 }

@@ -52,8 +52,10 @@ void host_request(int what) {
   lua_sethook(L, serve, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
 }
 
-/* SIGINT and SIGTERM: the chunk is interrupted where it is; the same
-** signal again while it unwinds ends the process the default way. */
+/* SIGINT and SIGTERM: "interrupted!" at the chunk's next instruction, or
+** inside a blocking mapbuf call, which polls for our hook (src/lua/lipc.h),
+** so the chunk unwinds (__close runs) and writable maps are flushed.  The
+** same signal again while it unwinds ends the process the default way. */
 static void onstop(int sig) {
   signal(sig, SIG_DFL);
   host_request(HOST_PEND_INT);

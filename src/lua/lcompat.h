@@ -124,6 +124,7 @@ void lmbc_requiref(lua_State *L, const char *name, lua_CFunction f, int glb);
 #define luaL_requiref lmbc_requiref
 #if !LMB_LUAJIT
 #define luaL_newlibtable(L, l) lua_createtable((L), 0, sizeof(l) / sizeof((l)[0]) - 1)
+#define luaL_newlib(L, l) (luaL_newlibtable((L), (l)), luaL_setfuncs((L), (l), 0))
 void lmbc_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
 #define luaL_setfuncs lmbc_setfuncs
 void *lmbc_testudata(lua_State *L, int idx, const char *tname);

@@ -1,12 +1,36 @@
 /*
-** lipc.c - the map object's IPC methods (atomics, wait/wake, locks) and
-** the module's named shared memory functions.
+** lipc.c - the map object's IPC methods (atomics, wait/wake, locks), the
+** module's named shared memory functions, mapbuf.fence, mapbuf.mutex and
+** the door to the ring (lring.c).  Blocking calls wait in slices and can
+** be interrupted: see lipc.h.
 */
 #include <limits.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
 #include "lbind.h"
+#include "lipc.h"
+
+
+/* ---- interruptions (lipc.h) ---- */
+
+static int nothing(lua_State *L) { (void)L; return 0; }
+
+void lmb_intrpoint(lua_State *L) {
+  if (lua_gethook(L) == NULL) return;
+  lua_pushcfunction(L, nothing);
+  lua_call(L, 0, 0);   /* the call hook runs here, and may raise */
+}
+
+double lmb_monotime(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define deadline lmb_deadline
+#define nextslice lmb_nextslice
 
 
 /* Raise for a misuse code, naming the argument it is about where there
@@ -113,7 +137,7 @@ static int cas(lua_State *L) {
 static int l_wait(lua_State *L) {
   LMap *m; size_t len, off; int rc, woken;
   lua_Integer e;
-  double timeout = -1;
+  double timeout = -1, dl;
   lmb_checkself(L, &m, &len);
   e = lmb_checkint(L, 3);
   /* the word holds 0 .. 2^32-1: a value outside can never be what it
@@ -124,10 +148,19 @@ static int l_wait(lua_State *L) {
     timeout = (double)lmb_checknumber(L, 4);
     lmb_argcheck(L, timeout == timeout && timeout >= 0, 4,
                  "timeout must be a non-negative number");
+    if (timeout >= 1e9) timeout = -1;   /* math.huge: forever */
   }
   off = wordoff(L, m, 2, 4);
-  rc = mb_wait(lmb_core(m), off, (uint32_t)e, timeout, &woken);
-  if (rc != 0) return result(L, rc, 2, 0);
+  dl = deadline(timeout);
+  for (;;) {
+    double s = nextslice(dl);
+    lmb_intrpoint(L);
+    off = wordoff(L, m, 2, 4);   /* the map may have changed meanwhile */
+    rc = mb_waitx(lmb_core(m), off, (uint32_t)e, s, MB_INTR, &woken);
+    if (rc == EINTR) continue;   /* the hook runs at the top, or we wait on */
+    if (rc != 0) return result(L, rc, 2, 0);
+    if (woken || s == 0 || (dl >= 0 && nextslice(dl) == 0)) break;
+  }
   lua_pushboolean(L, woken);
   return 1;
 }
@@ -176,16 +209,40 @@ static int emptyrange(lua_State *L, LMap *m) {
   return 1;
 }
 
+/* m:lock's wait: none, nil or true wait forever (-1); false tries once
+** (0); a number waits that many seconds (negative or NaN: once; huge:
+** forever); any other value counts as true, as it did before numbers. */
+static double lockwait(lua_State *L, int arg) {
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    double t = (double)lua_tonumber(L, arg);
+    if (!(t > 0)) return 0;
+    return t >= 1e9 ? -1 : t;
+  }
+  if (lua_isnoneornil(L, arg)) return -1;
+  return lua_toboolean(L, arg) ? -1 : 0;
+}
+
 static int l_lock(lua_State *L) {
   static const char *const modes[] = {"r", "w", NULL};
-  LMap *m; size_t len; uint64_t off, n; int excl, block = 1, got, rc;
+  LMap *m; size_t len; uint64_t off, n; int excl, got, rc;
+  double wait, dl;
   lmb_checkself(L, &m, &len);
   excl = lmb_checkoption(L, 2, "w", modes);
-  if (!lua_isnoneornil(L, 5)) block = lua_toboolean(L, 5);
+  wait = lockwait(L, 5);
   lockrange(L, m, 3, &off, &n);
   if (n == 0) return emptyrange(L, m);
-  rc = mb_lock(lmb_core(m), excl, off, n, block, &got);
-  if (rc != 0) return result(L, rc, 3, 0);
+  dl = deadline(wait);
+  for (;;) {
+    double s = wait == 0 ? 0 : nextslice(dl);
+    lmb_intrpoint(L);
+    lockrange(L, m, 3, &off, &n);   /* the map may have changed meanwhile */
+    if (n == 0) return emptyrange(L, m);
+    /* interrupted before it was granted: nothing is held */
+    rc = mb_lockx(lmb_core(m), excl, off, n, s, MB_INTR, &got);
+    if (rc == EINTR) continue;
+    if (rc != 0) return result(L, rc, 3, 0);
+    if (got || s == 0 || (dl >= 0 && nextslice(dl) == 0)) break;
+  }
   lua_pushboolean(L, got);
   return 1;
 }
@@ -266,9 +323,202 @@ static int l_shm_unlink(lua_State *L) {
 ** resolution; what timeouts, heartbeats and latency benches need and
 ** os.time / os.clock cannot give. */
 static int monotime(lua_State *L) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+  lua_pushnumber(L, (lua_Number)lmb_monotime());
+  return 1;
+}
+
+/* mapbuf.fence(): a full memory barrier. */
+static int fence(lua_State *L) {
+  (void)L;
+  mb_fence();
+  return 0;
+}
+
+
+/* ---- mapbuf.mutex(m, pos): a robust mutex in the 8 bytes at pos ----
+** The object keeps the map object (its uservalue) and the 1-based
+** position in it; the core offset is worked out again at every call, so a
+** closed map or a view left out of range raises as every method does. */
+
+typedef struct LMutex {
+  uint64_t tag;            /* MUTEXTAG */
+  const struct LMutex *self;
+  lua_Integer pos;         /* 1-based, in the map object */
+} LMutex;
+
+#define MUTEXTAG 0x6d62757478ULL   /* "mbutx" */
+#define LMB_MUTEX "mapbuf.mutex"
+static const char mutexkey = 0;
+
+static int mxerror(lua_State *L, const char *fname, int rc) {
+  if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");
+  if (rc > 0)
+    return luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(rc));
+  return luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(rc));
+}
+
+/* Argument 1 of a mutex method; *off gets the core offset of its word
+** now (the map checked: open, the view in range, the word inside). */
+static LMutex *checkmx(lua_State *L, const char *fname, size_t *off,
+                       LMap **pm) {
+  LMutex *x = (LMutex *)lua_touserdata(L, 1);
+  LMap *m;
+  size_t len;
+  if (x == NULL || lua_rawlen(L, 1) != sizeof(LMutex) || x->tag != MUTEXTAG ||
+      x->self != x)
+    luaL_error(L, "calling '%s' on bad self (mapbuf.mutex expected)", fname);
+  lua_getiuservalue(L, 1, 1);
+  m = lmb_test(L, -1);
+  lua_pop(L, 1);   /* the uservalue keeps it alive */
+  if (m == NULL) luaL_error(L, "mapbuf: map is closed");
+  lmb_bytes(L, m, &len);
+  if (len < 8 || (lmb_Unsigned)x->pos - 1 > len - 8)
+    luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(MB_E_RANGE));
+  *off = lmb_base(m) + (size_t)(x->pos - 1);
+  *pm = m;
+  return x;
+}
+
+/* lock([timeout]): true; true, "ownerdead"; or false (timed out) */
+static int mxlockwith(lua_State *L, const char *fname, double timeout) {
+  size_t off;
+  LMap *m;
+  int rc, got = 0, dead = 0;
+  double dl = deadline(timeout);
+  for (;;) {
+    double s = timeout == 0 ? 0 : nextslice(dl);
+    lmb_intrpoint(L);
+    checkmx(L, fname, &off, &m);
+    rc = mb_mutex_lock(lmb_core(m), off, s, MB_INTR, &got, &dead);
+    if (rc == EINTR) continue;     /* not taken: the hook may raise */
+    if (rc != 0) return mxerror(L, fname, rc);
+    if (got || s == 0 || (dl >= 0 && nextslice(dl) == 0)) break;
+  }
+  lua_pushboolean(L, got);
+  if (!got || !dead) return 1;
+  lua_pushliteral(L, "ownerdead");
+  return 2;
+}
+
+static int mx_lock(lua_State *L) {
+  double timeout = -1;
+  size_t off;
+  LMap *m;
+  checkmx(L, "lock", &off, &m);
+  if (!lua_isnoneornil(L, 2)) {
+    timeout = (double)luaL_checknumber(L, 2);
+    if (!(timeout >= 0))
+      luaL_error(L, "bad argument #1 to 'lock' (timeout must be a non-negative number)");
+    if (timeout >= 1e9) timeout = -1;
+  }
+  return mxlockwith(L, "lock", timeout);
+}
+
+static int mx_trylock(lua_State *L) {
+  size_t off;
+  LMap *m;
+  checkmx(L, "trylock", &off, &m);
+  return mxlockwith(L, "trylock", 0);
+}
+
+static int mx_unlock(lua_State *L) {
+  size_t off;
+  LMap *m;
+  int rc;
+  checkmx(L, "unlock", &off, &m);
+  if ((rc = mb_mutex_unlock(lmb_core(m), off)) != 0)
+    return mxerror(L, "unlock", rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int mx_consistent(lua_State *L) {
+  size_t off;
+  LMap *m;
+  int rc;
+  checkmx(L, "consistent", &off, &m);
+  if ((rc = mb_mutex_consistent(lmb_core(m), off)) != 0)
+    return mxerror(L, "consistent", rc);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int mx_state(lua_State *L) {
+  size_t off;
+  LMap *m;
+  mb_mutexstate st;
+  int rc;
+  checkmx(L, "state", &off, &m);
+  if ((rc = mb_mutex_state(lmb_core(m), off, &st)) != 0)
+    return mxerror(L, "state", rc);
+  lua_createtable(L, 0, 5);
+  if (st.pid != 0) {
+    lua_pushinteger(L, st.pid);
+    lua_setfield(L, -2, "pid");
+  }
+  lua_pushboolean(L, st.pid != 0);
+  lua_setfield(L, -2, "locked");
+  lua_pushboolean(L, st.alive);
+  lua_setfield(L, -2, "alive");
+  lua_pushboolean(L, st.mine);
+  lua_setfield(L, -2, "mine");
+  lua_pushboolean(L, st.inconsistent);
+  lua_setfield(L, -2, "inconsistent");
+  lua_pushboolean(L, st.waiters);
+  lua_setfield(L, -2, "waiters");
+  return 1;
+}
+
+static int mx_tostring(lua_State *L) {
+  LMutex *x = (LMutex *)lua_touserdata(L, 1);
+  if (x == NULL || lua_rawlen(L, 1) != sizeof(LMutex) || x->tag != MUTEXTAG)
+    return luaL_error(L, "calling '__tostring' on bad self (mapbuf.mutex expected)");
+  lua_pushfstring(L, "mapbuf.mutex(pos=" LMB_I ")", LMB_IARG(x->pos));
+  return 1;
+}
+
+static const luaL_Reg mutex_methods[] = {
+  {"lock", mx_lock}, {"trylock", mx_trylock}, {"unlock", mx_unlock},
+  {"consistent", mx_consistent}, {"state", mx_state}, {NULL, NULL}
+};
+
+/* mapbuf.mutex(m, pos) */
+static int l_mutex(lua_State *L) {
+  LMap *m = lmb_tomap(L, 1);
+  lua_Integer pos = lmb_checkint(L, 2);
+  size_t len;
+  unsigned char *p;
+  LMutex *x;
+  lua_settop(L, 2);
+  x = (LMutex *)lua_newuserdatauv(L, sizeof(LMutex), 1);
+  x->tag = MUTEXTAG;
+  x->self = x;
+  x->pos = pos;
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mutexkey) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 4);
+    luaL_newlib(L, mutex_methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, mx_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushliteral(L, LMB_MUTEX);
+    lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, LMB_MUTEX);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &mutexkey);
+  }
+  lua_setmetatable(L, -2);
+  /* the word: inside the map, 8-aligned (taken after the allocations) */
+  p = lmb_bytes(L, m, &len);
+  if (pos < 0) pos += (lua_Integer)len + 1;
+  lmb_argcheck(L, pos >= 1 && len >= 8 && (lmb_Unsigned)pos - 1 <= len - 8, 2,
+               mb_strerror(MB_E_RANGE));
+  lmb_argcheck(L, ((uintptr_t)(p + pos - 1)) % 8 == 0, 2,
+               mb_strerror(MB_E_MISALIGNED));
+  x->pos = pos;
   return 1;
 }
 
@@ -282,5 +532,8 @@ const luaL_Reg lmb_ipc_funcs[] = {
 ** maps-only opener offers these too. */
 const luaL_Reg lmb_safe_funcs[] = {
   {"monotime", monotime},
+  {"fence", fence},
+  {"mutex", l_mutex},
+  {"_ring", lmb_ringlib},
   {NULL, NULL}
 };

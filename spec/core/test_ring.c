@@ -1,0 +1,496 @@
+/* test_ring.c - the core's message ring: layout checks, create / attach /
+** open, messages of every length across the wrap, forked producers and
+** consumers in both modes, consumers killed holding leases (file maps,
+** where liveness is a lock, and anonymous memory, where it is a token),
+** and a producer that died between its claim and its commit. */
+#include "mapbuf.h"
+#include "check.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/mapbuf-ring.XXXXXX";
+
+static const char *path(const char *name) {
+  static char buf[256];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
+
+static mb_ringopts opts(uint64_t cap, int multi) {
+  mb_ringopts o;
+  memset(&o, 0, sizeof o);
+  o.capacity = cap;
+  o.multi = multi;
+  o.spin = -1;
+  return o;
+}
+
+/* A message for sequence number seq of producer id: id, seq, filler. */
+static size_t makemsg(unsigned char *buf, unsigned id, unsigned seq) {
+  size_t n = 8 + (seq * 7 + id) % 150, i;
+  memcpy(buf, &id, 4);
+  memcpy(buf + 4, &seq, 4);
+  for (i = 8; i < n; i++) buf[i] = (unsigned char)(seq + i);
+  return n;
+}
+
+/* Lease the next message and copy it: the copy, or NULL (none, or an
+** error: *rc says). */
+static const unsigned char *take(mb_ring *r, double timeout, size_t *n,
+                                 int *rc) {
+  static unsigned char buf[1 << 16];
+  *rc = mb_ring_peek(r, timeout, 0, n);
+  if (*rc != 0 || !mb_ring_leased(r) || *n > sizeof buf) return NULL;
+  if ((*rc = mb_ring_read(r, buf, *n)) != 0) return NULL;
+  return buf;
+}
+
+static int checkmsg(const unsigned char *p, size_t n, unsigned *id,
+                    unsigned *seq) {
+  size_t i;
+  if (n < 8) return 0;
+  memcpy(id, p, 4);
+  memcpy(seq, p + 4, 4);
+  if (n != 8 + (*seq * 7 + *id) % 150) return 0;
+  for (i = 8; i < n; i++)
+    if (p[i] != (unsigned char)(*seq + i)) return 0;
+  return 1;
+}
+
+static void test_layout(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL, *r2 = NULL;
+  mb_ringopts o = opts(1024, 0);
+  size_t sz = mb_ring_size(1024);
+  CHECK(sz == 8704 + 128 + 1024);          /* header, control words, data */
+  CHECK(mb_ring_fit(sz) == 1024);
+  CHECK(mb_ring_fit(sz - 1) == 960);
+  CHECK(mb_ring_size(64) == 0 && mb_ring_fit(100) == 0);
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  /* zeros are no ring; attach writes nothing */
+  CHECK_RC(mb_ring_attach(&r, m, 0, sz, &o), MB_E_NORING);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK(memcmp(m->base, "MBRG", 4) == 0);
+  {
+    mb_ringopts a = opts(2048, -1);
+    CHECK_RC(mb_ring_attach(&r2, m, 0, sz, &a), MB_E_RINGCAP);
+    a = opts(0, 1);
+    CHECK_RC(mb_ring_attach(&r2, m, 0, sz, &a), MB_E_RINGMODE);
+    a = opts(1024, 0);
+    CHECK_RC(mb_ring_attach(&r2, m, 0, sz, &a), 0);
+    mb_ring_free(r2);
+  }
+  /* an empty ring without live peers may be formatted again */
+  CHECK_RC(mb_ring_create(&r2, m, 0, sz, &o), 0);
+  mb_ring_free(r2);
+  {
+    int ok = 0;
+    CHECK_RC(mb_ring_push(r, "x", 1, 0, 0, &ok), 0);
+    CHECK(ok == 1);
+  }
+  /* a message (and a live producer) in it: refused, unless forced */
+  CHECK_RC(mb_ring_create(&r2, m, 0, sz, &o), MB_E_LIVERING);
+  o.force = 1;
+  CHECK_RC(mb_ring_create(&r2, m, 0, sz, &o), 0);
+  mb_ring_free(r2);
+  mb_ring_free(r);
+  /* a capacity that does not fit, and a corrupted header */
+  o = opts(4096, 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), MB_E_RINGFIT);
+  ((uint32_t *)m->base)[1] = 7;
+  CHECK_RC(mb_ring_attach(&r, m, 0, sz, NULL), MB_E_RINGVERSION);
+  ((uint32_t *)m->base)[1] = 2;
+  ((uint64_t *)m->base)[1] = 999;
+  CHECK_RC(mb_ring_attach(&r, m, 0, sz, NULL), MB_E_CORRUPT);
+  /* open: not all zero and no ring: refused, nothing written */
+  memset(m->base, 0, sz);
+  m->base[sz - 1] = 1;
+  CHECK_RC(mb_ring_open(&r, m, 0, sz, NULL), MB_E_NORING);
+  CHECK(m->base[0] == 0 && m->base[sz - 1] == 1);
+  m->base[sz - 1] = 0;
+  CHECK_RC(mb_ring_open(&r, m, 0, sz, NULL), 0);
+  CHECK_RC(mb_ring_open(&r2, m, 0, sz, NULL), 0);   /* attaches */
+  mb_ring_free(r);
+  mb_ring_free(r2);
+  mb_free(m);
+}
+
+static void test_lengths(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  mb_ringopts o = opts(640, 0);
+  size_t sz = mb_ring_size(640), n, len;
+  unsigned char buf[700];
+  const unsigned char *p;
+  int ok, acked, round, rc;
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  for (round = 0; round < 40; round++) {
+    for (n = 0; n <= 632; n += 1 + n / 3) {
+      memset(buf, (int)(n + round), n);
+      CHECK_RC(mb_ring_push(r, buf, n, 0, 0, &ok), 0);
+      if (!ok) { CHECK(ok); break; }
+      p = take(r, 0, &len, &rc);
+      CHECK(p != NULL && len == n && memcmp(p, buf, n) == 0);
+      p = take(r, 0, &len, &rc);                        /* the same again */
+      CHECK(p != NULL && len == n && memcmp(p, buf, n) == 0);
+      CHECK_RC(mb_ring_ack(r, &acked), 0);
+      CHECK(acked == 1);
+      CHECK_RC(mb_ring_ack(r, &acked), 0);
+      CHECK(acked == 0);
+    }
+  }
+  p = take(r, 0, &len, &rc);
+  CHECK(p == NULL && rc == 0);
+  CHECK_RC(mb_ring_push(r, buf, 633, 0, 0, &ok), MB_E_TOOLONG);
+  /* fill: ten 1-slot messages, then no room */
+  for (n = 0; n < 10; n++) {
+    CHECK_RC(mb_ring_push(r, buf, 56, 0, 0, &ok), 0);
+    CHECK(ok == 1);
+  }
+  CHECK_RC(mb_ring_push(r, buf, 0, 0, 0, &ok), 0);
+  CHECK(ok == 0);
+  {
+    mb_ringstats s;
+    double t = 0;
+    struct timespec a, b;
+    CHECK_RC(mb_ring_stats(r, &s), 0);
+    CHECK(s.used == 640 && s.capacity == 640 && s.producers == 1);
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    CHECK_RC(mb_ring_push(r, buf, 0, 0.05, 0, &ok), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+    CHECK(ok == 0 && t >= 0.045 && t < 0.5);
+  }
+  mb_ring_free(r);
+  mb_free(m);
+}
+
+/* Producers (children) push count messages each; the parent consumes. */
+static void run_mp(mb_map *m, size_t sz, int multi, int nprod, unsigned count) {
+  mb_ring *r = NULL;
+  unsigned last[8] = {0}, got = 0, id, seq;
+  int i, st, bad = 0;
+  CHECK(nprod <= 8);
+  for (i = 0; i < nprod; i++) {
+    if (fork() == 0) {
+      mb_ring *w = NULL;
+      unsigned char buf[256];
+      unsigned s;
+      int ok;
+      if (mb_ring_attach(&w, m, 0, sz, NULL) != 0) _exit(2);
+      for (s = 1; s <= count; s++) {
+        size_t n = makemsg(buf, (unsigned)i, s);
+        if (mb_ring_push(w, buf, n, 20, 0, &ok) != 0 || !ok) _exit(3);
+      }
+      mb_ring_free(w);
+      _exit(0);
+    }
+  }
+  CHECK_RC(mb_ring_attach(&r, m, 0, sz, NULL), 0);
+  while (got < count * (unsigned)nprod) {
+    const unsigned char *p;
+    size_t n;
+    int acked, rc;
+    if ((p = take(r, 20, &n, &rc)) == NULL) { bad++; break; }
+    if (!checkmsg(p, n, &id, &seq) || id >= (unsigned)nprod ||
+        seq != last[id] + 1) { bad++; break; }
+    last[id] = seq;
+    mb_ring_ack(r, &acked);
+    if (!acked) { bad++; break; }
+    got++;
+  }
+  CHECK(bad == 0);
+  for (i = 0; i < nprod; i++) CHECK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  {
+    mb_ringstats s;
+    CHECK_RC(mb_ring_stats(r, &s), 0);
+    CHECK(s.used == 0 && s.leases == 0 && s.pushed == s.acked);
+  }
+  (void)multi;
+  mb_ring_free(r);
+}
+
+static void test_fork(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(8192);
+  mb_ringopts o = opts(8192, 0);
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  mb_ring_free(r);
+  run_mp(m, sz, 0, 1, 100000);
+  o = opts(8192, 1);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  mb_ring_free(r);
+  run_mp(m, sz, 1, 3, 30000);
+  mb_free(m);
+}
+
+/* Consumers that are killed while they hold leases: every message is
+** handed out at least once, each is acknowledged once, and the ring ends
+** empty.  A shared array counts deliveries per message. */
+static void test_kill(int anon) {
+  enum { N = 20000, NC = 3 };
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(4096);
+  mb_ringopts o = opts(4096, 1);
+  unsigned *seen;
+  pid_t cons[NC];
+  int i, st, kills = 0, lost = 0, dups = 0;
+  unsigned s;
+  seen = mmap(NULL, (N + 1) * sizeof *seen, PROT_READ | PROT_WRITE,
+              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  CHECK(seen != MAP_FAILED);
+  memset(seen, 0, (N + 1) * sizeof *seen);
+  if (anon) {
+    CHECK_RC(mb_anon(&m, sz, 0), 0);
+  } else {
+    mb_openopts fo = {.size = sz};
+    CHECK_RC(mb_open(&m, path("killring"), MB_MODE_CREATE, &fo), 0);
+  }
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  for (;;) {
+    /* start consumers */
+    for (i = 0; i < NC; i++) {
+      if ((cons[i] = fork()) == 0) {
+        mb_ring *c = NULL;
+        const unsigned char *p;
+        size_t n;
+        unsigned id, q;
+        int acked, rc;
+        if (mb_ring_attach(&c, m, 0, sz, NULL) != 0) _exit(2);
+        for (;;) {
+          if ((p = take(c, 5, &n, &rc)) == NULL) _exit(rc ? 3 : 4);
+          if (n == 0) break;                       /* the end */
+          if (!checkmsg(p, n, &id, &q) || q > N) _exit(5);
+          __atomic_fetch_add(&seen[q], 1, __ATOMIC_SEQ_CST);
+          if (q % 16 == 0) usleep(200);      /* work, holding the lease */
+          mb_ring_ack(c, &acked);
+        }
+        mb_ring_ack(c, &i);
+        mb_ring_free(c);
+        _exit(0);
+      }
+    }
+    break;
+  }
+  /* produce, killing a consumer now and then and starting another */
+  for (s = 1; s <= N; s++) {
+    unsigned char buf[256];
+    size_t n = makemsg(buf, 0, s);
+    int ok = 0;
+    CHECK_RC(mb_ring_push(r, buf, n, 10, 0, &ok), 0);
+    if (!ok) { CHECK(ok); break; }
+    if (s % 4000 == 0) {
+      int k = (int)(s / 4000) % NC;
+      kill(cons[k], SIGKILL);
+      waitpid(cons[k], &st, 0);
+      kills++;
+      if ((cons[k] = fork()) == 0) {
+        mb_ring *c = NULL;
+        const unsigned char *p;
+        size_t n2;
+        unsigned id, q;
+        int acked, rc;
+        if (mb_ring_attach(&c, m, 0, sz, NULL) != 0) _exit(2);
+        for (;;) {
+          if ((p = take(c, 5, &n2, &rc)) == NULL) _exit(3);
+          if (n2 == 0) break;
+          if (!checkmsg(p, n2, &id, &q) || q > N) _exit(5);
+          __atomic_fetch_add(&seen[q], 1, __ATOMIC_SEQ_CST);
+          if (q % 16 == 0) usleep(200);
+          mb_ring_ack(c, &acked);
+        }
+        mb_ring_ack(c, &acked);
+        mb_ring_free(c);
+        _exit(0);
+      }
+    }
+  }
+  /* one empty message per consumer ends them */
+  for (i = 0; i < NC; i++) {
+    int ok = 0;
+    CHECK_RC(mb_ring_push(r, "", 0, 10, 0, &ok), 0);
+    CHECK(ok == 1);
+  }
+  for (i = 0; i < NC; i++) {
+    CHECK(waitpid(cons[i], &st, 0) == cons[i]);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      fprintf(stderr, "consumer %d: status %d\n", i, st);
+  }
+  for (s = 1; s <= N; s++) {
+    if (seen[s] == 0) lost++;
+    if (seen[s] > 1) dups += (int)seen[s] - 1;
+  }
+  CHECK(lost == 0);
+  CHECK(dups <= kills);
+  {
+    mb_ringstats st2;
+    CHECK_RC(mb_ring_stats(r, &st2), 0);
+    CHECK(st2.used == 0 && st2.leases == 0);
+    CHECK(st2.consumers == 0 && st2.producers == 1);
+    /* each message acknowledged once: a kill between an ack and its
+    ** count may leave the count one short, never over */
+    CHECK(st2.acked <= N + NC && st2.acked + (uint64_t)kills >= N + NC);
+  }
+  fprintf(stderr, "# %s: %d kills, %d lost, %d handed out twice\n",
+          anon ? "anonymous" : "file", kills, lost, dups);
+  mb_ring_free(r);
+  mb_free(m);
+  munmap(seen, (N + 1) * sizeof *seen);
+}
+
+/* A consumer killed holding a lease: another consumer, alive all along,
+** gets the message again, and the restarted ring counts one lease. */
+static void test_rescue(int anon) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL, *c = NULL;
+  size_t sz = mb_ring_size(1024), n;
+  mb_ringopts o = opts(1024, 1);
+  const unsigned char *p;
+  int ok, st, rc, acked;
+  pid_t pid;
+  volatile uint32_t *flag;
+  mb_ringstats s;
+  if (anon) {
+    CHECK_RC(mb_anon(&m, sz + 64, 0), 0);
+  } else {
+    mb_openopts fo = {.size = sz + 64};
+    CHECK_RC(mb_open(&m, path("rescue"), MB_MODE_CREATE, &fo), 0);
+  }
+  flag = (volatile uint32_t *)(m->base + sz);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "one", 3, 0, 0, &ok), 0);
+  CHECK_RC(mb_ring_push(r, "two", 3, 0, 0, &ok), 0);
+  if ((pid = fork()) == 0) {
+    mb_ring *w = NULL;
+    size_t k;
+    if (mb_ring_attach(&w, m, 0, sz, NULL) != 0) _exit(2);
+    if (mb_ring_peek(w, 1, 0, &k) != 0 || !mb_ring_leased(w)) _exit(3);
+    *flag = 1;
+    for (;;) pause();
+  }
+  while (*flag == 0) usleep(1000);
+  CHECK_RC(mb_ring_attach(&c, m, 0, sz, NULL), 0);
+  CHECK_RC(mb_ring_stats(c, &s), 0);
+  CHECK(s.leases == 1 && s.deadleases == 0 && s.consumers == 1);
+  CHECK(s.oldest >= 0 && s.oldest < 5);
+  p = take(c, 0, &n, &rc);                  /* "one" is the child's */
+  CHECK(p != NULL && n == 3 && memcmp(p, "two", 3) == 0);
+  CHECK_RC(mb_ring_ack(c, &acked), 0);
+  CHECK(acked == 1);
+  p = take(c, 0, &n, &rc);
+  CHECK(p == NULL);
+  kill(pid, SIGKILL);
+  CHECK(waitpid(pid, &st, 0) == pid);
+  CHECK_RC(mb_ring_stats(c, &s), 0);
+  CHECK(s.leases == 1 && s.deadleases == 1 && s.consumers == 1);
+  p = take(c, 1, &n, &rc);                  /* handed out again */
+  CHECK(p != NULL && n == 3 && memcmp(p, "one", 3) == 0);
+  CHECK_RC(mb_ring_ack(c, &acked), 0);
+  CHECK(acked == 1);
+  CHECK_RC(mb_ring_stats(c, &s), 0);
+  CHECK(s.leases == 0 && s.used == 0 && s.acked == 2 && s.handed == 3);
+  mb_ring_free(c);
+  mb_ring_free(r);
+  mb_free(m);
+}
+
+/* A producer that died after claiming and before committing: the
+** consumer passes over its claim (white box: the claim is made by hand in
+** a child, as a killed push would leave it). */
+static void test_deadclaim(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(1024);
+  mb_ringopts o = opts(1024, 1);
+  const unsigned char *p;
+  size_t n;
+  int ok, st, acked, rc;
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "first", 5, 0, 0, &ok), 0);   /* producer 0 */
+  if (fork() == 0) {
+    mb_ring *w = NULL;
+    uint64_t *tail = (uint64_t *)(m->base + 64);
+    if (mb_ring_attach(&w, m, 0, sz, NULL) != 0) _exit(2);
+    if (mb_ring_role(w, MB_RING_PRODUCER) != 0) _exit(3);   /* peer 1 */
+    /* intent: 3 slots at position 1, then the claim, then death */
+    *(uint64_t *)(m->base + 512 + 64 + 8) = (uint64_t)1 << 26 | 3;
+    __atomic_store_n(tail, 4, __ATOMIC_SEQ_CST);
+    _exit(0);
+  }
+  CHECK(wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK_RC(mb_ring_push(r, "after", 5, 0, 0, &ok), 0);
+  CHECK(ok == 1);
+  p = take(r, 1, &n, &rc);
+  CHECK(p != NULL && n == 5 && memcmp(p, "first", 5) == 0);
+  CHECK_RC(mb_ring_ack(r, &acked), 0);
+  p = take(r, 1, &n, &rc);
+  CHECK(p != NULL && n == 5 && memcmp(p, "after", 5) == 0);
+  CHECK_RC(mb_ring_ack(r, &acked), 0);
+  {
+    mb_ringstats s;
+    CHECK_RC(mb_ring_stats(r, &s), 0);
+    CHECK(s.used == 0 && s.head == 5 && s.tail == 5);
+  }
+  mb_ring_free(r);
+  mb_free(m);
+}
+
+/* A ring object belongs to the process that made it: after fork, the
+** child cannot use its parent's (whose peers it does not hold). */
+static void test_forked(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(1024);
+  mb_ringopts o = opts(1024, 0);
+  int ok, st;
+  pid_t pid;
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "x", 1, 0, 0, &ok), 0);
+  if ((pid = fork()) == 0) {
+    mb_ring *c = NULL;
+    size_t n;
+    int k;
+    if (mb_ring_push(r, "y", 1, 0, 0, &k) != MB_E_FORKED) _exit(2);
+    mb_ring_free(r);   /* harmless: it lets go of nothing of the parent's */
+    if (mb_ring_attach(&c, m, 0, sz, NULL) != 0) _exit(3);
+    if (mb_ring_push(c, "y", 1, 0, 0, &k) != MB_E_PRODUCER) _exit(4);
+    if (mb_ring_peek(c, 0, 0, &n) != 0 || !mb_ring_leased(c) || n != 1) _exit(5);
+    mb_ring_free(c);
+    _exit(0);
+  }
+  CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK_RC(mb_ring_push(r, "z", 1, 0, 0, &ok), 0);    /* still ours */
+  CHECK(ok == 1);
+  mb_ring_free(r);
+  mb_free(m);
+}
+
+int main(void) {
+  if (mkdtemp(dir) == NULL) { perror("mkdtemp"); return 1; }
+  test_layout();
+  test_lengths();
+  test_fork();
+  test_deadclaim();
+  test_rescue(0);
+  test_rescue(1);
+  test_forked();
+  test_kill(0);
+  test_kill(1);
+  unlink(path("killring"));
+  unlink(path("rescue"));
+  rmdir(dir);
+  return check_done();
+}
