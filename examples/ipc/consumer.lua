@@ -2,8 +2,6 @@
 -- message that ends the stream; checks their order.  See producer.lua.
 -- (the first two lines find mapbuf.ring in this source tree when mapbuf is
 -- not installed: see README.md)
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 1M consumer.lua FILE")

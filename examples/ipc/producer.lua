@@ -6,8 +6,6 @@
 -- Kill either side at any moment (kill -9) and start it again: the ring
 -- stays whole, the consumer goes on from the message it had not
 -- acknowledged, and the producer from where it is told to start.
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 1M producer.lua FILE [-- count [first]]")
 local count = tonumber(arg[1]) or 100000

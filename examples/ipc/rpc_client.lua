@@ -5,8 +5,6 @@
 --
 --   ./mapbuf -s 64K ../examples/ipc/rpc_client.lua /dev/shm/rpc.bin -- 10000
 --   ./mapbuf -s 64K ../examples/ipc/rpc_client.lua /dev/shm/rpc.bin -- 3 0.1 quit
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 64K rpc_client.lua FILE [-- n [timeout [quit]]]")

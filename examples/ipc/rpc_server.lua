@@ -9,8 +9,6 @@
 --
 --   ./mapbuf -s 64K ../examples/ipc/rpc_server.lua /dev/shm/rpc.bin &
 --   ./mapbuf -s 64K ../examples/ipc/rpc_client.lua /dev/shm/rpc.bin -- 10000
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 64K rpc_server.lua FILE")
 local half = #m // 2

@@ -9,8 +9,6 @@
 -- one killed in the middle twice; none is lost.
 --
 --   ./mapbuf -s 1M ../examples/ipc/wq_producer.lua /dev/shm/jobs.bin -- 2000
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 1M wq_producer.lua FILE [-- n]")

@@ -2,8 +2,6 @@
 -- stop.  A job here is 2 ms of waiting (say, on a disk or a server).
 --
 --   ./mapbuf -s 1M ../examples/ipc/wq_worker.lua /dev/shm/jobs.bin &
-local here = arg[0]:match("^(.*)/[^/]*$") or "."
-package.path = here .. "/../../lua/?.lua;" .. package.path
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 1M wq_worker.lua FILE")

@@ -2,7 +2,7 @@
 # spec/abi/symbols.sh NM SRC LIB... : each shared library exports exactly
 # its public API.  libmapbuf: the MAPBUF_API functions of mapbuf.h;
 # libmapbuf-lua: the MAPBUF_LUA_API functions of mapbuf_lua.h; mapbuf.so:
-# its two openers.  Nothing internal (lmb_*, mb_guard_*, the kernels'
+# its three openers.  Nothing internal (lmb_*, mb_guard_*, the kernels'
 # private helpers) may leak, and nothing public may be missing.
 set -eu
 nm=$1 src=$2
@@ -16,7 +16,7 @@ for lib in "$@"; do
   case $(basename "$lib") in
     libmapbuf-lua*) want=$(declared MAPBUF_LUA_API "$src/lua/mapbuf_lua.h") ;;
     libmapbuf*) want=$(declared MAPBUF_API "$src/core/mapbuf.h") ;;
-    mapbuf.so) want=$(printf 'luaopen_mapbuf\nluaopen_mapbuf_maps\n') ;;
+    mapbuf.so) want=$(printf 'luaopen_mapbuf\nluaopen_mapbuf_maps\nluaopen_mapbuf_ring\n') ;;
     *) echo "symbols: what is $lib?"; exit 2 ;;
   esac
   # defined, global, functions and data; not the version nodes (absolute)

@@ -45,7 +45,7 @@ describe("the installed tree", function()
     local names = {}
     for name in out:gmatch("%x+ T ([%w_]+)") do names[#names + 1] = name end
     table.sort(names)
-    assert.same({"luaopen_mapbuf", "luaopen_mapbuf_maps"}, names)
+    assert.same({"luaopen_mapbuf", "luaopen_mapbuf_maps", "luaopen_mapbuf_ring"}, names)
   end)
 
   it("has the core library, static", function()

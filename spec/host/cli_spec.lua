@@ -202,6 +202,16 @@ describe("mapbuf command line", function()
       assert.equal(0, code, err)
       assert.equal("5\t23\ttrue\t5\n", out)
     end)
+
+    it('require "mapbuf.ring" works with no path to the repository', function()
+      local err = H.tmpname(".err")
+      local out, code = H.run("LUA_PATH=';;' LUA_CPATH=';;' " .. H.q(H.bin)
+        .. [[ -e 'local ring = require "mapbuf.ring"
+                  local r = ring.create(require("mapbuf").anon(ring.size(128)))
+                  r:push("hi") print(r:pop(), ring.VERSION)' 2>]] .. H.q(err))
+      assert.equal(0, code, H.readfile(err))
+      assert.equal("hi\t2\n", out)
+    end)
   end)
 
   describe("-l", function()

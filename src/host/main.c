@@ -270,6 +270,10 @@ static int pmain(lua_State *L) {
   ** descriptors or shared memory, even through -l: its maps are all */
   lua_pushcfunction(L, o->sandbox ? luaopen_mapbuf_maps : luaopen_mapbuf);
   lua_setfield(L, -2, "mapbuf");
+  if (!o->sandbox) {   /* the ring too, wherever the script is run from */
+    lua_pushcfunction(L, luaopen_mapbuf_ring);
+    lua_setfield(L, -2, "mapbuf.ring");
+  }
   lua_pop(L, 1);
   makearg(L, o);
   host_wrapexit(L, o);

@@ -59,6 +59,15 @@ MAPBUF_LUA_API int luaopen_mapbuf(lua_State *L);
 MAPBUF_LUA_API int luaopen_mapbuf_maps(lua_State *L);
 
 /*
+** The message ring, as require "mapbuf.ring" returns it (create, attach,
+** open, size, fit, methods, SLOT, PEERS, VERSION; docs/ipc.md).  A host
+** registers it in package.preload["mapbuf.ring"] beside "mapbuf"; stock
+** Lua finds it in mapbuf.so by itself (the all-in-one loader looks for
+** luaopen_mapbuf_ring there), or through lua/mapbuf/ring.lua.
+*/
+MAPBUF_LUA_API int luaopen_mapbuf_ring(lua_State *L);
+
+/*
 ** Push a core map as a map object; Lua owns m from the call on: the object
 ** frees it (mb_free) when it is collected, m:close() unmaps it.  If the
 ** push raises a memory error, m has been freed already.  NULL pushes a

@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 
 #include "lbind.h"
+#include "lipc.h"
 #include "lualib.h"
 #include "mapbuf_lua.h"
 
@@ -474,6 +475,12 @@ int luaopen_mapbuf(lua_State *L) {
   luaL_setfuncs(L, lmb_safe_funcs, 0);
   setconsts(L);
   return 1;
+}
+
+int luaopen_mapbuf_ring(lua_State *L) {
+  lmb_pushmeta(L);
+  lua_pop(L, 1);
+  return lmb_ringlib(L);
 }
 
 /* For untrusted scripts: no function that opens, maps or makes anything;
