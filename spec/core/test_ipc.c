@@ -364,7 +364,10 @@ static void test_fence_live(void) {
   /* a zombie is dead; a reaped child too */
   pid = fork();
   if (pid == 0) _exit(0);
-  usleep(50000);
+  {  /* until it has exited, leaving it a zombie (WNOWAIT: not reaped) */
+    siginfo_t si;
+    CHECK(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0);
+  }
   CHECK(!mb_token_alive((uint64_t)pid));
   waitpid(pid, &st, 0);
   CHECK(!mb_token_alive((uint64_t)pid));

@@ -64,9 +64,13 @@ int lmb_typeerror(lua_State *L, int arg, const char *tname) {
                                               tname, got));
 }
 
-int lmb_misuse(lua_State *L, int rc) {
+int lmb_misusein(lua_State *L, const char *kind, const char *fname, int rc) {
   if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");
-  return luaL_error(L, "mapbuf: %s: %s", lmb_fname(L), mb_strerror(rc));
+  return luaL_error(L, "%s: %s: %s", kind, fname, mb_strerror(rc));
+}
+
+int lmb_misuse(lua_State *L, int rc) {
+  return lmb_misusein(L, "mapbuf", lmb_fname(L), rc);
 }
 
 int lmb_result(lua_State *L, int rc, const char *what) {

@@ -351,10 +351,7 @@ typedef struct LMutex {
 static const char mutexkey = 0;
 
 static int mxerror(lua_State *L, const char *fname, int rc) {
-  if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");
-  if (rc > 0)
-    return luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(rc));
-  return luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(rc));
+  return lmb_misusein(L, LMB_MUTEX, fname, rc);
 }
 
 /* Argument 1 of a mutex method; *off gets the core offset of its word
@@ -370,10 +367,10 @@ static LMutex *checkmx(lua_State *L, const char *fname, size_t *off,
   lua_getiuservalue(L, 1, 1);
   m = lmb_test(L, -1);
   lua_pop(L, 1);   /* the uservalue keeps it alive */
-  if (m == NULL) luaL_error(L, "mapbuf: map is closed");
+  if (m == NULL) mxerror(L, fname, MB_E_CLOSED);
   lmb_bytes(L, m, &len);
   if (len < 8 || (lmb_Unsigned)x->pos - 1 > len - 8)
-    luaL_error(L, "mapbuf.mutex: %s: %s", fname, mb_strerror(MB_E_RANGE));
+    mxerror(L, fname, MB_E_RANGE);
   *off = lmb_base(m) + (size_t)(x->pos - 1);
   *pm = m;
   return x;

@@ -94,6 +94,10 @@ int lmb_typeerror(lua_State *L, int arg, const char *tname);
 /* Raise "mapbuf: NAME: message" for a misuse code ("mapbuf: map is
 ** closed" for MB_E_CLOSED); never returns. */
 int lmb_misuse(lua_State *L, int rc);
+/* The same for another kind of object ("mapbuf.ring", "mapbuf.mutex") and
+** a named method: "KIND: FNAME: message" (a closed map is always "mapbuf:
+** map is closed"). */
+int lmb_misusein(lua_State *L, const char *kind, const char *fname, int rc);
 
 /* Turn a core result into Lua: 0 -> returns 0 (push your results);
 ** errno -> pushes nil, "what: strerror", errno and returns 3;

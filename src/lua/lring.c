@@ -31,7 +31,6 @@ typedef struct LRing {
 /* Raise for core code rc in method fname. */
 static int rerror(lua_State *L, const char *fname, int rc) {
   switch (rc) {
-    case MB_E_CLOSED: return luaL_error(L, "mapbuf: map is closed");
     case MB_E_RANGE:
       return luaL_error(L, "mapbuf.ring: %s: the ring's bytes are out of "
                         "range of its map", fname);
@@ -40,9 +39,7 @@ static int rerror(lua_State *L, const char *fname, int rc) {
     case MB_E_CONSUMER: case MB_E_NOSLOT: case MB_E_FORKED:
     case MB_E_FORMATTING:
       return luaL_error(L, "mapbuf.ring: %s", mb_strerror(rc));
-    default:
-      if (rc > 0) return luaL_error(L, "mapbuf.ring: %s: %s", fname, mb_strerror(rc));
-      return luaL_error(L, "mapbuf.ring: %s: %s", fname, mb_strerror(rc));
+    default: return lmb_misusein(L, LMB_RING, fname, rc);
   }
 }
 
@@ -81,7 +78,7 @@ static LMap *ringmap(lua_State *L) {
   lua_getiuservalue(L, 1, 1);
   m = lmb_test(L, -1);
   lua_pop(L, 1);              /* the uservalue keeps it alive */
-  if (m == NULL) luaL_error(L, "mapbuf: map is closed");
+  if (m == NULL) lmb_misuse(L, MB_E_CLOSED);
   lmb_bytes(L, m, &len);
   return m;
 }
