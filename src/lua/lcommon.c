@@ -69,6 +69,29 @@ int lmb_misusein(lua_State *L, const char *kind, const char *fname, int rc) {
   return luaL_error(L, "%s: %s: %s", kind, fname, mb_strerror(rc));
 }
 
+void lmb_pushclass(lua_State *L, const void *key, const char *name,
+                   const luaL_Reg *methods, const luaL_Reg *metas) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 8);
+  if (methods != NULL) {
+    lua_newtable(L);
+    luaL_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+  }
+  luaL_setfuncs(L, metas, 0);
+  if (name != NULL) {
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+    lua_pushstring(L, name);
+  } else {
+    lua_pushboolean(L, 0);
+  }
+  lua_setfield(L, -2, "__metatable");
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+
 int lmb_misuse(lua_State *L, int rc) {
   return lmb_misusein(L, "mapbuf", lmb_fname(L), rc);
 }

@@ -479,6 +479,8 @@ static const luaL_Reg mutex_methods[] = {
   {"consistent", mx_consistent}, {"state", mx_state}, {NULL, NULL}
 };
 
+static const luaL_Reg mutex_metas[] = {{"__tostring", mx_tostring}, {NULL, NULL}};
+
 /* mapbuf.mutex(m, pos) */
 static int l_mutex(lua_State *L) {
   LMap *m = lmb_tomap(L, 1);
@@ -493,20 +495,7 @@ static int l_mutex(lua_State *L) {
   x->pos = pos;
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &mutexkey) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 4);
-    luaL_newlib(L, mutex_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, mx_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, LMB_MUTEX);
-    lua_setfield(L, -2, "__name");
-    lua_pushliteral(L, LMB_MUTEX);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &mutexkey);
-  }
+  lmb_pushclass(L, &mutexkey, LMB_MUTEX, mutex_methods, mutex_metas);
   lua_setmetatable(L, -2);
   /* the word: inside the map, 8-aligned (taken after the allocations) */
   p = lmb_bytes(L, m, &len);

@@ -99,6 +99,13 @@ int lmb_misuse(lua_State *L, int rc);
 ** map is closed"). */
 int lmb_misusein(lua_State *L, const char *kind, const char *fname, int rc);
 
+/* Push the metatable of a kind of userdata, made at its first use and kept
+** in the registry under key: __index a table of methods (NULL: none), the
+** metamethods metas, __name name and a __metatable that hides it (name,
+** or false when name is NULL). */
+void lmb_pushclass(lua_State *L, const void *key, const char *name,
+                   const luaL_Reg *methods, const luaL_Reg *metas);
+
 /* Turn a core result into Lua: 0 -> returns 0 (push your results);
 ** errno -> pushes nil, "what: strerror", errno and returns 3;
 ** misuse -> raises naming the function.  what may be NULL. */

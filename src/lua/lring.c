@@ -513,6 +513,11 @@ static int l_fit(lua_State *L) {
   return 1;
 }
 
+static const luaL_Reg ring_metas[] = {
+  {"__close", r_close}, {"__gc", r_close}, {"__tostring", r_tostring},
+  {NULL, NULL}
+};
+
 static const luaL_Reg ring_funcs[] = {
   {"create", l_create}, {"attach", l_attach}, {"open", l_open},
   {"size", l_size}, {"fit", l_fit}, {NULL, NULL}
@@ -520,24 +525,7 @@ static const luaL_Reg ring_funcs[] = {
 
 /* mapbuf._ring(): the table of the ring's functions (made once). */
 int lmb_ringlib(lua_State *L) {
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &ringkey) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 6);              /* the metatable */
-    luaL_newlib(L, ring_methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, r_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, r_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, r_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushliteral(L, LMB_RING);
-    lua_setfield(L, -2, "__name");
-    lua_pushliteral(L, LMB_RING);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &ringkey);
-  }
+  lmb_pushclass(L, &ringkey, LMB_RING, ring_methods, ring_metas);
   luaL_newlib(L, ring_funcs);
   lua_getfield(L, -2, "__index");
   lua_setfield(L, -2, "methods");

@@ -93,6 +93,8 @@ static int box_gc(lua_State *L) {
   return 0;
 }
 
+static const luaL_Reg box_metas[] = {{"__gc", box_gc}, {NULL, NULL}};
+
 /* The box at idx, or NULL when idx holds something else. */
 static PBox *tobox(lua_State *L, int idx) {
   PBox *b = (PBox *)lua_touserdata(L, idx);
@@ -109,16 +111,7 @@ static PBox *tobox(lua_State *L, int idx) {
 static PBox *newbox(lua_State *L, const char *p, size_t lp) {
   PBox *b = (PBox *)lua_newuserdatauv(L, sizeof(PBox), 0);
   b->pp = NULL;
-  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &boxkey) != LUA_TTABLE) {
-    lua_pop(L, 1);
-    lua_createtable(L, 0, 2);
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &boxkey);
-  }
+  lmb_pushclass(L, &boxkey, NULL, NULL, box_metas);
   lua_setmetatable(L, -2);
   if (mb_pcompile(&b->pp, p, lp) != 0)
     luaL_error(L, "not enough memory to compile the pattern");
