@@ -174,6 +174,20 @@ static void adler_portable(uint32_t *pa, uint32_t *pb,
 }
 
 #ifdef MB_X86
+/* The SIMD loops below keep, per lane, the sum of the bytes (l1), the sum
+** of the bytes weighted by their place in a block of w (l2), and the sum
+** of l1 before each block (lp).  Over chunks blocks of w bytes, a grows by
+** the bytes' sum and b by w*a per block plus those weighted sums. */
+static void adler_fold(uint64_t *a, uint64_t *b, const uint32_t *l1,
+                       const uint32_t *l2, const uint32_t *lp, int lanes,
+                       uint64_t w, size_t chunks) {
+  uint64_t t1 = 0, t2 = 0, tp = 0;
+  int k;
+  for (k = 0; k < lanes; k++) { t1 += l1[k]; t2 += l2[k]; tp += lp[k]; }
+  *b = (*b + w * *a * chunks + w * tp + t2) % BASE;
+  *a = (*a + t1) % BASE;
+}
+
 __attribute__((target("avx2")))
 static size_t adler_avx2(uint32_t *pa, uint32_t *pb, const unsigned char *p,
                          size_t n) {
@@ -187,8 +201,6 @@ static size_t adler_avx2(uint32_t *pa, uint32_t *pb, const unsigned char *p,
     size_t chunks = (n - done < NMAX ? n - done : NMAX) / 32, i;
     __m256i s1 = zero, s2 = zero, ps = zero;
     uint32_t l1[8], l2[8], lp[8];
-    uint64_t t1 = 0, t2 = 0, tp = 0;
-    int k;
     for (i = 0; i < chunks; i++, done += 32) {
       __m256i x = _mm256_loadu_si256((const __m256i *)(p + done));
       ps = _mm256_add_epi32(ps, s1);
@@ -198,9 +210,7 @@ static size_t adler_avx2(uint32_t *pa, uint32_t *pb, const unsigned char *p,
     _mm256_storeu_si256((__m256i *)l1, s1);
     _mm256_storeu_si256((__m256i *)l2, s2);
     _mm256_storeu_si256((__m256i *)lp, ps);
-    for (k = 0; k < 8; k++) { t1 += l1[k]; t2 += l2[k]; tp += lp[k]; }
-    b = (b + 32 * a * chunks + 32 * tp + t2) % BASE;
-    a = (a + t1) % BASE;
+    adler_fold(&a, &b, l1, l2, lp, 8, 32, chunks);
   }
   *pa = (uint32_t)a; *pb = (uint32_t)b;
   return done;
@@ -217,8 +227,6 @@ static size_t adler_sse2(uint32_t *pa, uint32_t *pb, const unsigned char *p,
     size_t chunks = (n - done < NMAX ? n - done : NMAX) / 16, i;
     __m128i s1 = zero, s2 = zero, ps = zero;
     uint32_t l1[4], l2[4], lp[4];
-    uint64_t t1 = 0, t2 = 0, tp = 0;
-    int k;
     for (i = 0; i < chunks; i++, done += 16) {
       __m128i x = _mm_loadu_si128((const __m128i *)(p + done));
       ps = _mm_add_epi32(ps, s1);
@@ -229,9 +237,7 @@ static size_t adler_sse2(uint32_t *pa, uint32_t *pb, const unsigned char *p,
     _mm_storeu_si128((__m128i *)l1, s1);
     _mm_storeu_si128((__m128i *)l2, s2);
     _mm_storeu_si128((__m128i *)lp, ps);
-    for (k = 0; k < 4; k++) { t1 += l1[k]; t2 += l2[k]; tp += lp[k]; }
-    b = (b + 16 * a * chunks + 16 * tp + t2) % BASE;
-    a = (a + t1) % BASE;
+    adler_fold(&a, &b, l1, l2, lp, 4, 16, chunks);
   }
   *pa = (uint32_t)a; *pb = (uint32_t)b;
   return done;
