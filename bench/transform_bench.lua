@@ -20,17 +20,8 @@ assert(fd >= 0, "open " .. path)
 local p = ffi.cast("uint8_t *", ffi.C.mmap(nil, n, 3, 1, fd, 0))   -- rw, shared
 local h = n / 2
 
-local function best(job, fn)
-  local b = math.huge
-  for _ = 1, reps do
-    local t = os.clock()
-    fn()
-    t = os.clock() - t
-    if t < b then b = t end
-  end
-  io.write(string.format("%s\tluajit\t%.3f\n", job, b * 1e3))
-  io.flush()
-end
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/timing.lua")
+local function best(job, fn) T.row("luajit", reps, job, fn) end
 
 local s = 0
 for i = 0, n - 1, 4096 do s = s + p[i] end   -- fault the pages in

@@ -13,17 +13,8 @@ local t = {}
 for i = 0, 255 do t[i + 1] = string.char((i * 167 + 13) & 255) end
 t = table.concat(t)
 
-local function best(job, fn)
-  local b = math.huge
-  for _ = 1, reps do
-    local c = os.clock()
-    fn()
-    c = os.clock() - c
-    if c < b then b = c end
-  end
-  io.write(("%s\tmapbuf\t%.3f\n"):format(job, b * 1e3))
-  io.flush()
-end
+local T = dofile((arg[0]:match("^(.*)/") or ".") .. "/timing.lua")
+local function best(job, fn) T.row("mapbuf", reps, job, fn) end
 
 m:crc32()   -- every page in, as the other sides do
 best("sum <i4", function() return m:array("<i4"):sum() end)
