@@ -22,6 +22,12 @@ static const char *path(const char *name) {
   return buf;
 }
 
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static mb_ringopts opts(uint64_t cap, int multi) {
   mb_ringopts o;
   memset(&o, 0, sizeof o);
@@ -447,6 +453,30 @@ static void test_deadclaim(void) {
   mb_free(m);
 }
 
+/* Peeking the same lease again hands the same message out, and counts it
+** once. */
+static void test_repeek(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  size_t sz = mb_ring_size(1024), n;
+  mb_ringopts o = opts(1024, 1);
+  mb_ringstats s;
+  int ok, acked, i;
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "again", 5, 0, 0, &ok), 0);
+  for (i = 0; i < 3; i++) {
+    CHECK_RC(mb_ring_peek(r, 0, 0, &n), 0);
+    CHECK(mb_ring_leased(r) && n == 5);
+  }
+  CHECK_RC(mb_ring_ack(r, &acked), 0);
+  CHECK(acked == 1);
+  CHECK_RC(mb_ring_stats(r, &s), 0);
+  CHECK(s.pushed == 1 && s.acked == 1 && s.handed == 1);
+  mb_ring_free(r);
+  mb_free(m);
+}
+
 /* A ring object belongs to the process that made it: after fork, the
 ** child cannot use its parent's (whose peers it does not hold). */
 static void test_forked(void) {
@@ -478,6 +508,106 @@ static void test_forked(void) {
   mb_free(m);
 }
 
+/* Bytes another process scribbled over: a TAIL far ahead of HEAD, a
+** control word of a later lap, a record length no producer wrote.  Each
+** is reported as MB_E_CORRUPT at once, never a wait, a loop or bytes of
+** other records handed out as the message (white box: the header's
+** offsets are those ring.c documents). */
+static void test_hostile(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL;
+  uint64_t nsl = 8192;
+  size_t sz = mb_ring_size(nsl * 64), n;
+  mb_ringopts o = opts(nsl * 64, 1);
+  unsigned char *msg;
+  uint32_t bad = 200;
+  int ok, acked;
+  double t;
+  /* TAIL 2^40 with HEAD 0: consumers would pass over 2^40 dead claims */
+  CHECK_RC(mb_anon(&m, sz, 0), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  __atomic_store_n((uint64_t *)(m->base + 64), (uint64_t)1 << 40, __ATOMIC_SEQ_CST);
+  t = now();
+  CHECK_RC(mb_ring_peek(r, 0, 0, &n), MB_E_CORRUPT);
+  usleep(5000);                            /* past the dead-claim wait */
+  CHECK_RC(mb_ring_peek(r, 0, 0, &n), MB_E_CORRUPT);
+  CHECK(now() - t < 1);
+  mb_ring_free(r);
+  /* FULL of a later position where a push of N-1 slots looks: TAIL does
+  ** not move, so it is no race with another producer */
+  o.force = 1;                             /* over the ring that is left */
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  *(uint64_t *)(m->base + 8704 + 8 * (nsl - 2)) = (nsl - 2) << 2 | 1;
+  msg = calloc(1, (nsl - 1) * 64 - 8);
+  CHECK(msg != NULL);
+  t = now();
+  CHECK_RC(mb_ring_push(r, msg, (nsl - 1) * 64 - 8, 0, 0, &ok), MB_E_CORRUPT);
+  CHECK(now() - t < 1);
+  free(msg);
+  mb_ring_free(r);
+  /* the 1-byte "a" said to be 200 bytes (4 slots; 2 are claimed) */
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "a", 1, 0, 0, &ok), 0);
+  CHECK_RC(mb_ring_push(r, "b", 1, 0, 0, &ok), 0);
+  memcpy(m->base + ((8704 + 8 * nsl + 63) / 64 * 64), &bad, 4);
+  CHECK_RC(mb_ring_peek(r, 0, 0, &n), MB_E_CORRUPT);
+  CHECK(!mb_ring_leased(r));
+  CHECK_RC(mb_ring_ack(r, &acked), 0);
+  CHECK(acked == 0);
+  {
+    mb_ringstats s;
+    CHECK_RC(mb_ring_stats(r, &s), 0);
+    CHECK(s.head == 0 && s.tail == 2);    /* nothing freed ahead of TAIL */
+  }
+  mb_ring_free(r);
+  mb_free(m);
+}
+
+/* A consumer killed holding a lease, whose fork child (a worker that never
+** touches the ring) lives on: the child must not keep the dead consumer's
+** liveness lock, so a restarted consumer gets the message at once. */
+static void test_forkchild(void) {
+  mb_map *m = NULL;
+  mb_ring *r = NULL, *c2 = NULL;
+  size_t sz = mb_ring_size(1024), n;
+  mb_ringopts o = opts(1024, 0);
+  mb_openopts fo = {.size = sz};
+  int ok, st, pfd[2], cnt = -1;
+  pid_t cons, worker = 0;
+  CHECK_RC(mb_open(&m, path("forkchild"), MB_MODE_CREATE, &fo), 0);
+  CHECK_RC(mb_ring_create(&r, m, 0, sz, &o), 0);
+  CHECK_RC(mb_ring_push(r, "job", 3, 0, 0, &ok), 0);
+  CHECK(pipe(pfd) == 0);
+  if ((cons = fork()) == 0) {
+    mb_ring *c = NULL;
+    pid_t w;
+    if (mb_ring_attach(&c, m, 0, sz, NULL) != 0) _exit(2);
+    if (mb_ring_peek(c, 1, 0, &n) != 0 || !mb_ring_leased(c)) _exit(3);
+    if ((w = fork()) == 0) {      /* the worker, once it runs on its own */
+      w = getpid();
+      if (write(pfd[1], &w, sizeof w) != sizeof w) _exit(4);
+      sleep(30);
+      _exit(0);
+    }
+    for (;;) pause();
+  }
+  CHECK(read(pfd[0], &worker, sizeof worker) == sizeof worker);
+  kill(cons, SIGKILL);
+  CHECK(waitpid(cons, &st, 0) == cons);
+  CHECK_RC(mb_ring_attach(&c2, m, 0, sz, NULL), 0);
+  CHECK_RC(mb_ring_alive(c2, MB_RING_CONSUMER, &cnt), 0);
+  CHECK(cnt == 0);
+  CHECK_RC(mb_ring_peek(c2, 1, 0, &n), 0);
+  CHECK(mb_ring_leased(c2) && n == 3);
+  if (worker > 0) kill(worker, SIGKILL);
+  close(pfd[0]);
+  close(pfd[1]);
+  mb_ring_free(c2);
+  mb_ring_free(r);
+  mb_free(m);
+  unlink(path("forkchild"));
+}
+
 int main(void) {
   if (mkdtemp(dir) == NULL) { perror("mkdtemp"); return 1; }
   test_layout();
@@ -487,6 +617,9 @@ int main(void) {
   test_rescue(0);
   test_rescue(1);
   test_forked();
+  test_forkchild();
+  test_hostile();
+  test_repeek();
   test_kill(0);
   test_kill(1);
   unlink(path("killring"));

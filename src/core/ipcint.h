@@ -49,8 +49,9 @@ static inline void mb_relax(void) {
 }
 
 /* ---- liveness (live.c) ----
-** A token names a process for as long as it lives: its pid in the low 32
-** bits and 31 bits of its start time (clock ticks since boot, from
+** A token names a process for as long as it lives: its pid in the low 30
+** bits (Linux pids stay below 2^22; bit 31 is the ring's lock flag) and
+** the low 32 bits of its start time (clock ticks since boot, from
 ** /proc/PID/stat) above, so that a pid the kernel hands out again does not
 ** pass for the dead process that had it.  Never 0. */
 uint64_t mb_token_self(void);
@@ -69,6 +70,12 @@ static inline pid_t mb_token_pid(uint64_t t) { return (pid_t)(t & 0x3FFFFFFF); }
 ** would share one): OFD locks taken through it are this caller's alone.
 ** The descriptor (close-on-exec), or -1 with errno set. */
 int mb_reopen(int fd, int writable);
+/* mb_reopen(fd, 1) for a holder of OFD locks that a fork child must not
+** keep: the child closes its copy at fork.  mb_lockfd_close closes it
+** (nothing, in a child, for a description made before the fork: gen is
+** mb_forkgen() when it was opened).  -1 with errno set on failure. */
+int mb_lockfd_open(int fd);
+void mb_lockfd_close(int d, unsigned gen);
 /* One byte at file offset at: take an exclusive OFD lock without waiting
 ** (*got 0: busy), drop it, or ask whether another open file description
 ** holds a lock on it (*held).  0 or an errno. */

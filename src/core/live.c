@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -66,8 +67,28 @@ static int readstat(pid_t pid, char *state, unsigned long long *start) {
 ** per process (our token, a ring object's peers) can tell it is stale
 ** without a getpid() system call on every use. */
 volatile unsigned mb_forkgen_now = 1;
-static void onfork(void) { mb_forkgen_now++; }
-static void atforkonce(void) { pthread_atfork(NULL, NULL, onfork); }
+
+/* The lock descriptions of mb_lockfd: a fork child inherits them, and a
+** description the child keeps would keep its locks after the parent dies
+** (the parent's peers would look alive for as long as the child lives).
+** The child closes its copies at once, which drops nothing of the
+** parent's: the parent still holds the descriptions. */
+static pthread_mutex_t lockfds_mu = PTHREAD_MUTEX_INITIALIZER;
+static int *lockfds;
+static size_t nlockfds, maxlockfds;
+
+static void forkprepare(void) { pthread_mutex_lock(&lockfds_mu); }
+static void forkparent(void) { pthread_mutex_unlock(&lockfds_mu); }
+static void forkchild(void) {
+  size_t i;
+  mb_forkgen_now++;
+  for (i = 0; i < nlockfds; i++) close(lockfds[i]);
+  nlockfds = 0;
+  pthread_mutex_unlock(&lockfds_mu);
+}
+static void atforkonce(void) {
+  pthread_atfork(forkprepare, forkparent, forkchild);
+}
 static pthread_once_t forkonce = PTHREAD_ONCE_INIT;
 
 unsigned mb_forkgen(void) {
@@ -112,6 +133,38 @@ int mb_reopen(int fd, int writable) {
   char path[64];
   snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   return open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+}
+
+int mb_lockfd_open(int fd) {
+  int d;
+  mb_forkgen();                    /* the fork handlers are in place */
+  if ((d = mb_reopen(fd, 1)) < 0) return -1;
+  pthread_mutex_lock(&lockfds_mu);
+  if (nlockfds == maxlockfds) {
+    size_t m = maxlockfds ? 2 * maxlockfds : 16;
+    int *p = realloc(lockfds, m * sizeof *p);
+    if (p == NULL) {
+      pthread_mutex_unlock(&lockfds_mu);
+      close(d);
+      errno = ENOMEM;
+      return -1;
+    }
+    lockfds = p;
+    maxlockfds = m;
+  }
+  lockfds[nlockfds++] = d;
+  pthread_mutex_unlock(&lockfds_mu);
+  return d;
+}
+
+void mb_lockfd_close(int d, unsigned gen) {
+  size_t i;
+  if (d < 0 || gen != mb_forkgen_now) return;   /* a fork closed it */
+  pthread_mutex_lock(&lockfds_mu);
+  for (i = 0; i < nlockfds; i++)
+    if (lockfds[i] == d) { lockfds[i] = lockfds[--nlockfds]; break; }
+  pthread_mutex_unlock(&lockfds_mu);
+  close(d);
 }
 
 static void onebyte(struct flock *fl, short type, uint64_t at) {

@@ -68,8 +68,11 @@
 **   6. if PSLEEP is not 0: bump PSEQ and wake its sleepers.
 **
 ** ---- Memory ordering ----
-** Every atomic here is seq_cst; the data and the record's head are plain
-** stores and loads.  The producer writes them before the CAS of step 5,
+** The claims, commits, frees and sleeper bits are seq_cst atomics; the
+** announcements made before a claim (intents, leases), the single ring's
+** TAIL and HEAD stores and the counters are relaxed or release stores
+** that the next seq_cst operation (or the release itself) publishes; the
+** data and the record's head are plain stores and loads.  The producer writes them before the CAS of step 5,
 ** and a consumer reads them only after an atomic load of ctl returned
 ** FULL(h): the CAS releases, the load acquires, so the bytes are whole.  A
 ** consumer reads k before it claims; its claim CAS on HEAD succeeds only
@@ -165,6 +168,10 @@
 /* intent = (start mod 2^38) << 26 | k, k < 2^26 (N <= 2^25) */
 #define IK_BITS 26
 #define IS_MASK (((uint64_t)1 << 38) - 1)
+
+/* What a step returns besides 0 and the (negative) MB_E_* codes; no step
+** returns an errno. */
+enum { DONE, NOROOM, BUSY, EMPTY, NOLEASE };
 
 #define SPIN_DEFAULT 2000
 #define SLICE 0.05            /* longest single sleep: rescues, missed wakes */
@@ -305,14 +312,16 @@ static int holdpeer(mb_ring *r, unsigned char *b, int role, int i) {
   if (r->fd >= 0) {
     int got = 0;
     if (mb_lockbyte(r->fd, lockat(r, role, i), &got) != 0 || !got) return 0;
-    /* a peer that proves it lives by its token takes no lock */
-    o = LD(ow);
-    if (o != 0 && !(o & LOCKF) && mb_token_alive(o)) {
-      mb_unlockbyte(r->fd, lockat(r, role, i));
-      return 0;
+    /* a peer that proves it lives by its token takes no lock, and may
+    ** CAS its token in from 0 or a dead one while we look: CAS ours too */
+    for (;;) {
+      o = LD(ow);
+      if (o != 0 && !(o & LOCKF) && mb_token_alive(o)) {
+        mb_unlockbyte(r->fd, lockat(r, role, i));
+        return 0;
+      }
+      if (CAS(ow, &o, me | LOCKF)) return 1;
     }
-    ST(ow, me | LOCKF);
-    return 1;
   }
   if (o != 0 && peeralive(r, b, role, i)) return 0;
   return CAS(ow, &o, me);
@@ -372,10 +381,27 @@ static void pieces(mb_ring *r, unsigned char *b, uint64_t q, size_t len,
   *n2 = len - *n1;
 }
 
+/* A record of k > 1 slots at h, FULL or SKIP: its claim must lie behind
+** TAIL (the producer claimed it before it committed) and its other slots
+** must be FREE of their positions, else its length was not written by a
+** producer of this ring (and believing it would free slots ahead of
+** TAIL, or hand out bytes of other records).  0 or MB_E_CORRUPT. */
+static int checkrec(mb_ring *r, unsigned char *b, uint64_t h, uint64_t k) {
+  uint64_t j;
+  if (LD(W64(b, H_TAIL)) - h < k) return MB_E_CORRUPT;
+  for (j = 1; j < k; j++)
+    if (LD(ctlw(b, r->n, h + j)) != CTL(h + j, FREE)) return MB_E_CORRUPT;
+  return 0;
+}
+
 /* Take lease l as ours (the record at l - 1 is FULL or SKIP, claimed). */
 static int takelease(mb_ring *r, unsigned char *b, uint64_t l) {
   uint64_t q = l - 1, v = LD(ctlw(b, r->n, q));
-  int rc = readrec(r, b, q, v, &r->lk, &r->llen, &r->lkind);
+  int rc;
+  /* the live holder may have acknowledged it since we looked (it frees
+  ** the first slot before it withdraws its lease): then it is gone */
+  if (v != CTL(q, FULL) && v != CTL(q, SKIP)) return NOLEASE;
+  rc = readrec(r, b, q, v, &r->lk, &r->llen, &r->lkind);
   if (rc != 0) return rc;
   ST(peerw(b, MB_RING_CONSUMER, r->cslot, P_WORD), l);
   RLXST(peerw(b, MB_RING_CONSUMER, r->cslot, P_SINCE), coarse_ns());
@@ -399,7 +425,7 @@ static int takerole(mb_ring *r, unsigned char *b, int role) {
       r->cslot = i;
       r->lease = 0;
       if (l != 0 && leaseheld(r, b, l) && !otherlease(r, b, l, i)) {
-        if (takelease(r, b, l) != 0) {   /* a corrupt record: let it be */
+        if (takelease(r, b, l) != 0) {   /* acked since, or corrupt: let it be */
           r->lease = 0;
           ST(peerw(b, role, i, P_WORD), 0);
         }
@@ -480,8 +506,6 @@ static double slice(double timeout, double deadline) {
 
 /* ---- producer ---- */
 
-enum { DONE, NOROOM, BUSY, EMPTY };
-
 /* Mark positions from q, k of them, as passed over: a claim that will
 ** never be committed (our own, after a failure). */
 static void skipclaim(mb_ring *r, unsigned char *b, uint64_t q, uint64_t k) {
@@ -516,13 +540,24 @@ static int tryput(mb_ring *r, unsigned char *b, const void *msg, uint32_t len,
       if (CPOS(v) >= t + j) { stale = 1; break; }  /* someone claimed it */
       return NOROOM;      /* the record of the lap before is still there */
     }
-    if (stale) continue;
+    if (stale) {
+      /* someone claimed past t since we read TAIL, so TAIL moved; a slot
+      ** of a later position ahead of a TAIL that did not move is corrupt */
+      if (LD(tail) == t) return MB_E_CORRUPT;
+      continue;
+    }
     /* the intent, then the claim: a consumer that sees TAIL past t (its
     ** load acquires what the claim released) sees the intent too */
     RLXST(intent, ((t & IS_MASK) << IK_BITS) | k);
     if (r->multi) {
       uint64_t e = t;
-      if (!CAS(tail, &e, t + k)) continue;
+      if (!CAS(tail, &e, t + k)) {
+        /* announce no claim we did not make: a consumer stuck on a dead
+        ** peer's claim at t would wait for us (if the ring is full now,
+        ** we may not come back for a long time) */
+        RLXST(intent, 0);
+        continue;
+      }
     } else {
       RELST(tail, t + k);
     }
@@ -678,7 +713,9 @@ static int claim(mb_ring *r, unsigned char *b, uint64_t *busyq) {
     int rc;
     if (++tries > 1000000) return MB_E_CORRUPT;
     if (v == CTL(h, FULL) || v == CTL(h, SKIP)) {
-      if ((rc = readrec(r, b, h, v, &k, &len, &kind)) != 0) {
+      if ((rc = readrec(r, b, h, v, &k, &len, &kind)) == 0 && k > 1)
+        rc = checkrec(r, b, h, k);
+      if (rc != 0) {
         if (LD(head) != h) continue;    /* read while another claimed it */
         return rc;
       }
@@ -703,9 +740,14 @@ static int claim(mb_ring *r, unsigned char *b, uint64_t *busyq) {
       return DONE;
     }
     if (CPOS(v) > h || (CPOS(v) == h && CSTATE(v) != FREE)) continue;
-    if (LD(W64(b, H_TAIL)) <= h) {
-      if (LD(head) != h) continue;
-      return EMPTY;
+    {
+      uint64_t t = LD(W64(b, H_TAIL));
+      if (t <= h || t - h > r->n) {
+        if (LD(head) != h) continue;
+        /* HEAD was h when TAIL was read: no healthy ring has more than N
+        ** slots claimed and not taken */
+        return t <= h ? EMPTY : MB_E_CORRUPT;
+      }
     }
     if (CPOS(v) < h) continue;        /* TAIL passed h just now: look again */
     *busyq = h;
@@ -746,7 +788,7 @@ static int getone(mb_ring *r, unsigned char *b) {
 }
 
 int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
-  int rc, polls = 0;
+  int rc, polls = 0, again;
   unsigned char *b = region(r, 1, &rc);
   uint64_t bit;
   uint32_t *seq;
@@ -763,6 +805,7 @@ int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
         !leaseheld(r, b, l))
       r->lease = 0;
   }
+  again = r->lease != 0;
   if (timeout >= MB_FOREVER) timeout = -1;
   if (timeout > 0) deadline = mb_now() + timeout;
   bit = (uint64_t)1 << r->cslot;
@@ -798,8 +841,9 @@ int mb_ring_peek(mb_ring *r, double timeout, int flags, size_t *len) {
     if (rc == DONE) break;
     return intact(r, rc);
   }
-  __atomic_fetch_add(peerw(b, MB_RING_CONSUMER, r->cslot, P_OUT), 1,
-                     __ATOMIC_RELAXED);
+  if (!again)     /* handed out once per lease, not once per peek */
+    __atomic_fetch_add(peerw(b, MB_RING_CONSUMER, r->cslot, P_OUT), 1,
+                       __ATOMIC_RELAXED);
   *len = r->llen;
   return intact(r, 0);
 }
@@ -909,7 +953,7 @@ static int newring(mb_ring **out, mb_map *m, size_t off, size_t len,
   r->gen = mb_forkgen();
   r->holq = UINT64_MAX;
   r->fd = -1;
-  if (r->writable && m->fd >= 0) r->fd = mb_reopen(m->fd, 1);
+  if (r->writable && m->fd >= 0) r->fd = mb_lockfd_open(m->fd);
   mb_retain(m);
   *out = r;
   return 0;
@@ -1100,7 +1144,7 @@ void mb_ring_free(mb_ring *r) {
       droppeer(r, b, MB_RING_CONSUMER, r->cslot);
     }
   }
-  if (r->fd >= 0) close(r->fd);   /* drops every lock it held */
+  mb_lockfd_close(r->fd, r->gen);   /* drops every lock it held */
   mb_release(r->map);
   free(r);
 }
