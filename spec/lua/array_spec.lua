@@ -16,7 +16,8 @@ local R = math.random
 local types = {
   {"b", 1}, {"B", 1}, {"h", 2}, {"H", 2}, {"i1", 1}, {"i2", 2}, {"i4", 4},
   {"i8", 8}, {"I1", 1}, {"I2", 2}, {"I4", 4}, {"I8", 8}, {"i", 4}, {"I", 4},
-  {"l", 8}, {"L", 8}, {"j", 8}, {"J", 8}, {"f", 4, true}, {"d", 8, true},
+  {"l", string.packsize("l")}, {"L", string.packsize("L")},   -- 4 on i686
+  {"j", 8}, {"J", 8}, {"f", 4, true}, {"d", 8, true},
   {"n", 8, true},
 }
 
