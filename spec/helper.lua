@@ -5,6 +5,9 @@ H.bin = os.getenv("MAPBUF_BIN") or "build/mapbuf"
 H.build = os.getenv("MAPBUF_BUILD") or "build"
 H.src = os.getenv("MAPBUF_SRC") or "."
 H.lua = os.getenv("LUA") or "lua5.4"
+-- The target's size_t in bits (32 in the i686 run, where a map is at most
+-- 2 GiB - 1); Lua's own size_t is the build's, as both run natively.
+H.bits = (string.packsize and string.packsize("T") or 8) * 8
 
 local tmpdir = os.getenv("TMPDIR") or "/tmp"
 local counter = 0

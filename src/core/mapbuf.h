@@ -83,7 +83,9 @@ enum {
   MB_E_SIZEMODE = -18,   /* size needs mode "r+" or "w+" */
   MB_E_NOFILE = -19,     /* no file or shared memory behind the map */
   MB_E_BITS = -20,       /* bits must be 32 or 64 */
-  MB_E_TOOBIG = -21,     /* size is too large */
+  MB_E_TOOBIG = -21,     /* size is too large to map: beyond PTRDIFF_MAX
+                            (the address space of a 32-bit process) or
+                            beyond a file offset (2^63 - 1) */
   MB_E_ADVICE = -22,     /* invalid advice (not one mapbuf knows) */
   MB_E_FLAGS = -23,      /* unsupported flags (only those in MB_MAP_FLAGS) */
   MB_E_PROT = -24,       /* unsupported prot (PROT_READ, with WRITE, EXEC) */
@@ -184,7 +186,10 @@ MAPBUF_API size_t mb_granularity(void);
 ** MB_E_MODE. */
 MAPBUF_API int mb_parsemode(const char *mode);
 
-/* Map the file at path (mode MB_MODE_*).  *out owns its own descriptor. */
+/* Map the file at path (mode MB_MODE_*).  *out owns its own descriptor.
+** A map longer than PTRDIFF_MAX (2 GiB - 1 on a 32-bit target) is
+** MB_E_TOOBIG, found before the file is created or extended: a larger
+** file is mapped there through a window (offset and length). */
 MAPBUF_API int mb_open(mb_map **out, const char *path, int mode,
                        const mb_openopts *o);
 
