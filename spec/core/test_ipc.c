@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -19,6 +18,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* the kernel's numbers (musl-gcc does not see <linux/futex.h>) */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
 
 static char dir[] = "/tmp/mapbuf-ipc.XXXXXX";
 
@@ -110,6 +113,19 @@ static void test_add_fork(void) {
   CHECK_RC(mb_atomic_load(m, 8, 64, &v), 0);
   CHECK(v == 200000);
   mb_free(m);
+}
+
+/* One kernel wait lasts its timeout: the kernel reads the timespec as libc
+** lays it out (with 64-bit time_t on a 32-bit ABI, as the i686 build with
+** _TIME_BITS=64 in .ci/cross has it, SYS_futex would read 0.05 s as 0). */
+static void test_futex_timeout(void) {
+  uint32_t word = 0;
+  double t = now();
+  int rc = mb_futex_wait(&word, 0, 0.05);
+  t = now() - t;
+  CHECK_MSG(rc == ETIMEDOUT && t >= 0.045 && t < 1.0,
+            "mb_futex_wait(0.05): rc %d after %.3f s (time_t of %d bytes)",
+            rc, t, (int)sizeof(time_t));
 }
 
 static void test_wait_wake(void) {
@@ -608,6 +624,7 @@ static void test_shm(void) {
 int main(void) {
   if (mkdtemp(dir) == NULL) return 2;
   test_atomics();
+  test_futex_timeout();
   test_readonly();
   test_add_fork();
   test_wait_wake();
