@@ -38,6 +38,8 @@ static double now(void) {
 }
 
 static void test_atomics(void) {
+  const uint16_t one = 1;
+  const int le = *(const unsigned char *)&one == 1;
   mb_map *m = NULL;
   uint64_t v = 0, old = 0, cur = 0;
   int sw = -1;
@@ -46,11 +48,13 @@ static void test_atomics(void) {
   CHECK_RC(mb_atomic_load(m, 8, 64, &v), 0);
   CHECK(v == 0x0102030405060708ull);
   CHECK_RC(mb_atomic_load(m, 8, 32, &v), 0);
-  CHECK(v == 0x05060708u);  /* little-endian low word */
+  /* the 32-bit word at the lower address: the low half on a little-endian
+  ** CPU, the high half on a big-endian one (s390x) */
+  CHECK(v == (le ? 0x05060708u : 0x01020304u));
   CHECK_RC(mb_atomic_add(m, 12, 32, (uint64_t)-1, &old), 0);
-  CHECK(old == 0x01020304u);
+  CHECK(old == (le ? 0x01020304u : 0x05060708u));
   CHECK_RC(mb_atomic_load(m, 12, 32, &v), 0);
-  CHECK(v == 0x01020303u);
+  CHECK(v == (le ? 0x01020303u : 0x05060707u));
   CHECK_RC(mb_atomic_store(m, 0, 32, 0xFFFFFFFFull), 0);
   CHECK_RC(mb_atomic_add(m, 0, 32, 1, &old), 0);
   CHECK_RC(mb_atomic_load(m, 0, 32, &v), 0);
@@ -60,7 +64,7 @@ static void test_atomics(void) {
   CHECK_RC(mb_cas(m, 16, 64, 0, 9, &sw, &cur), 0);
   CHECK(sw == 0 && cur == 7);
   CHECK_RC(mb_cas(m, 20, 32, 5, 9, &sw, &cur), 0);
-  CHECK(sw == 0 && cur == 0);
+  CHECK(sw == 0 && cur == (le ? 0 : 7));   /* the other half of the 7 */
   /* misuse */
   CHECK_RC(mb_atomic_load(m, 4, 64, &v), MB_E_MISALIGNED);
   CHECK_RC(mb_atomic_load(m, 2, 32, &v), MB_E_MISALIGNED);
@@ -633,9 +637,14 @@ int main(void) {
   test_kernel_restart();
   test_locks();
   test_lock_timeout();
-  test_fence_live();
-  test_mutex();
-  test_truncated();
+  if (check_proc_faked()) {
+    printf("skip: liveness and the robust mutex: qemu-user fakes /proc/self/stat\n");
+  } else {
+    test_fence_live();
+    test_mutex();
+  }
+  if (check_sigbus_addr()) test_truncated();
+  else printf("skip: truncated maps: SIGBUS carries no fault address here (qemu-user)\n");
   test_shm();
   {
     char cmd[300];

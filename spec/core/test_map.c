@@ -263,6 +263,21 @@ static void test_resize_split(void) {
   mb_free(m);
 }
 
+#ifdef MADV_DONTNEED_LOCKED
+/* Does this advice, given straight to the kernel, discard a private page? */
+static int discards(int advice) {
+  size_t ps = mb_pagesize();
+  unsigned char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int gone;
+  if (p == MAP_FAILED) return 0;
+  p[0] = 1;
+  gone = madvise(p, ps, advice) == 0 && p[0] == 0;
+  munmap(p, ps);
+  return gone;
+}
+#endif
+
 static void test_flush_advise(void) {
   mb_map *m = NULL;
   mb_openopts o = {.size = 3 * 4096 + 10};
@@ -284,6 +299,10 @@ static void test_flush_advise(void) {
 
 #ifdef MADV_DONTNEED_LOCKED
   /* dontneed_locked discards data: it stays inside the range asked for */
+  if (!discards(MADV_DONTNEED_LOCKED)) {
+    printf("skip: madvise(MADV_DONTNEED_LOCKED) succeeds but keeps the bytes here"
+           " (qemu-user passes it over)\n");
+  } else {
   CHECK_RC(mb_anon(&m, 3 * 4096, 1), 0);
   memset(m->base, 0xCD, m->len);
   CHECK_RC(mb_advise(m, 100, 10, MADV_DONTNEED_LOCKED), 0);
@@ -291,6 +310,7 @@ static void test_flush_advise(void) {
   CHECK_RC(mb_advise(m, 4096, 4096, MADV_DONTNEED_LOCKED), 0);
   CHECK(m->base[4095] == 0xCD && m->base[4096] == 0 && m->base[8192] == 0xCD);
   mb_free(m);
+  }
 #endif
 
   /* dontneed on private memory zeroes only whole pages inside the range */
