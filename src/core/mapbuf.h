@@ -438,8 +438,9 @@ MAPBUF_API int mb_shm_unlink(const char *name);
 /* Which instruction sets the kernels use (simd.c).  The level in force is
 ** the best the CPU offers (MB_SIMD_AVX512: F, BW, VL and VBMI), capped by
 ** the last mb_simd() call, or at first use by the environment variable
-** MAPBUF_SIMD (0-3).  Every level gives bit-identical results; the tests
-** run each one.  limit < 0 only asks.  Returns the level now in force. */
+** MAPBUF_SIMD (0-3).  On aarch64 the CPU offers MB_SIMD_SSE2, which there
+** means NEON (used by the plain search).  Every level gives bit-identical
+** results; the tests run each one.  limit < 0 only asks.  Returns the level now in force. */
 enum { MB_SIMD_NONE = 0, MB_SIMD_SSE2 = 1, MB_SIMD_AVX2 = 2,
        MB_SIMD_AVX512 = 3 };
 MAPBUF_API int mb_simd(int limit);
