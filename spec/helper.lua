@@ -5,6 +5,12 @@ H.bin = os.getenv("MAPBUF_BIN") or "build/mapbuf"
 H.build = os.getenv("MAPBUF_BUILD") or "build"
 H.src = os.getenv("MAPBUF_SRC") or "."
 H.lua = os.getenv("LUA") or "lua5.4"
+-- The C compiler of the build (a cross gcc in the i686 run), for specs
+-- that build a small C module against the build's libraries.
+H.cc = os.getenv("MAPBUF_CC") or "gcc"
+-- The target's size_t in bits (32 in the i686 run, where a map is at most
+-- 2 GiB - 1); Lua's own size_t is the build's, as both run natively.
+H.bits = (string.packsize and string.packsize("T") or 8) * 8
 
 local tmpdir = os.getenv("TMPDIR") or "/tmp"
 local counter = 0

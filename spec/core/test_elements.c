@@ -681,7 +681,7 @@ static void getset(void) {
 /* Store doubles into an integer type through copy from <f8. */
 static void stores(const mb_elem *e, const double *in, const int64_t *want,
                    size_t n) {
-  mb_elem d8 = mk(MB_ELEM_FLOAT, 8, 0);
+  mb_elem d8 = mk(MB_ELEM_FLOAT, 8, -1);
   unsigned char out[64];
   size_t k;
   int l;
@@ -704,8 +704,8 @@ static void rules(void) {
   static const double ties[] = {0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, -3.5,
                                 0.49999999999999994, 1e-300, -0.0, NAN};
   static const int64_t tied[] = {0, 2, 2, 0, -2, -2, 4, -4, 0, 0, 0, 0};
-  mb_elem i2 = mk(MB_ELEM_INT, 2, 0), bi2 = mk(MB_ELEM_INT, 2, 1);
-  mb_elem f4 = mk(MB_ELEM_FLOAT, 4, 0);
+  mb_elem i2 = mk(MB_ELEM_INT, 2, -1), bi2 = mk(MB_ELEM_INT, 2, 1);
+  mb_elem f4 = mk(MB_ELEM_FLOAT, 4, -1);
   int kind, size;
   stores(&i2, ties, tied, 12);
   stores(&bi2, ties, tied, 12);
@@ -743,7 +743,7 @@ static void rules(void) {
       CHECK(mb_elem_get(&e, buf + (size_t)size).i == 0);
     }
   {   /* 64-bit integers: integer scalars are exact */
-    mb_elem i8 = mk(MB_ELEM_INT, 8, 0), u8 = mk(MB_ELEM_UINT, 8, 1);
+    mb_elem i8 = mk(MB_ELEM_INT, 8, -1), u8 = mk(MB_ELEM_UINT, 8, 1);
     int64_t v[2] = {INT64_MAX - 10, (int64_t)1 << 53};
     unsigned char w[16];
     CHECK_RC(mb_arr_add(&i8, v, 2, mb_numi(3)), 0);
@@ -778,8 +778,8 @@ static void rules(void) {
     CHECK(g[0] == 0.0f && g[1] != g[1] && g[2] == 0.5f && signbit(g[3]));
   }
   {   /* min, max: empty, NaN, signed zeros; sums wrap */
-    mb_elem d8 = mk(MB_ELEM_FLOAT, 8, 0), u8 = mk(MB_ELEM_UINT, 8, 0);
-    mb_elem i8 = mk(MB_ELEM_INT, 8, 0);
+    mb_elem d8 = mk(MB_ELEM_FLOAT, 8, -1), u8 = mk(MB_ELEM_UINT, 8, -1);
+    mb_elem i8 = mk(MB_ELEM_INT, 8, -1);
     double z[3] = {0.0, -0.0, 1.0}, nz[2] = {-0.0, -0.0}, withnan[3] = {1, NAN, -1};
     uint64_t u[2] = {UINT64_MAX, 2};
     int64_t s[2] = {INT64_MAX, 1};
@@ -831,7 +831,7 @@ static void neumaier(double *s, double *c, double x) {
 /* A sum of many floats is close to the exact sum. */
 static void accuracy(void) {
   size_t n = 1000003, k;
-  mb_elem f4 = mk(MB_ELEM_FLOAT, 4, 0), d8 = mk(MB_ELEM_FLOAT, 8, 0);
+  mb_elem f4 = mk(MB_ELEM_FLOAT, 4, -1), d8 = mk(MB_ELEM_FLOAT, 8, -1);
   float *a = malloc(n * sizeof *a);
   double *b = malloc(n * sizeof *b);
   double ea = 0, eb = 0, ca = 0, cb = 0, abs = 0, absa = 0;

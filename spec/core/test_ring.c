@@ -612,16 +612,24 @@ int main(void) {
   if (mkdtemp(dir) == NULL) { perror("mkdtemp"); return 1; }
   test_layout();
   test_lengths();
-  test_fork();
-  test_deadclaim();
-  test_rescue(0);
-  test_rescue(1);
-  test_forked();
-  test_forkchild();
   test_hostile();
-  test_repeek();
-  test_kill(0);
-  test_kill(1);
+  if (check_proc_faked()) {
+    /* a peer that waits long enough asks whether the others live, and the
+    ** answer is wrong there: even the plain producer/consumer runs fail
+    ** under load */
+    printf("skip: processes sharing a ring, dead peers and kills:"
+           " qemu-user fakes /proc/self/stat\n");
+  } else {
+    test_fork();
+    test_deadclaim();
+    test_rescue(0);
+    test_rescue(1);
+    test_forked();
+    test_forkchild();
+    test_repeek();
+    test_kill(0);
+    test_kill(1);
+  }
   unlink(path("killring"));
   unlink(path("rescue"));
   rmdir(dir);

@@ -44,6 +44,12 @@ int main(void) {
   uint64_t *peer;
   mb_ringstats s;
   int ok;
+  if (check_proc_faked()) {
+    /* liveness reads /proc/PID/stat, which qemu-user does not fake the
+    ** way it fakes /proc/self/stat: live peers would read as dead */
+    printf("skip: the lease rescue window: qemu-user fakes /proc/self/stat\n");
+    return check_done();
+  }
   memset(&o, 0, sizeof o);
   o.capacity = 1024;
   o.multi = 1;

@@ -11,11 +11,13 @@
 #include "mapbuf.h"
 #include "check.h"
 
-/* A second copy of the search, built without AVX2 (so the SSE2 path runs
-** even on a CPU that has AVX2), under other names. */
-#define MB_NO_AVX2 1
-#define mb_memfind sse2_memfind
-#define mb_memrfind sse2_memrfind
+/* A second copy of the search, built without memrchr (so our own reverse
+** byte scan runs where the C library has one), under other names.  The
+** scans themselves (AVX2, SSE2, NEON, SWAR) are chosen by the SIMD level,
+** which main() sets to each in turn. */
+#define MB_NO_MEMRCHR 1
+#define mb_memfind own_memfind
+#define mb_memrfind own_memrfind
 #include "../../src/core/search.c"
 #undef mb_memfind
 #undef mb_memrfind
@@ -226,15 +228,29 @@ static void large(void) {
   free(h);
 }
 
+static void all(void) {
+  edge_cases();
+  random_cases();
+  adversarial();
+  adversarial_long();
+  large();
+}
+
 int main(void) {
-  int pass;
-  for (pass = 0; pass < 2; pass++) {   /* the library's, then SSE2 only */
-    if (pass == 1) { FIND = sse2_memfind; RFIND = sse2_memrfind; }
-    edge_cases();
-    random_cases();
-    adversarial();
-    adversarial_long();
-    large();
+  static const char *names[] = {"SWAR (portable words)", "SSE2 or NEON", "AVX2",
+                                "AVX2 (AVX-512 CPU)"};
+  int level, prev = -1;
+  for (level = MB_SIMD_NONE; level <= MB_SIMD_AVX2; level++) {
+    int got = mb_simd(level);
+    if (got == prev) continue;   /* the CPU has no more than that */
+    printf("search: level %d, %s\n", got, names[got]);
+    all();
+    prev = got;
   }
+  printf("search: level 0 without memrchr\n");
+  mb_simd(MB_SIMD_NONE);
+  FIND = own_memfind; RFIND = own_memrfind;
+  all();
+  mb_simd(MB_SIMD_AVX512);
   return check_done();
 }

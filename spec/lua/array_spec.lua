@@ -16,7 +16,8 @@ local R = math.random
 local types = {
   {"b", 1}, {"B", 1}, {"h", 2}, {"H", 2}, {"i1", 1}, {"i2", 2}, {"i4", 4},
   {"i8", 8}, {"I1", 1}, {"I2", 2}, {"I4", 4}, {"I8", 8}, {"i", 4}, {"I", 4},
-  {"l", 8}, {"L", 8}, {"j", 8}, {"J", 8}, {"f", 4, true}, {"d", 8, true},
+  {"l", string.packsize("l")}, {"L", string.packsize("L")},   -- 4 on i686
+  {"j", 8}, {"J", 8}, {"f", 4, true}, {"d", 8, true},
   {"n", 8, true},
 }
 
@@ -252,7 +253,7 @@ describe("m:array", function()
     raises("mapbuf.array expected", debug.getmetatable(b).__index, io.stdout, 1)
   end)
 
-  it("raises 'truncated' for elements of a file cut under it", function()
+  it("raises 'truncated' for elements of a file cut under it #sigbus", function()
     local p = H.file(string.pack("<i4", 7):rep(3 * PS // 4))
     local m = assert(mapbuf.open(p, "r"))
     local a = m:array("<i4")

@@ -260,7 +260,7 @@ describe("no input crashes", function()
   end)
 end)
 
-describe("a file truncated under the map", function()
+describe("a file truncated under the map #sigbus", function()
   teardown(H.cleanup)
 
   it("raises 'truncated' on touching the vanished pages, and only then", function()

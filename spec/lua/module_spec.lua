@@ -488,7 +488,7 @@ int luaopen_gluetest(lua_State *L) {
     local dir = H.tmpname()
     os.execute("mkdir -p " .. H.q(dir))
     local so = dir .. "/gluetest.so"
-    local cmd = ("gcc -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4"
+    local cmd = (H.cc .. " -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4"
                  .. " -L%s -lmapbuf-lua -lmapbuf -Wl,-rpath,%s 2>&1")
       :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src), H.q(H.build), H.q(H.build))
     local out, code = H.run(cmd)

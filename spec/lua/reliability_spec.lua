@@ -148,6 +148,14 @@ describe("madvise", function()
 
   it("keeps MADV_DONTNEED_LOCKED inside the range asked for", function()
     if not mapbuf.MADV_DONTNEED_LOCKED then return end
+    -- does the kernel carry it out at all?  qemu-user passes it over
+    local probe = assert(mapbuf.anon(PS, {private = true}))
+    probe:fill(9)
+    assert.is_true(probe:madvise("dontneed_locked"))
+    if probe[1] ~= 0 then
+      pending("madvise(MADV_DONTNEED_LOCKED) keeps the bytes here (qemu-user passes it over)")
+      return
+    end
     local m = assert(mapbuf.anon(3 * PS, {private = true}))
     m:fill(9)
     assert.is_true(m:madvise(mapbuf.MADV_DONTNEED_LOCKED, 100, 10))

@@ -11,7 +11,7 @@ local function truncated(f, ...)
   assert.matches("truncated", err, 1, true)
 end
 
-describe("truncation guard", function()
+describe("truncation guard #sigbus", function()
   teardown(H.cleanup)
 
   it("catches a shrink made by this very process", function()

@@ -26,7 +26,7 @@ local function template()
   return table.concat(t)
 end
 
-describe("reads racing a truncation", function()
+describe("reads racing a truncation #sigbus", function()
   teardown(H.cleanup)
 
   it(("give the file's bytes or 'truncated', never zeros (%d reads, seed %d)")

@@ -20,11 +20,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "int128.h"
 #include "kernels.h"
-
-__extension__ typedef __int128 i128;
-#define I128_MAX ((i128)(((unsigned __int128)1 << 127) - 1))
-#define I128_MIN (-I128_MAX - 1)
 
 #define BLK 512       /* elements per block of doubles (4 KiB) */
 #define BLKI 256      /* elements per block of 128-bit integers (4 KiB) */
@@ -236,16 +233,16 @@ static inline int64_t d2i(double x, int t) {
   return (int64_t)x;
 }
 
-static inline i128 imin128(int t) { return tmin[t]; }
+static inline i128 imin128(int t) { return w_i64(tmin[t]); }
 static inline i128 imax128(int t) {
-  return t == MB_T_U64 ? (i128)UINT64_MAX : (i128)tmax[t];
+  return t == MB_T_U64 ? w_u64(UINT64_MAX) : w_i64(tmax[t]);
 }
 
 /* A 128-bit integer stored into integer type t: saturated. */
 static inline int64_t i2i(i128 v, int t) {
-  if (v < imin128(t)) return tmin[t];
-  if (v > imax128(t)) return t == MB_T_U64 ? -1 : tmax[t];
-  return (int64_t)(uint64_t)v;
+  if (w_lt(v, imin128(t))) return tmin[t];
+  if (w_lt(imax128(t), v)) return t == MB_T_U64 ? -1 : tmax[t];
+  return (int64_t)w_low(v);
 }
 
 
@@ -303,6 +300,17 @@ static void putf(const Ty *ty, unsigned char *p, size_t n, const double *in) {
   if (ty->swap) bswap_n(p, tmp, n, ty->size);
 }
 
+/* Each integer type into 128 bits: the unsigned 64-bit one from its word,
+** the others through int64_t (which holds every value of theirs). */
+#define WIDEN_I8 w_i64
+#define WIDEN_U8 w_i64
+#define WIDEN_I16 w_i64
+#define WIDEN_U16 w_i64
+#define WIDEN_I32 w_i64
+#define WIDEN_U32 w_i64
+#define WIDEN_I64 w_i64
+#define WIDEN_U64 w_u64
+
 /* n <= BLKI integer elements as 128-bit integers (exact). */
 static void geti(const Ty *ty, const unsigned char *p, size_t n, i128 *o) {
   unsigned char tmp[BLKI * 8];
@@ -310,7 +318,8 @@ static void geti(const Ty *ty, const unsigned char *p, size_t n, i128 *o) {
   if (ty->swap) { bswap_n(tmp, p, n, ty->size); p = tmp; }
   switch (ty->t) {
 #define C(N, T) case MB_T_##N: \
-    for (i = 0; i < n; i++) { o[i] = (i128)ld_##N(p + i * sizeof(T)); } break;
+    for (i = 0; i < n; i++) { o[i] = WIDEN_##N(ld_##N(p + i * sizeof(T))); } \
+    break;
     FOR_INTS(C)
 #undef C
   }
@@ -332,7 +341,7 @@ static void puti(const Ty *ty, unsigned char *p, size_t n, const i128 *in) {
 #define C(N, T) case MB_T_##N: \
     for (i = 0; i < n; i++) { \
       i128 v = in[i]; \
-      T f = v < 0 ? (T)(int64_t)i2i(v, MB_T_I64) : (T)(uint64_t)i2i(v, MB_T_U64); \
+      T f = w_neg(v) ? (T)(int64_t)i2i(v, MB_T_I64) : (T)(uint64_t)i2i(v, MB_T_U64); \
       st_##N(q + i * sizeof(T), f); \
     } \
     break;
@@ -360,11 +369,9 @@ static void fop(double *a, const double *b, double x, size_t n, int op) {
 static void iop(i128 *a, const i128 *b, i128 x, size_t n, int op) {
   size_t i;
   for (i = 0; i < n; i++) {
-    i128 y = b ? b[i] : x, r;
-    if (op == MB_OP_ADD) r = a[i] + y;   /* |a|, |y| < 2^64: exact */
-    else if (__builtin_mul_overflow(a[i], y, &r))
-      r = ((a[i] < 0) != (y < 0)) ? I128_MIN : I128_MAX;
-    a[i] = r;
+    i128 y = b ? b[i] : x;
+    /* |a|, |y| < 2^64: sums are exact */
+    a[i] = op == MB_OP_ADD ? w_add(a[i], y) : w_mul(a[i], y);
   }
 }
 
@@ -646,7 +653,7 @@ static int scalar_op(const mb_elem *e, void *p, size_t n, mb_num x, int op) {
       for (k = 0; k < n; k += m) {
         m = n - k < BLKI ? n - k : BLKI;
         geti(&ty, q + k * 8, m, a);
-        iop(a, NULL, xi, m, op);
+        iop(a, NULL, w_i64(xi), m, op);
         puti(&ty, q + k * 8, m, a);
       }
       return 0;
@@ -803,7 +810,7 @@ static void job_block(const Job *j, size_t k, size_t m) {
     if (j->op == OP_COPY) puti(&j->dt, d, m, b);
     else {
       geti(&j->dt, d, m, a);
-      iop(a, b, 0, m, j->op);
+      iop(a, b, w_i64(0), m, j->op);
       puti(&j->dt, d, m, a);
     }
   }

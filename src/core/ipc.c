@@ -29,8 +29,11 @@
 #include <unistd.h>
 
 #ifdef __linux__
-#include <linux/futex.h>
 #include <sys/syscall.h>
+/* The futex operations, as the kernel's ABI numbers them: not from
+** <linux/futex.h>, which musl's compiler wrapper does not see. */
+#define MB_FUTEX_WAIT 0
+#define MB_FUTEX_WAKE 1
 #endif
 
 
@@ -153,12 +156,43 @@ static struct timespec tospec(double s) {
   return ts;
 }
 
+#ifdef __linux__
+/*
+** A timed FUTEX_WAIT.  The raw system call takes the kernel's timespec, not
+** libc's: where time_t is 64-bit on a 32-bit ABI (musl, glibc with
+** _TIME_BITS=64), SYS_futex reads the old 32-bit layout and would see the
+** low half of tv_sec as seconds and its high half as nanoseconds; such
+** ABIs have SYS_futex_time64 (Linux 5.1) for libc's layout.  On kernels
+** older than that, the timeout is handed over in the old layout.
+*/
+static long futex_wait_call(uint32_t *p, uint32_t v, const struct timespec *ts) {
+#if defined(SYS_futex_time64)
+  if (sizeof(time_t) > sizeof(long)) {
+    long r = syscall(SYS_futex_time64, p, MB_FUTEX_WAIT, v, ts, NULL, 0);
+    if (r == 0 || errno != ENOSYS) return r;
+  }
+#endif
+#if defined(SYS_futex)
+  if (sizeof(time_t) > sizeof(long)) {
+    struct { long sec, nsec; } old;   /* what SYS_futex reads there */
+    old.sec = ts->tv_sec > LONG_MAX ? LONG_MAX : (long)ts->tv_sec;
+    old.nsec = ts->tv_nsec;
+    return syscall(SYS_futex, p, MB_FUTEX_WAIT, v, &old, NULL, 0);
+  }
+  return syscall(SYS_futex, p, MB_FUTEX_WAIT, v, ts, NULL, 0);
+#else
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+#endif
+
 int mb_futex_wait(uint32_t *p, uint32_t v, double timeout) {
 #ifdef __linux__
   struct timespec ts = tospec(timeout);
   /* No FUTEX_PRIVATE_FLAG: the word may be shared with other processes,
   ** and the kernel must key the wait on the page, not on our address. */
-  long r = syscall(SYS_futex, p, FUTEX_WAIT, v, &ts, NULL, 0);
+  long r = futex_wait_call(p, v, &ts);
   if (r == 0) return 0;        /* woken (or spuriously: callers recheck) */
   switch (errno) {
     case EAGAIN: return 0;     /* the word did not hold v */
@@ -181,7 +215,11 @@ int mb_futex_wait(uint32_t *p, uint32_t v, double timeout) {
 
 int mb_futex_wake(uint32_t *p, int n, int *count) {
 #ifdef __linux__
-  long r = syscall(SYS_futex, p, FUTEX_WAKE, n, NULL, NULL, 0);
+#if defined(SYS_futex)
+  long r = syscall(SYS_futex, p, MB_FUTEX_WAKE, n, NULL, NULL, 0);
+#else   /* a wake carries no timespec: either call does */
+  long r = syscall(SYS_futex_time64, p, MB_FUTEX_WAKE, n, NULL, NULL, 0);
+#endif
   if (r < 0) return errno == EFAULT ? MB_E_TRUNCATED : mb_oserr();
   *count = (int)r;
 #else

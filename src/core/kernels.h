@@ -1,6 +1,7 @@
 /*
 ** kernels.h - private to the bulk kernels (simd.c, elements.c, elemx86.c,
-** bytes.c, checksum.c): the SIMD level in force, the native element type
+** bytes.c, checksum.c) and the plain search (search.c): the SIMD level in
+** force, the native element type
 ** codes, and the x86 versions of the element loops.  Not installed.
 */
 #ifndef MAPBUF_KERNELS_H
@@ -16,6 +17,14 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(MB_NO_SIMD)
 #define MB_X86 1
+#endif
+
+/* aarch64 (little-endian) with NEON, which every ARMv8-A CPU has: level
+** MB_SIMD_SSE2 means its 16-byte vectors there (search.c uses them). */
+#if defined(__aarch64__) && defined(__ARM_NEON) && \
+    defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && \
+    !defined(MB_NO_SIMD)
+#define MB_NEON 1
 #endif
 
 /* simd.c: the level in force (MB_SIMD_*), and whether PCLMULQDQ may be

@@ -101,6 +101,11 @@ static int fail(mb_map *m, int rc) {
 }
 
 
+/* Can n bytes be one mapping here?  Lengths are size_t and positions
+** ptrdiff_t, so on a 32-bit target a file of 2 GiB or more is mapped only
+** through a window (offset, length), never whole and never cut short. */
+static int mappable(uint64_t n) { return n <= (uint64_t)PTRDIFF_MAX; }
+
 int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   static const mb_openopts none = MB_OPENOPTS_INIT;
   int oflags, rc;
@@ -120,6 +125,10 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
   if (o->size > (uint64_t)INT64_MAX || o->offset > (uint64_t)INT64_MAX)
     return MB_E_TOOBIG;
+  /* before the file is touched: a length this process could not map */
+  if (!mappable(o->length) ||
+      (o->length == 0 && o->size > o->offset && !mappable(o->size - o->offset)))
+    return MB_E_TOOBIG;
   if ((m = mb_newmap(MB_KIND_FILE)) == NULL) return ENOMEM;
   if ((m->fd = open(path, oflags | O_CLOEXEC, 0666)) < 0) return fail(m, mb_oserr());
   if (fstat(m->fd, &st) != 0) return fail(m, mb_oserr());
@@ -129,6 +138,7 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
     fsize = o->size;
   }
   if (o->offset > fsize) return fail(m, MB_E_OFFSET);
+  if (o->length == 0 && !mappable(fsize - o->offset)) return fail(m, MB_E_TOOBIG);
   if (o->length == 0) len = (size_t)(fsize - o->offset);
   else if (o->length > fsize - o->offset) return fail(m, MB_E_LENGTH);
   else len = (size_t)o->length;
@@ -658,7 +668,7 @@ const char *mb_strerror(int code) {
     case MB_E_SIZEMODE: return "size needs mode \"r+\" or \"w+\"";
     case MB_E_NOFILE: return "no file or shared memory behind the map";
     case MB_E_BITS: return "bits must be 32 or 64";
-    case MB_E_TOOBIG: return "size is too large";
+    case MB_E_TOOBIG: return "size is too large to map";
     case MB_E_ADVICE: return "invalid advice";
     case MB_E_FLAGS: return "unsupported flags";
     case MB_E_PROT: return "unsupported prot";

@@ -83,7 +83,9 @@ enum {
   MB_E_SIZEMODE = -18,   /* size needs mode "r+" or "w+" */
   MB_E_NOFILE = -19,     /* no file or shared memory behind the map */
   MB_E_BITS = -20,       /* bits must be 32 or 64 */
-  MB_E_TOOBIG = -21,     /* size is too large */
+  MB_E_TOOBIG = -21,     /* size is too large to map: beyond PTRDIFF_MAX
+                            (the address space of a 32-bit process) or
+                            beyond a file offset (2^63 - 1) */
   MB_E_ADVICE = -22,     /* invalid advice (not one mapbuf knows) */
   MB_E_FLAGS = -23,      /* unsupported flags (only those in MB_MAP_FLAGS) */
   MB_E_PROT = -24,       /* unsupported prot (PROT_READ, with WRITE, EXEC) */
@@ -184,7 +186,10 @@ MAPBUF_API size_t mb_granularity(void);
 ** MB_E_MODE. */
 MAPBUF_API int mb_parsemode(const char *mode);
 
-/* Map the file at path (mode MB_MODE_*).  *out owns its own descriptor. */
+/* Map the file at path (mode MB_MODE_*).  *out owns its own descriptor.
+** A map longer than PTRDIFF_MAX (2 GiB - 1 on a 32-bit target) is
+** MB_E_TOOBIG, found before the file is created or extended: a larger
+** file is mapped there through a window (offset and length). */
 MAPBUF_API int mb_open(mb_map **out, const char *path, int mode,
                        const mb_openopts *o);
 
@@ -433,8 +438,9 @@ MAPBUF_API int mb_shm_unlink(const char *name);
 /* Which instruction sets the kernels use (simd.c).  The level in force is
 ** the best the CPU offers (MB_SIMD_AVX512: F, BW, VL and VBMI), capped by
 ** the last mb_simd() call, or at first use by the environment variable
-** MAPBUF_SIMD (0-3).  Every level gives bit-identical results; the tests
-** run each one.  limit < 0 only asks.  Returns the level now in force. */
+** MAPBUF_SIMD (0-3).  On aarch64 the CPU offers MB_SIMD_SSE2, which there
+** means NEON (used by the plain search).  Every level gives bit-identical
+** results; the tests run each one.  limit < 0 only asks.  Returns the level now in force. */
 enum { MB_SIMD_NONE = 0, MB_SIMD_SSE2 = 1, MB_SIMD_AVX2 = 2,
        MB_SIMD_AVX512 = 3 };
 MAPBUF_API int mb_simd(int limit);

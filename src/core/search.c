@@ -3,9 +3,11 @@
 ** backward, at memory speed.
 **
 ** The idea: pick the two bytes of the needle that are least likely to
-** occur in ordinary data, compare 128 (AVX2) or 16 (SSE2) haystack
-** positions at a time against both, and only compare the needle where
-** both agree.  On real data that leaves almost no candidates, so the scan
+** occur in ordinary data, compare 128 (AVX2), 64 (NEON), 16 (SSE2) or 16
+** (two 8-byte words, portable C: SWAR) haystack positions at a time
+** against both, and only compare the needle where both agree.  Which one
+** runs follows the SIMD level in force (simd.c, mb_simd), so the tests run
+** each of them on one CPU.  On real data that leaves almost no candidates, so the scan
 ** runs at the speed the memory can deliver.  Adversarial data (every
 ** position a candidate) is detected by counting wasted verifications; the
 ** search then hands over to a linear-time algorithm (glibc's two-way
@@ -22,13 +24,13 @@
 #include <unistd.h>
 
 #include "mapbuf.h"
+#include "kernels.h"
 
-/* MB_NO_AVX2: build the SSE2 / portable paths only (the C test builds
-** this file a second time that way, so every path is tested on any CPU). */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
-    !defined(MB_NO_AVX2)
+#ifdef MB_X86
 #include <immintrin.h>
-#define MB_X86 1
+#endif
+#ifdef MB_NEON
+#include <arm_neon.h>
 #endif
 
 
@@ -177,22 +179,152 @@ static size_t find_sse2(const unsigned char *h, size_t hn,
 }
 #endif
 
-#ifdef MB_X86
-static int have_avx2(void) {
-  static atomic_int known = -1;   /* searches may run on several threads */
-  int k = atomic_load(&known);
-  if (k < 0) {
-    __builtin_cpu_init();   /* needed if called before constructors ran */
-    k = __builtin_cpu_supports("avx2") ? 1 : 0;
-    atomic_store(&known, k);
-  }
+/*
+** Word at a time (SWAR), for CPUs with no vectors we use: 8 positions per
+** 64-bit word, two words a round.  A byte of (A ^ v1) | (B ^ v2) is zero
+** exactly where both filter bytes agree; zerobytes marks those bytes
+** without a borrow from one byte into the next, so every mark is a real
+** candidate.  Where a byte of the word lies depends on the byte order.
+*/
+#define ONES ((uint64_t)0x0101010101010101ull)
+#define HIGHS ((uint64_t)0x8080808080808080ull)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define MB_BIG 1
+#else
+#define MB_BIG 0
+#endif
+
+static inline uint64_t load64(const unsigned char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);   /* any alignment; one load where the CPU allows */
+  return w;
+}
+
+/* The high bit of each byte of x that is zero. */
+static inline uint64_t zerobytes(uint64_t x) {
+  return ~(((x & ~HIGHS) + ~HIGHS) | x) & HIGHS;
+}
+
+static inline int ctz64(uint64_t x) {   /* x != 0 */
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(x);
+#else
+  int k = 0;
+  while (!(x & 1)) { x >>= 1; k++; }
   return k;
+#endif
+}
+
+static inline int clz64(uint64_t x) {   /* x != 0 */
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_clzll(x);
+#else
+  int k = 0;
+  while (!(x >> 63)) { x <<= 1; k++; }
+  return k;
+#endif
+}
+
+/* Of the marked bytes of m (m != 0): the one at the lowest address, the
+** one at the highest, and m without byte k's mark. */
+static inline size_t firstbyte(uint64_t m) {
+  return (size_t)(MB_BIG ? clz64(m) : ctz64(m)) >> 3;
+}
+static inline size_t lastbyte(uint64_t m) {
+  return (size_t)(MB_BIG ? 63 - ctz64(m) : 63 - clz64(m)) >> 3;
+}
+static inline uint64_t dropbyte(uint64_t m, size_t k) {
+  return m & ~((uint64_t)0x80 << (MB_BIG ? 8 * (7 - k) : 8 * k));
+}
+
+/* Candidates at p .. p+7 (filter bytes at offsets i1, i2). */
+static inline uint64_t pairword(const unsigned char *p, size_t i1, size_t i2,
+                                uint64_t v1, uint64_t v2) {
+  return zerobytes((load64(p + i1) ^ v1) | (load64(p + i2) ^ v2));
+}
+
+static size_t find_swar(const unsigned char *h, size_t hn,
+                        const unsigned char *n, size_t nn,
+                        size_t i1, size_t i2, size_t *posp) {
+  const uint64_t v1 = ONES * n[i1], v2 = ONES * n[i2];
+  size_t last = hn - nn, pos = 0, waste = 0;
+  while (pos + 16 <= last + 1) {
+    uint64_t m[2];
+    int w;
+    m[0] = pairword(h + pos, i1, i2, v1, v2);
+    m[1] = pairword(h + pos + 8, i1, i2, v1, v2);
+    if ((m[0] | m[1]) != 0)
+      for (w = 0; w < 2; w++)
+        while (m[w]) {
+          size_t k = firstbyte(m[w]), c = pos + 8 * (size_t)w + k;
+          if (same(h + c, n, nn)) return c;
+          if (++waste > WASTE_ALLOW(c)) { *posp = c + 1; return MB_NPOS - 1; }
+          m[w] = dropbyte(m[w], k);
+        }
+    pos += 16;
+  }
+  *posp = pos;
+  return MB_NPOS;
+}
+
+#ifdef MB_NEON
+/* Four bits per position (0xF where both filter bytes agree): NEON has no
+** movemask, and narrowing each 16-bit lane by 4 is the cheap equivalent. */
+static inline uint64_t nibbles(uint8x16_t eq) {
+  uint8x8_t nb = vshrn_n_u16(vreinterpretq_u16_u8(eq), 4);
+  return vget_lane_u64(vreinterpret_u64_u8(nb), 0);
+}
+
+static inline uint8x16_t pair16(const unsigned char *p, size_t i1, size_t i2,
+                                uint8x16_t v1, uint8x16_t v2) {
+  return vandq_u8(vceqq_u8(vld1q_u8(p + i1), v1),
+                  vceqq_u8(vld1q_u8(p + i2), v2));
+}
+
+/* 64 positions per round, tested with two ORs and one horizontal max. */
+static size_t find_neon(const unsigned char *h, size_t hn,
+                        const unsigned char *n, size_t nn,
+                        size_t i1, size_t i2, size_t *posp) {
+  const uint8x16_t v1 = vdupq_n_u8(n[i1]), v2 = vdupq_n_u8(n[i2]);
+  size_t last = hn - nn, pos = 0, waste = 0;
+  while (pos + 64 <= last + 1) {
+    uint8x16_t e[4];
+    int q;
+    for (q = 0; q < 4; q++) e[q] = pair16(h + pos + 16 * (size_t)q, i1, i2, v1, v2);
+    if (vmaxvq_u8(vorrq_u8(vorrq_u8(e[0], e[1]), vorrq_u8(e[2], e[3]))) != 0)
+      for (q = 0; q < 4; q++) {
+        uint64_t m = nibbles(e[q]);
+        while (m) {
+          int b = ctz64(m);
+          size_t c = pos + 16 * (size_t)q + (size_t)(b >> 2);
+          if (same(h + c, n, nn)) return c;
+          if (++waste > WASTE_ALLOW(c)) { *posp = c + 1; return MB_NPOS - 1; }
+          m &= ~((uint64_t)0xF << (b & ~3));
+        }
+      }
+    pos += 64;
+  }
+  *posp = pos;
+  return MB_NPOS;
 }
 #endif
 
+/*
+** A scan over the candidate positions with the rare pair (i1, i2).
+** Forward: 0 .. *posp - 1 searched; returns a hit, MB_NPOS (the tail from
+** *posp is left), or MB_NPOS - 1 (too many false candidates: the linear
+** fallback from *posp).  Backward the same from the end: *posp .. hn - nn
+** searched.  pick() gives the pair the SIMD level in force calls for.
+*/
+typedef size_t (*scanfn)(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn, size_t i1,
+                         size_t i2, size_t *posp);
+static void pick(scanfn *fwd, scanfn *back);
+
 static size_t find1(const void *hay, size_t hn, const void *needle, size_t nn) {
   const unsigned char *h = hay, *n = needle;
-  size_t i1, i2, pos = 0, r = MB_NPOS, waste = 0;
+  size_t i1, i2, pos = 0, r, waste = 0;
+  scanfn fwd, back;
   if (nn == 0) return 0;
   if (nn > hn) return MB_NPOS;
   if (nn == 1) {
@@ -200,13 +332,8 @@ static size_t find1(const void *hay, size_t hn, const void *needle, size_t nn) {
     return p ? (size_t)(p - h) : MB_NPOS;
   }
   rarepair(n, nn, &i1, &i2);
-#ifdef MB_X86
-  if (have_avx2()) r = find_avx2(h, hn, n, nn, i1, i2, &pos);
-  else
-#endif
-#if defined(__SSE2__)
-  r = find_sse2(h, hn, n, nn, i1, i2, &pos);
-#endif
+  pick(&fwd, &back);
+  r = fwd(h, hn, n, nn, i1, i2, &pos);
   if (r == MB_NPOS - 1) return find_slow(h, hn, pos, n, nn);
   if (r != MB_NPOS) return r;
   /* the tail, fewer than a block of candidates, byte by byte */
@@ -357,24 +484,109 @@ static size_t rfind_sse2(const unsigned char *h, size_t hn,
 }
 #endif
 
+static size_t rfind_swar(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn,
+                         size_t i1, size_t i2, size_t *endp) {
+  const uint64_t v1 = ONES * n[i1], v2 = ONES * n[i2];
+  size_t end = hn - nn + 1, waste = 0, scanned = 0;
+  while (end >= 16) {
+    size_t pos = end - 16;
+    uint64_t m[2];
+    int w;
+    m[0] = pairword(h + pos, i1, i2, v1, v2);
+    m[1] = pairword(h + pos + 8, i1, i2, v1, v2);
+    if ((m[0] | m[1]) != 0)
+      for (w = 1; w >= 0; w--)   /* the higher positions first */
+        while (m[w]) {
+          size_t k = lastbyte(m[w]), c = pos + 8 * (size_t)w + k;
+          if (same(h + c, n, nn)) return c;
+          if (++waste > WASTE_ALLOW(scanned)) { *endp = c; return MB_NPOS - 1; }
+          m[w] = dropbyte(m[w], k);
+        }
+    end = pos;
+    scanned += 16;
+  }
+  *endp = end;
+  return MB_NPOS;
+}
+
+#ifdef MB_NEON
+static size_t rfind_neon(const unsigned char *h, size_t hn,
+                         const unsigned char *n, size_t nn,
+                         size_t i1, size_t i2, size_t *endp) {
+  const uint8x16_t v1 = vdupq_n_u8(n[i1]), v2 = vdupq_n_u8(n[i2]);
+  size_t end = hn - nn + 1, waste = 0, scanned = 0;
+  while (end >= 64) {
+    size_t pos = end - 64;
+    uint8x16_t e[4];
+    int q;
+    for (q = 0; q < 4; q++) e[q] = pair16(h + pos + 16 * (size_t)q, i1, i2, v1, v2);
+    if (vmaxvq_u8(vorrq_u8(vorrq_u8(e[0], e[1]), vorrq_u8(e[2], e[3]))) != 0)
+      for (q = 3; q >= 0; q--) {
+        uint64_t m = nibbles(e[q]);
+        while (m) {
+          int b = 63 - clz64(m);
+          size_t c = pos + 16 * (size_t)q + (size_t)(b >> 2);
+          if (same(h + c, n, nn)) return c;
+          if (++waste > WASTE_ALLOW(scanned)) { *endp = c; return MB_NPOS - 1; }
+          m &= ~((uint64_t)0xF << (b & ~3));
+        }
+      }
+    end = pos;
+    scanned += 64;
+  }
+  *endp = end;
+  return MB_NPOS;
+}
+#endif
+
+static void pick(scanfn *fwd, scanfn *back) {
+  int level = mb_simd_level();
+  *fwd = find_swar; *back = rfind_swar;
+#if defined(__SSE2__)
+  if (level >= MB_SIMD_SSE2) { *fwd = find_sse2; *back = rfind_sse2; }
+#endif
+#ifdef MB_NEON
+  if (level >= MB_SIMD_SSE2) { *fwd = find_neon; *back = rfind_neon; }
+#endif
+#ifdef MB_X86
+  if (level >= MB_SIMD_AVX2) { *fwd = find_avx2; *back = rfind_avx2; }
+#endif
+  (void)level;
+}
+
+/* The last c in h[0 .. hn-1]: memrchr where the C library has it (glibc,
+** musl), else words from the end, then bytes. */
+static const unsigned char *lastchr(const unsigned char *h, int c, size_t hn) {
+#if defined(MAPBUF_HAVE_MEMRCHR) && !defined(MB_NO_MEMRCHR)
+  return memrchr(h, c, hn);
+#else
+  const uint64_t v = ONES * (unsigned char)c;
+  while (hn >= 8) {
+    uint64_t m = zerobytes(load64(h + hn - 8) ^ v);
+    if (m) return h + hn - 8 + lastbyte(m);
+    hn -= 8;
+  }
+  while (hn > 0)
+    if (h[--hn] == (unsigned char)c) return h + hn;
+  return NULL;
+#endif
+}
+
 static size_t rfind1(const void *hay, size_t hn, const void *needle,
                      size_t nn) {
   const unsigned char *h = hay, *n = needle;
-  size_t i1, i2, end = hn - nn + 1, r = MB_NPOS, waste = 0;
+  size_t i1, i2, end = hn - nn + 1, r, waste = 0;
+  scanfn fwd, back;
   if (nn == 0) return hn;
   if (nn > hn) return MB_NPOS;
   if (nn == 1) {
-    const unsigned char *p = memrchr(h, n[0], hn);
+    const unsigned char *p = lastchr(h, n[0], hn);
     return p ? (size_t)(p - h) : MB_NPOS;
   }
   rarepair(n, nn, &i1, &i2);
-#ifdef MB_X86
-  if (have_avx2()) r = rfind_avx2(h, hn, n, nn, i1, i2, &end);
-  else
-#endif
-#if defined(__SSE2__)
-  r = rfind_sse2(h, hn, n, nn, i1, i2, &end);
-#endif
+  pick(&fwd, &back);
+  r = back(h, hn, n, nn, i1, i2, &end);
   if (r == MB_NPOS - 1) return rfind_slow(h, end, n, nn);
   if (r != MB_NPOS) return r;
   while (end > 0) {   /* the head, byte by byte */

@@ -1,7 +1,8 @@
 /*
 ** simd.c - which instruction sets the bulk kernels (elements.c,
-** elemx86.c, bytes.c, checksum.c) may use: what the CPU offers, capped by
-** mb_simd() or, at first use, by the environment variable MAPBUF_SIMD.
+** elemx86.c, bytes.c, checksum.c) and the search (search.c) may use: what
+** the CPU offers, capped by mb_simd() or, at first use, by the environment
+** variable MAPBUF_SIMD.
 */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static void detect(void) {
       lvl = MB_SIMD_AVX512;
   }
   clmul = __builtin_cpu_supports("pclmul") ? 1 : 0;
+#elif defined(MB_NEON)
+  lvl = MB_SIMD_SSE2;     /* 16-byte vectors, part of ARMv8-A */
 #endif
   atomic_store(&cpu_clmul, clmul);
   atomic_store(&cpu_level, lvl);
