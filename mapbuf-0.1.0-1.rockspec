@@ -45,6 +45,7 @@ build = {
         "src/core/ring.c",
         "src/core/search.c",
         "src/core/simd.c",
+        "src/core/posix/cpu.c",
         "src/core/posix/file.c",
         "src/core/posix/guard.c",
         "src/core/posix/ipc.c",

@@ -74,7 +74,7 @@ static void cutback(mb_map *m) {
 static void cutall(void) { mb_guard_each(cutback); }
 
 static pthread_once_t exitonce = PTHREAD_ONCE_INIT;
-static void onexit(void) { atexit(cutall); }
+static void cutatexit(void) { atexit(cutall); }
 
 /* Give up on a half-made map. */
 static int fail(mb_map *m, int rc) {
@@ -118,7 +118,7 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   }
   if ((rc = domap(m, len, m->fd, o->populate)) != 0) return fail(m, rc);
   m->grow = o->grow != 0;
-  if (m->grow) pthread_once(&exitonce, onexit);
+  if (m->grow) pthread_once(&exitonce, cutatexit);
   *out = m;
   return 0;
 }
@@ -350,7 +350,7 @@ int mb_flush(mb_map *m, size_t off, size_t n, int flags) {
       m->kind == MB_KIND_HOST)
     return 0;
   a = off & ~(mb_pagesize() - 1);  /* base is page-aligned */
-  return mb_os_sync(m->base + a, off + n - a, flags);
+  return mb_os_sync(m, m->base + a, off + n - a, flags);
 }
 
 
@@ -371,7 +371,7 @@ int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
     a = off & ~(ps - 1);
     e = (e + ps - 1) & ~(ps - 1);
   }
-  return mb_os_advise(m->base + a, e - a, advice);
+  return mb_os_advise(m, m->base + a, e - a, advice);
 }
 
 

@@ -48,10 +48,11 @@ int mb_os_unmap(mb_map *m);
 ** elsewhere; sets base, len, valid and maplen.  The guard has forgotten m
 ** (the caller tracks it again after). */
 int mb_os_remap(mb_map *m, size_t n);
-/* Write back n bytes at p (page-aligned) as flags (MS_*) say. */
-int mb_os_sync(void *p, size_t n, int flags);
-/* Give advice (a value mb_os_known_advice accepts) on n bytes at p. */
-int mb_os_advise(void *p, size_t n, int advice);
+/* Write back n bytes at p (page-aligned, inside m) as flags (MS_*) say. */
+int mb_os_sync(mb_map *m, void *p, size_t n, int flags);
+/* Give advice (a value mb_os_known_advice accepts) on n bytes at p,
+** inside m (whose kind may decide what the advice can do). */
+int mb_os_advise(mb_map *m, void *p, size_t n, int advice);
 /* 1 if mapbuf knows this advice on this platform; 1 if it throws data
 ** away (then it must not reach past the bytes asked for). */
 int mb_os_known_advice(int advice);
@@ -64,6 +65,17 @@ int mb_os_mapflags(int *flags);
 
 /* Install the fault handler (once, from guard.c). */
 void mb_os_guard_install(void);
+
+/* ---- CPUs and helper threads (posix/cpu.c, win32/cpu.c) ---- */
+
+/* The CPUs online (at least 1). */
+long mb_os_ncpu(void);
+/* Around starting helper threads (search.c): block the asynchronous
+** signals in this thread, faults left open for the truncation guard, so
+** the threads made meanwhile start with them blocked; then give this
+** thread its mask back.  Nothing to do where signals are not a thing. */
+void mb_os_quiet_begin(void);
+void mb_os_quiet_end(void);
 
 /* ---- IPC (posix/ipc.c, win32/ipc.c) ----
 ** Clocks, sleeps on a word, naps and byte-range locks; ipcint.h says what

@@ -144,11 +144,13 @@ int mb_os_remap(mb_map *m, size_t n) {
   return mb_oserr();
 }
 
-int mb_os_sync(void *p, size_t n, int flags) {
+int mb_os_sync(mb_map *m, void *p, size_t n, int flags) {
+  (void)m;
   return msync(p, n, flags) == 0 ? 0 : mb_oserr();
 }
 
-int mb_os_advise(void *p, size_t n, int advice) {
+int mb_os_advise(mb_map *m, void *p, size_t n, int advice) {
+  (void)m;
   return madvise(p, n, advice) == 0 ? 0 : mb_oserr();
 }
 
