@@ -312,7 +312,8 @@ int mb_grow(mb_map *m, size_t need) {
 
 int mb_resize(mb_map *m, size_t n) {
   uint64_t had = 0;
-  int rc = noresize(m, n);
+  size_t was;
+  int keep = 0, rc = noresize(m, n);
   if (rc != 0) return rc;
   if (m->grow) {   /* the file follows len when the map is closed */
     if (m->valid < m->len) return MB_E_TRUNCATED;
@@ -330,11 +331,21 @@ int mb_resize(mb_map *m, size_t n) {
   }
   if (m->fd >= 0) {
     if ((rc = mb_os_fsize(m->fd, &had, NULL)) != 0) return rc;
-    if ((rc = mb_os_setsize(m->fd, m->offset + n)) != 0) return rc;
+    /* the file grows before its map and shrinks after it: Windows cuts no
+    ** file under a live view (POSIX does not mind either order) */
+    if (m->offset + n > had && (rc = mb_os_setsize(m->fd, m->offset + n)) != 0)
+      return rc;
   }
-  if ((rc = remap(m, n)) != 0 && m->fd >= 0) {
+  was = m->len;
+  if ((rc = remap(m, n)) != 0) {
     /* put the file back as it was, so a failed resize loses nothing */
-    int keep = mb_os_setsize(m->fd, had);
+    if (m->fd >= 0) keep = mb_os_setsize(m->fd, had);
+    (void)keep;
+    return rc;
+  }
+  if (m->fd >= 0 && m->offset + n < had &&
+      (rc = mb_os_setsize(m->fd, m->offset + n)) != 0) {
+    keep = remap(m, was);   /* the file still holds those bytes */
     (void)keep;
   }
   return rc;
