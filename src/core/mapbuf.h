@@ -45,6 +45,8 @@ extern "C" {
 #  define MAPBUF_API __declspec(dllexport)
 #elif defined(_WIN32) && defined(MAPBUF_SHARED)
 #  define MAPBUF_API __declspec(dllimport)
+#elif defined(_WIN32)
+#  define MAPBUF_API
 #elif defined(__GNUC__) || defined(__clang__)
 #  define MAPBUF_API __attribute__((visibility("default")))
 #else
@@ -136,6 +138,9 @@ typedef struct mb_map {
   unsigned refs;         /* holders (mb_retain); mb_release frees at 0 */
   size_t maplen;         /* bytes mapped: len, or more in a growable map */
   int grow;              /* growable (mb_openopts.grow): mb_grow extends len */
+  void *section;         /* Windows: the handle of a named section, held so
+                            that its name stays (a name lives only while a
+                            handle does); NULL elsewhere */
 } mb_map;
 
 /* Options of mb_open.  All zero (MB_OPENOPTS_INIT) is the default. */
