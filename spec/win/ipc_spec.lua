@@ -25,6 +25,51 @@ H.test("a named section is one memory for two processes", function()
   m:close()
 end)
 
+H.test("tagname: anonymous maps of one name are one memory, across processes", function()
+  local name = "mb-tag-" .. tag
+  local m = assert(mapbuf.map(-1, 65536, {tagname = name}))
+  local same = assert(mapbuf.map(-1, 65536, {tagname = name}))
+  m:set(1, "tagged")
+  assert(same:sub(1, 6) == "tagged")
+  same:close()
+  local p = H.spawn([[
+    local mapbuf = require "mapbuf"
+    local m = assert(mapbuf.map(-1, 65536, {tagname = arg[1]}))
+    io.write(m:sub(1, 6), "\n")
+    m:set(7, "+child")
+  ]], name)
+  local out = p:read("a")
+  p:close()
+  assert(out == "tagged\n", out)
+  assert(m:sub(1, 12) == "tagged+child")
+  m:close()
+  -- the name went with its last map: a new one is a new, zeroed section
+  local fresh = assert(mapbuf.map(-1, 65536, {tagname = name}))
+  assert(fresh:sub(1, 6) == "\0\0\0\0\0\0")
+  fresh:close()
+end)
+
+H.test("tagname: a file map names its section; resize makes it anew", function()
+  local f = H.tmpname("tagf")
+  H.writefile(f, string.rep("a", 100))
+  local h = assert(io.open(f, "r+b"))
+  local name = "mb-tagf-" .. tag
+  local m = assert(mapbuf.map(h, 0, {tagname = name}))
+  local p = H.spawn([[
+    local mapbuf = require "mapbuf"
+    local m = assert(mapbuf.map(-1, 100, {tagname = arg[1]}))  -- by name alone
+    m:set(1, "B")
+  ]], name)
+  p:read("a")
+  p:close()
+  assert(m:sub(1, 2) == "Ba")
+  m:resize(200)
+  assert(#m == 200 and m:size() == 200 and m:sub(1, 2) == "Ba")
+  m:close()
+  h:close()
+  assert(H.readfile(f):sub(1, 2) == "Ba" and #H.readfile(f) == 200)
+end)
+
 H.test("maps of one file are coherent across processes", function()
   local f = H.tmpname("coh")
   local m = assert(mapbuf.open(f, "w+", {size = 65536}))

@@ -79,6 +79,7 @@ static void cutatexit(void) { atexit(cutall); }
 /* Give up on a half-made map. */
 static int fail(mb_map *m, int rc) {
   if (m->fd >= 0) mb_os_close(m->fd);
+  mb_os_forget(m);
   free(m);
   return rc;
 }
@@ -201,6 +202,8 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
   m->flags = flags;
   m->prot = prot;
   m->offset = fd < 0 ? 0 : o->offset;
+  if (o->tagname != NULL && (rc = mb_os_tagname(m, fd, o->tagname)) != 0)
+    return fail(m, rc);
   if ((rc = domap(m, (size_t)length, fd, o->populate)) != 0) return fail(m, rc);
   *out = m;
   return 0;
@@ -416,6 +419,7 @@ int mb_close(mb_map *m) {
       (e = mb_os_setsize(m->fd, m->offset + m->len)) != 0 && rc == 0)
     rc = e;
   if (m->fd >= 0 && (e = mb_os_close(m->fd)) != 0 && rc == 0) rc = e;
+  mb_os_forget(m);
   m->fd = -1;
   m->base = NULL;
   m->len = m->valid = m->maplen = 0;
@@ -485,6 +489,7 @@ const char *mb_strerror(int code) {
     case MB_E_RINGMODE: return "the ring has another mode";
     case MB_E_FORKED: return "ring object belongs to the parent process";
     case MB_E_FORMATTING: return "another process is formatting the ring";
+    case MB_E_TAGNAME: return "tagname needs a file outside Windows";
     default: return code > 0 ? strerror(code) : "unknown error";
   }
 }

@@ -57,6 +57,12 @@ int mb_os_advise(mb_map *m, void *p, size_t n, int advice);
 ** away (then it must not reach past the bytes asked for). */
 int mb_os_known_advice(int advice);
 int mb_os_destroys(int advice);
+/* Python's tagname for a map of fd (-1: anonymous) about to be mapped:
+** 0, or why it cannot be (MB_E_TAGNAME). */
+int mb_os_tagname(mb_map *m, int fd, const char *name);
+/* Free what the backend keeps for m beside the mapping (m->section);
+** once m is closed, or given up before it was mapped. */
+void mb_os_forget(mb_map *m);
 /* Check mb_mapfd's flags (MB_E_FLAGS) and bring them to the form the
 ** rest of the core uses: MAP_SHARED or MAP_PRIVATE, and hints. */
 int mb_os_mapflags(int *flags);

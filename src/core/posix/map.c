@@ -93,6 +93,15 @@ int mb_os_mapflags(int *flags) {
 }
 
 
+/* Maps of one file are shared already, whatever name they are given; an
+** anonymous map has no name another process could find it by. */
+int mb_os_tagname(mb_map *m, int fd, const char *name) {
+  (void)m; (void)name;
+  return fd < 0 ? MB_E_TAGNAME : 0;
+}
+
+void mb_os_forget(mb_map *m) { (void)m; }
+
 int mb_os_map(mb_map *m, size_t len, int fd, int populate, void **p) {
   void *q = mmap(NULL, len, m->prot, m->flags | (populate ? MAP_POPULATE : 0),
                  fd, (off_t)m->offset);

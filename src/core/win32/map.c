@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void sysinfo(size_t *page, size_t *gran) {
@@ -80,23 +81,51 @@ static void protection(const mb_map *m, DWORD *page, DWORD *view) {
   if (x) *view |= FILE_MAP_EXECUTE;
 }
 
-/* A view of len bytes at offset of section s, which is closed after. */
-static int view(HANDLE s, DWORD access, uint64_t offset, size_t len, void **p) {
+int mb_os_tagname(mb_map *m, int fd, const char *name) {
+  size_t n = strlen(name) + 1;
+  mb_w32section *s = malloc(sizeof *s + n);
+  (void)fd;
+  if (s == NULL) return ENOMEM;
+  s->h = NULL;
+  memcpy(s->name, name, n);
+  m->section = s;
+  return 0;
+}
+
+void mb_os_forget(mb_map *m) {
+  mb_w32section *s = m->section;
+  if (s == NULL) return;
+  if (s->h != NULL) CloseHandle(s->h);
+  free(s);
+  m->section = NULL;
+}
+
+/* A view of len bytes at offset of section h.  The handle is closed after
+** (the view keeps the section), but a named section's is kept in tag:
+** the name would go with it. */
+static int view(HANDLE h, mb_w32section *tag, DWORD access, uint64_t offset,
+                size_t len, void **p) {
   void *q;
-  if (s == NULL) return mb_w32err();
-  q = MapViewOfFile(s, access, (DWORD)(offset >> 32), (DWORD)offset, len);
+  if (h == NULL) return mb_w32err();
+  q = MapViewOfFile(h, access, (DWORD)(offset >> 32), (DWORD)offset, len);
   if (q == NULL) {
     int e = mb_w32err();
-    CloseHandle(s);
+    CloseHandle(h);
     return e;
   }
-  CloseHandle(s);
+  if (tag != NULL) {
+    if (tag->h != NULL) CloseHandle(tag->h);
+    tag->h = h;
+  } else {
+    CloseHandle(h);
+  }
   *p = q;
   return 0;
 }
 
 int mb_os_map(mb_map *m, size_t len, int fd, int populate, void **p) {
   DWORD page, access;
+  mb_w32section *tag;
   uint64_t end = m->offset + len;
   HANDLE f = fd < 0 ? INVALID_HANDLE_VALUE : mb_w32handle(fd);
   (void)populate;   /* no MAP_POPULATE: pages come in at first touch */
@@ -114,9 +143,12 @@ int mb_os_map(mb_map *m, size_t len, int fd, int populate, void **p) {
     page = PAGE_READWRITE;
     access = FILE_MAP_WRITE;
   }
-  return view(CreateFileMappingA(f, NULL, page, (DWORD)(end >> 32),
-                                 (DWORD)end, NULL),
-              access, m->offset, len, p);
+  /* with a tagname, an existing section of that name is opened instead
+  ** (its file and size are its own), as Python does */
+  tag = m->section;
+  return view(CreateFileMappingA(f, NULL, page, (DWORD)(end >> 32), (DWORD)end,
+                                 tag != NULL ? tag->name : NULL),
+              tag, access, m->offset, len, p);
 }
 
 static int anonprivate(const mb_map *m) {
@@ -129,10 +161,11 @@ int mb_os_unmap(mb_map *m) {
   int alloc = anonprivate(m) || m->valid < m->len;
   BOOL ok = alloc ? VirtualFree(m->base, 0, MEM_RELEASE)
                   : UnmapViewOfFile(m->base);
+  mb_w32section *tag = m->section;
   int rc = ok ? 0 : mb_w32err();
-  if (m->section != NULL) {   /* the name goes with its last handle */
-    CloseHandle(m->section);
-    m->section = NULL;
+  if (tag != NULL && tag->h != NULL) {   /* the name goes with its last handle */
+    CloseHandle(tag->h);
+    tag->h = NULL;
   }
   return rc;
 }

@@ -65,7 +65,13 @@ int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
     CloseHandle(s);
     return rc;
   }
-  m->section = s;   /* the name lives while a handle does: the map's */
+  if ((rc = mb_os_tagname(m, -1, "")) != 0) {
+    mb_free(m);
+    UnmapViewOfFile(p);
+    CloseHandle(s);
+    return rc;
+  }
+  ((mb_w32section *)m->section)->h = s;   /* the name lives while a handle does */
   m->access = readonly ? MB_ACCESS_READ : MB_ACCESS_WRITE;
   m->prot = readonly ? PROT_READ : PROT_READ | PROT_WRITE;
   m->flags = MAP_SHARED;
