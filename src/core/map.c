@@ -368,10 +368,46 @@ int mb_flush(mb_map *m, size_t off, size_t n, int flags) {
 }
 
 
+/* The tables are the platform's (os.h): only what is in them passes. */
+static int known(int advice) {
+  size_t i, n;
+  const mb_os_name *t = mb_os_advices(&n);
+  for (i = 0; i < n; i++)
+    if (t[i].value == advice) return 1;
+  return 0;
+}
+
+int mb_advice(const char *name) {
+  size_t i, n;
+  const mb_os_name *t = mb_os_advices(&n);
+  for (i = 0; i < n; i++)
+    if (strcmp(t[i].name, name) == 0) return t[i].value;
+  return MB_E_ADVICE;
+}
+
+/* i-th entry of a table, or NULL past its end. */
+static const mb_os_name *nth(const mb_os_name *t, size_t n, int i) {
+  return i < 0 || (size_t)i >= n ? NULL : &t[i];
+}
+
+const char *mb_advicename(int i) {
+  size_t n;
+  const mb_os_name *t = mb_os_advices(&n), *e = nth(t, n, i);
+  return e != NULL ? e->name : NULL;
+}
+
+const char *mb_mapflag(int i, int *value) {
+  size_t n;
+  const mb_os_name *t = mb_os_flagnames(&n), *e = nth(t, n, i);
+  if (e == NULL) return NULL;
+  *value = e->value;
+  return e->name;
+}
+
 int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
   size_t ps = mb_pagesize(), a, e;
   if (m->closed) return MB_E_CLOSED;
-  if (!mb_os_known_advice(advice)) return MB_E_ADVICE;
+  if (!known(advice)) return MB_E_ADVICE;
   if (off >= m->len) return MB_E_RANGE;
   if (n > m->len - off) n = m->len - off;
   if (m->kind == MB_KIND_HOST) return 0;  /* not our memory to advise on */

@@ -50,12 +50,17 @@ int mb_os_unmap(mb_map *m);
 int mb_os_remap(mb_map *m, size_t n);
 /* Write back n bytes at p (page-aligned, inside m) as flags (MS_*) say. */
 int mb_os_sync(mb_map *m, void *p, size_t n, int flags);
-/* Give advice (a value mb_os_known_advice accepts) on n bytes at p,
-** inside m (whose kind may decide what the advice can do). */
+/* Give advice (a value of mb_os_advices) on n bytes at p, inside m (whose
+** kind may decide what the advice can do). */
 int mb_os_advise(mb_map *m, void *p, size_t n, int advice);
-/* 1 if mapbuf knows this advice on this platform; 1 if it throws data
-** away (then it must not reach past the bytes asked for). */
-int mb_os_known_advice(int advice);
+/* The platform's tables, *n entries each: the advice mapbuf lets through
+** (names as mb_advice takes them), and the MAP_* flags mb_mapfd takes.
+** map.c looks names and values up in them. */
+typedef struct mb_os_name { const char *name; int value; } mb_os_name;
+const mb_os_name *mb_os_advices(size_t *n);
+const mb_os_name *mb_os_flagnames(size_t *n);
+/* 1 if the advice throws data away (then it must not reach past the
+** bytes asked for). */
 int mb_os_destroys(int advice);
 /* Python's tagname for a map of fd (-1: anonymous) about to be mapped:
 ** 0, or why it cannot be (MB_E_TAGNAME). */

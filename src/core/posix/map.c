@@ -32,7 +32,7 @@ size_t mb_os_granularity(void) { return mb_os_pagesize(); }
 ** consequences are only speed or accounting.  Anything else (MAP_FIXED,
 ** MAP_FIXED_NOREPLACE, MAP_HUGETLB, MAP_GROWSDOWN, MAP_SYNC,
 ** MAP_UNINITIALIZED, ...) is refused. */
-static const struct { const char *name; int value; } mapflags[] = {
+static const mb_os_name mapflags[] = {
   {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
 #ifdef MAP_SHARED_VALIDATE
   {"MAP_SHARED_VALIDATE", MAP_SHARED_VALIDATE},
@@ -58,10 +58,9 @@ static const struct { const char *name; int value; } mapflags[] = {
 };
 #define NFLAGS (sizeof mapflags / sizeof mapflags[0])
 
-const char *mb_mapflag(int i, int *value) {
-  if (i < 0 || (size_t)i >= NFLAGS) return NULL;
-  *value = mapflags[i].value;
-  return mapflags[i].name;
+const mb_os_name *mb_os_flagnames(size_t *n) {
+  *n = NFLAGS;
+  return mapflags;
 }
 
 /* flags: exactly one kind (shared, private or shared-validate, which the
@@ -182,7 +181,7 @@ int mb_os_destroys(int advice) {
   }
 }
 
-static const struct { const char *name; int value; } advices[] = {
+static const mb_os_name advices[] = {
   {"normal", MADV_NORMAL}, {"random", MADV_RANDOM},
   {"sequential", MADV_SEQUENTIAL}, {"willneed", MADV_WILLNEED},
   {"dontneed", MADV_DONTNEED},
@@ -225,21 +224,7 @@ static const struct { const char *name; int value; } advices[] = {
 
 /* Only advice in the table reaches the kernel (MADV_HWPOISON, the guard
 ** regions of Linux 6.13 and whatever comes next stay out). */
-int mb_os_known_advice(int advice) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (advices[i].value == advice) return 1;
-  return 0;
-}
-
-int mb_advice(const char *name) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (strcmp(advices[i].name, name) == 0) return advices[i].value;
-  return MB_E_ADVICE;
-}
-
-const char *mb_advicename(int i) {
-  if (i < 0 || (size_t)i >= NADVICES) return NULL;
-  return advices[i].name;
+const mb_os_name *mb_os_advices(size_t *n) {
+  *n = NADVICES;
+  return advices;
 }

@@ -15,46 +15,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void sysinfo(size_t *page, size_t *gran) {
-  SYSTEM_INFO si;
-  GetSystemInfo(&si);
-  *page = si.dwPageSize;
-  *gran = si.dwAllocationGranularity;
-}
-
-/* Asked once; any thread may be first (each computes the same value). */
-size_t mb_os_pagesize(void) {
-  static _Atomic size_t ps;
-  size_t v = atomic_load_explicit(&ps, memory_order_relaxed), g;
+/* The page size, or the allocation granularity (64 KiB: where views may
+** start), asked once; any thread may be first (each computes the same). */
+static size_t sysvalue(int gran) {
+  static _Atomic size_t ps, gs;
+  size_t v = atomic_load_explicit(gran ? &gs : &ps, memory_order_relaxed);
   if (v == 0) {
-    sysinfo(&v, &g);
-    atomic_store_explicit(&ps, v, memory_order_relaxed);
+    SYSTEM_INFO si;
+    GetSystemInfo(&si);
+    atomic_store_explicit(&ps, si.dwPageSize, memory_order_relaxed);
+    atomic_store_explicit(&gs, si.dwAllocationGranularity, memory_order_relaxed);
+    v = gran ? si.dwAllocationGranularity : si.dwPageSize;
   }
   return v;
 }
 
-/* Views start at multiples of the allocation granularity (64 KiB). */
-size_t mb_os_granularity(void) {
-  static _Atomic size_t gs;
-  size_t v = atomic_load_explicit(&gs, memory_order_relaxed), p;
-  if (v == 0) {
-    sysinfo(&p, &v);
-    atomic_store_explicit(&gs, v, memory_order_relaxed);
-  }
-  return v;
-}
+size_t mb_os_pagesize(void) { return sysvalue(0); }
+size_t mb_os_granularity(void) { return sysvalue(1); }
 
 
 /* The two kinds of mapping; Windows has none of the hints. */
-static const struct { const char *name; int value; } mapflags[] = {
+static const mb_os_name mapflags[] = {
   {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
 };
 #define NFLAGS (sizeof mapflags / sizeof mapflags[0])
 
-const char *mb_mapflag(int i, int *value) {
-  if (i < 0 || (size_t)i >= NFLAGS) return NULL;
-  *value = mapflags[i].value;
-  return mapflags[i].name;
+const mb_os_name *mb_os_flagnames(size_t *n) {
+  *n = NFLAGS;
+  return mapflags;
 }
 
 int mb_os_mapflags(int *flags) {
@@ -214,33 +202,19 @@ int mb_os_sync(mb_map *m, void *p, size_t n, int flags) {
 **               views cannot drop their private copies: ENOSYS;
 **   random, sequential   no per-range hint on Windows: ENOSYS.
 ** The names are all there, so a script's MADV_* lookups work alike. */
-static const struct { const char *name; int value; } advices[] = {
+static const mb_os_name advices[] = {
   {"normal", MADV_NORMAL}, {"random", MADV_RANDOM},
   {"sequential", MADV_SEQUENTIAL}, {"willneed", MADV_WILLNEED},
   {"dontneed", MADV_DONTNEED},
 };
 #define NADVICES (sizeof advices / sizeof advices[0])
 
-int mb_os_known_advice(int advice) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (advices[i].value == advice) return 1;
-  return 0;
+const mb_os_name *mb_os_advices(size_t *n) {
+  *n = NADVICES;
+  return advices;
 }
 
 int mb_os_destroys(int advice) { return advice == MADV_DONTNEED; }
-
-int mb_advice(const char *name) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (strcmp(advices[i].name, name) == 0) return advices[i].value;
-  return MB_E_ADVICE;
-}
-
-const char *mb_advicename(int i) {
-  if (i < 0 || (size_t)i >= NADVICES) return NULL;
-  return advices[i].name;
-}
 
 static int prefetch(void *p, size_t n) {
   WIN32_MEMORY_RANGE_ENTRY r;
