@@ -71,6 +71,25 @@ function H.spawn(src, ...)
   return assert(io.popen('"' .. cmd .. '"', "r"))
 end
 
+-- Run a command line through cmd.exe (the words as given: quote them
+-- yourself), standard error with standard output; returns the output and
+-- the exit code.  A batch file says the code: os.execute cannot, on
+-- Windows (its result reads a stale errno when the code is not 0).
+function H.run(cmdline, input)
+  local out, rc, bat = H.tmpname("out"), H.tmpname("rc"), H.tmpname("run") .. ".bat"
+  made[#made + 1] = bat
+  local redirect = " > " .. out .. " 2>&1"
+  if input then
+    local i = H.tmpname("in")
+    H.writefile(i, input)
+    redirect = " < " .. i .. redirect
+  end
+  H.writefile(bat, "@" .. cmdline .. redirect .. "\r\n@echo %ERRORLEVEL% > " .. rc .. "\r\n")
+  os.execute(bat)
+  -- the C runtime writes text mode: \r\n line ends
+  return H.readfile(out):gsub("\r\n", "\n"), tonumber(H.readfile(rc):match("%d+"))
+end
+
 -- Wait until fn() is true, at most t seconds (the peers start slowly
 -- under wine).
 function H.within(t, fn)
