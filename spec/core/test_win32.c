@@ -250,6 +250,38 @@ static void test_grow(void) {
   mb_free(m);
 }
 
+/* The truncation guard's handler, with the fault raised by hand: wine
+** gives no way to make a view's read fail, so EXCEPTION_IN_PAGE_ERROR is
+** raised as the kernel would raise it (address in the second word). */
+static void test_inpage(void) {
+  mb_openopts o = MB_OPENOPTS_INIT;
+  mb_map *m;
+  ULONG_PTR info[3];
+  unsigned long before = mb_guard_faults();
+  o.size = 70000;
+  CHECK_RC(mb_open(&m, name, MB_MODE_CREATE, &o), 0);
+  if (m == NULL) return;
+  memset(m->base, 'x', m->len);
+  CHECK(mb_intact(m, 0, m->len));
+  info[0] = 0;                          /* a read */
+  info[1] = (ULONG_PTR)(m->base + 5000);
+  info[2] = (ULONG_PTR)0xC000009CL;     /* STATUS_DEVICE_DATA_ERROR */
+  RaiseException(EXCEPTION_IN_PAGE_ERROR, 0, 3, info);
+  /* back here: the handler took it, the map is no longer vouched for,
+  ** and its memory is zeroed private memory, not the file */
+  CHECK(mb_guard_faults() == before + 1);
+  CHECK(!mb_intact(m, 0, 1) && m->valid == 0);
+  CHECK(m->base[0] == 0 && m->base[69999] == 0);
+  m->base[1] = 1;                       /* harmless now, and lost */
+  CHECK(sizeof_file(name) == 70000);    /* the file itself was not touched */
+  /* a resize starts afresh: the zeroed memory goes, the file is mapped */
+  CHECK_RC(mb_resize(m, 100), 0);
+  CHECK(mb_intact(m, 0, 100) && m->base[0] == 'x' && m->base[1] == 'x');
+  CHECK(sizeof_file(name) == 100);
+  CHECK_RC(mb_close(m), 0);
+  mb_free(m);
+}
+
 int main(void) {
   snprintf(name, sizeof name, "win32-test-%lu.bin", GetCurrentProcessId());
   test_sizes();
@@ -263,6 +295,7 @@ int main(void) {
   test_wait();
   test_tokens();
   test_grow();
+  test_inpage();
   DeleteFileA(name);
   return check_done();
 }

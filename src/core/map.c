@@ -268,6 +268,9 @@ static int remap(mb_map *m, size_t n) {
     }
     m->base = NULL;
     m->len = m->valid = m->maplen = 0;
+    /* the file takes its new size while nothing maps it: Windows cuts no
+    ** file under a view (mb_resize would set the same size after) */
+    if (m->fd >= 0 && (rc = mb_os_setsize(m->fd, m->offset + n)) != 0) return rc;
     return domap(m, n, m->fd, 0);
   }
   /* unregistered while it moves: a fault elsewhere in the old range
