@@ -10,6 +10,11 @@
 ** public API is phrased in).  No shared file includes a system header
 ** that only one platform has.
 **
+** Besides what is declared here, each backend implements mb_shm and
+** mb_shm_unlink (mapbuf.h) in its shm.c, the clocks, futex calls and
+** liveness tests of ipcint.h in its ipc.c and live.c, and, on Windows,
+** what its C runtime lacks (win32/string.c: memmem, memrchr).
+**
 ** Conventions as in mapbuf.h: 0, a positive errno, or an MB_E_* code.
 ** A descriptor is an int on both platforms (the C runtime's on Windows).
 */
