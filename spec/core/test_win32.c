@@ -169,6 +169,7 @@ static void test_shm(void) {
   }
   CHECK_RC(mb_shm(&b, sname, 10, 1, MB_SHM_EXCL), EEXIST);
   CHECK_RC(mb_shm(&b, sname, 1 << 20, 1, 0), EINVAL);  /* sections do not grow */
+  CHECK_RC(mb_shm(&b, "/mapbuf-test-empty", 0, 1, 0), EINVAL);  /* nor are empty */
   CHECK_RC(mb_shm(&b, sname, 0, 0, MB_SHM_RDONLY), 0);
   if (b != NULL) { CHECK(!mb_writable(b)); mb_free(b); }
   CHECK_RC(mb_shm_unlink(sname), ENOSYS);

@@ -117,4 +117,15 @@ H.test("errors of the OS come back as nil, message, errno", function()
   assert(m == nil and msg:find("none") and errno == 2, tostring(msg))
 end)
 
+H.test("bad descriptors and odd files are errors, not crashes", function()
+  local m, msg, errno = mapbuf.map(999, 10)
+  assert(m == nil and errno == 9, tostring(msg))        -- EBADF
+  m, msg = mapbuf.map(io.stdout, 10)
+  assert(m == nil and msg, "a console or pipe mapped")
+  m, msg = mapbuf.open(".", "r")
+  assert(m == nil and msg:find("^%.:"), tostring(msg))
+  m, msg, errno = mapbuf.shm("/mb-empty-" .. os.time(), 0)
+  assert(m == nil and errno == 22, tostring(msg))       -- EINVAL: never empty
+end)
+
 H.done()

@@ -2,7 +2,7 @@
 ** shm.c (Win32) - named shared memory as named sections of the paging
 ** file ("Local\mapbuf" followed by the name).  What differs from POSIX:
 ** a section has the size it was made with (it cannot be extended, so
-** asking an existing one for more is EINVAL), it has no descriptor (no
+** asking an existing one for more is EINVAL, and it cannot be empty), it has no descriptor (no
 ** resize, no size(), no locks: MB_E_UNTRACKED), and its name lasts as
 ** long as some process has it open (each map holds the section's handle):
 ** there is nothing to unlink (ENOSYS).
@@ -53,7 +53,8 @@ int mb_shm(mb_map **out, const char *name, uint64_t size, int has_size,
   void *p;
   mb_map *m = NULL;
   if (readonly && has_size) return MB_E_SIZEMODE;
-  if (has_size && (size == 0 || size > (uint64_t)PTRDIFF_MAX)) return MB_E_TOOBIG;
+  if (has_size && size > (uint64_t)PTRDIFF_MAX) return MB_E_TOOBIG;
+  if (has_size && size == 0) return EINVAL;   /* a section is never empty */
   if ((rc = objname(full, sizeof full, name)) != 0) return rc;
   if ((rc = section(&s, full, size, has_size, flags, &existed)) != 0) return rc;
   p = MapViewOfFile(s, readonly ? FILE_MAP_READ : FILE_MAP_WRITE, 0, 0, 0);
