@@ -2,6 +2,7 @@
 ** other maps go on, and faults elsewhere reach the handler that was there. */
 #include "mapbuf.h"
 #include "check.h"
+#include "emulated.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,6 +4,7 @@
 ** timeout while the peer is stopped; the robust mutex; process liveness. */
 #include "mapbuf.h"
 #include "check.h"
+#include "emulated.h"
 #include "internal.h"
 #include "ipcint.h"
 

@@ -16,11 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "mapbuf.h"
 #include "check.h"
+#include "guardpage.h"
 
 typedef struct Case {
   const char *s; size_t ls;
@@ -615,15 +614,11 @@ static void pageend(void) {
     "%a*$", ".-$", "%f[%z]", "%b()", "(a)%1", "abc", "a+c", "[ab]-$",
     "%f[%a]%a+", "(.-)c", "x?$", ".*y", "ab(c?)", "%s", "()",
   };
-  long pg = sysconf(_SC_PAGESIZE);
-  unsigned char *m = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  size_t ls = 40, k, i;
-  unsigned char *s;
+  size_t pg, ls = 40, k, i;
+  unsigned char *m = guardpage_new(&pg), *s;
   int bad = 0;
-  CHECK(m != MAP_FAILED);
-  if (m == MAP_FAILED) return;
-  CHECK(mprotect(m + pg, (size_t)pg, PROT_NONE) == 0);
+  CHECK(m != NULL);
+  if (m == NULL) return;
   s = m + pg - ls;
   memset(s, 'a', ls);
   s[ls - 2] = '(';
@@ -641,7 +636,7 @@ static void pageend(void) {
     mb_pfree(pp);
   }
   CHECK(bad == 0);
-  munmap(m, (size_t)pg * 2);
+  guardpage_free(m, pg);
 }
 
 /* One compiled program used by two threads at once. */

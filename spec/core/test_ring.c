@@ -5,6 +5,7 @@
 ** and a producer that died between its claim and its commit. */
 #include "mapbuf.h"
 #include "check.h"
+#include "emulated.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -8,6 +8,7 @@
 ** killed between its lease and its claim leaves it. */
 #include "mapbuf.h"
 #include "check.h"
+#include "emulated.h"
 
 #include <signal.h>
 #include <string.h>

@@ -63,12 +63,13 @@ target_link_libraries(outer-core PRIVATE mapbuf::mapbuf_static)
   it("runs two lua_States in two threads on one buffer, clean under ThreadSanitizer", function()
     local exe = H.tmpname("-tsan")
     local srcs = {}
-    for f in sh("cd " .. q(H.src) .. " && ls src/core/*.c src/lua/*.c"):gmatch("[^\n]+") do
+    for f in sh("cd " .. q(H.src) .. " && ls src/core/*.c src/core/posix/*.c src/lua/*.c"):gmatch("[^\n]+") do
       srcs[#srcs + 1] = q(H.src .. "/" .. f)
     end
     local out, code = sh(clean .. "cc -std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -o " .. q(exe)
       .. " " .. q(H.src .. "/spec/embed/hostmem.c") .. " " .. table.concat(srcs, " ")
-      .. " -I" .. q(H.src .. "/src/core") .. " -I" .. q(H.src .. "/src/lua")
+      .. " -I" .. q(H.src .. "/src/core") .. " -I" .. q(H.src .. "/src/core/posix")
+      .. " -I" .. q(H.src .. "/src/lua")
       .. " $(pkg-config --cflags --libs lua5.4) -lpthread -lm")
     assert.equals(0, code, out)
     local script = H.file([[

@@ -55,7 +55,7 @@ describe("the rockspec", function()
     -- CMake's own lists (set(MAPBUF_CORE_SOURCES ...) and the binding's)
     local cm = H.readfile(H.src .. "/CMakeLists.txt")
     local n = 0
-    for _, var in ipairs {"MAPBUF_CORE_SOURCES", "MAPBUF_LUA_SOURCES"} do
+    for _, var in ipairs {"MAPBUF_CORE_SOURCES", "MAPBUF_POSIX_SOURCES", "MAPBUF_LUA_SOURCES"} do
       local body = assert(cm:match("set%(" .. var .. "%s(.-)%)"), var)
       for s in body:gmatch("%S+") do
         assert.is_true(listed[s] == true, s .. " is missing from the rockspec")
@@ -66,7 +66,7 @@ describe("the rockspec", function()
     assert.is_nil(next(listed), "the rockspec lists a file CMake does not compile")
     assert.is_true(n > 5)
     -- and no source file is in neither (a file CMake forgot)
-    local found = H.run("cd " .. q(H.src) .. " && ls src/core/*.c src/lua/*.c")
+    local found = H.run("cd " .. q(H.src) .. " && ls src/core/*.c src/core/posix/*.c src/lua/*.c")
     for s in found:gmatch("[^\n]+") do
       assert.truthy(cm:find(s, 1, true), s .. " is in no CMake list")
     end

@@ -1,28 +1,27 @@
 /*
-** guard.c - the truncation guard: when the file behind a live map shrinks,
-** touching the vanished pages raises SIGBUS.  The handler finds the map
-** that holds the address, maps zero pages over the vanished part so the
-** access finishes harmlessly, and lowers the map's `valid` mark.  The
-** binding checks `valid` after each access and raises a "truncated" error,
-** so the process goes on and nothing outside the map is touched.
+** guard.c - the truncation guard's registry: the address ranges of the
+** live file and shared memory maps, which the platform's fault handler
+** (posix/guard.c) looks up.  When the file behind a live map shrinks, a
+** touch of the vanished pages faults; the handler finds the map that
+** holds the address, makes the vanished part harmless so the access
+** finishes, and lowers the map's `valid` mark (mb_guard_caught).  The
+** binding checks `valid` after each access and raises a "truncated"
+** error, so the process goes on and nothing outside the map is touched.
 **
-** Why zero pages rather than siglongjmp: an access may be a memcpy inside
-** lua_pushlstring or a pattern match deep in recursion; jumping out of
-** those would leave the Lua state half-changed.  Letting the access finish
-** and checking afterwards costs nothing on the hot path but one load.
-**
-** Faults anywhere else go to the handler that was there before.
+** Why let the access finish rather than jump out of it: an access may be
+** a memcpy inside lua_pushlstring or a pattern match deep in recursion;
+** jumping out of those would leave the Lua state half-changed.  Letting
+** the access finish and checking afterwards costs nothing on the hot
+** path but one load.
 */
 #include "mapbuf.h"
 #include "internal.h"
+#include "os.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 
 /* The registry of guarded ranges.  Writers hold `lock`; the handler reads
 ** without it, so a slot is published only once complete, and a table that
@@ -41,25 +40,12 @@ typedef struct table {
 static table *_Atomic tab;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static struct sigaction previous;
 static _Atomic unsigned long faults;
 
 
-static void chain(int sig, siginfo_t *si, void *uc) {
-  if (previous.sa_flags & SA_SIGINFO) {
-    previous.sa_sigaction(sig, si, uc);
-  } else if (previous.sa_handler == SIG_DFL) {
-    /* let the access fault again, this time with the default action */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
-  } else if (previous.sa_handler != SIG_IGN) {
-    previous.sa_handler(sig);
-  }
-}
-
-static mb_map *owner(uintptr_t a) {
+/* The map whose registered range holds address a, or NULL.  Safe in a
+** signal handler: no lock, only atomic loads. */
+mb_map *mb_guard_owner(uintptr_t a) {
   table *t = atomic_load(&tab);
   size_t i, n;
   if (t == NULL) return NULL;
@@ -72,52 +58,11 @@ static mb_map *owner(uintptr_t a) {
   return NULL;
 }
 
-/* How many bytes of m the file still backs, as far as the handler can
-** tell: the file's size now (fstat is async-signal-safe), or, for a map
-** without a descriptor, what lies before the page that faulted. */
-static size_t backed(const mb_map *m, size_t fault) {
-  struct stat st;
-  uint64_t size;
-  if (m->fd < 0 || fstat(m->fd, &st) != 0) return fault;
-  size = (uint64_t)st.st_size;
-  if (size <= m->offset) return 0;
-  size -= m->offset;
-  return size < (uint64_t)fault ? (size_t)size : fault;
-}
-
-static void onbus(int sig, siginfo_t *si, void *uc) {
-  uintptr_t a = (uintptr_t)si->si_addr, ps = mb_pagesize();
-  uintptr_t page = a & ~(ps - 1), base, end, from;
-  size_t keep;
-  mb_map *m = owner(a);
-  if (m == NULL || m->base == NULL) { chain(sig, si, uc); return; }
-  base = (uintptr_t)m->base;
-  end = (base + m->maplen + ps - 1) & ~(ps - 1);
-  /* A truncation removes a tail: the file's new end is where the map stops
-  ** being backed, so every byte past it is suspect, not only this page
-  ** (valid is what the binding checks after each access). */
-  keep = backed(m, (size_t)(page - base));
-  from = (base + keep + ps - 1) & ~(ps - 1);
-  if (from > page) from = page;
-  /* Zero pages, private, so nothing reaches any file, from the first
-  ** vanished page to the end: the access finishes, later ones do not
-  ** fault again. */
-  if (mmap((void *)from, end - from, m->prot, MAP_FIXED | MAP_PRIVATE |
-           MAP_ANONYMOUS, -1, 0) == MAP_FAILED) {
-    chain(sig, si, uc);
-    return;
-  }
+/* The handler made the vanished part of m harmless: the file backs only
+** keep bytes of it now. */
+void mb_guard_caught(mb_map *m, size_t keep) {
   if (keep < m->valid) m->valid = keep;
   atomic_fetch_add(&faults, 1);
-}
-
-static void install(void) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = onbus;
-  sa.sa_flags = SA_SIGINFO;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGBUS, &sa, &previous);
 }
 
 
@@ -167,7 +112,7 @@ static int guarded(const mb_map *m) {
 void mb_guard_track(mb_map *m) {
   slot *s;
   if (!guarded(m)) return;
-  pthread_once(&once, install);
+  pthread_once(&once, mb_os_guard_install);
   pthread_mutex_lock(&lock);
   if ((s = find(m)) == NULL && m->maplen > 0) s = alloc();
   if (s != NULL) {

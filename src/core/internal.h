@@ -3,6 +3,7 @@
 #define MAPBUF_INTERNAL_H
 
 #include <errno.h>
+#include <stdint.h>
 
 #include "mapbuf.h"
 
@@ -10,6 +11,11 @@
 ** forget it before it is unmapped or moved. */
 void mb_guard_track(mb_map *m);
 void mb_guard_forget(mb_map *m);
+/* For the platform's fault handler (async-signal-safe): the map holding
+** address a, or NULL; and, once it made the fault harmless, how many
+** bytes of m the file still backs. */
+mb_map *mb_guard_owner(uintptr_t a);
+void mb_guard_caught(mb_map *m, size_t keep);
 /* Call fn on every map in the registry (at exit: nothing else runs). */
 void mb_guard_each(void (*fn)(mb_map *m));
 

@@ -1,8 +1,9 @@
 /*
-** ipcint.h - shared by the core's IPC files only (ipc.c, live.c, mutex.c,
-** ring.c); not installed.  Clocks, futex calls that always carry a
-** timeout, and the process liveness tests the robust mutex and the ring
-** are built on.
+** ipcint.h - shared by the core's IPC files only (ipc.c, mutex.c, ring.c
+** and the backend's ipc.c, live.c); not installed.  Clocks, futex calls
+** that always carry a timeout, and the process liveness tests the robust
+** mutex and the ring are built on: the platform implements them all
+** (posix/ipc.c, posix/live.c), as os.h says.
 */
 #ifndef MAPBUF_IPCINT_H
 #define MAPBUF_IPCINT_H
@@ -48,7 +49,7 @@ static inline void mb_relax(void) {
 #endif
 }
 
-/* ---- liveness (live.c) ----
+/* ---- liveness (posix/live.c, win32/live.c) ----
 ** A token names a process for as long as it lives: its pid in the low 30
 ** bits (Linux pids stay below 2^22; bit 31 is the ring's lock flag) and
 ** the low 32 bits of its start time (clock ticks since boot, from

@@ -4,16 +4,12 @@
 */
 #include "mapbuf.h"
 #include "internal.h"
+#include "os.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define RW (PROT_READ | PROT_WRITE)
 
@@ -21,20 +17,8 @@
 int mb_version(void) { return MAPBUF_VERSION_NUMBER; }
 const char *mb_versionstring(void) { return MAPBUF_VERSION; }
 
-/* Asked once; any thread may be first (relaxed: every thread that asks
-** computes the same value). */
-size_t mb_pagesize(void) {
-  static _Atomic size_t ps;
-  size_t v = atomic_load_explicit(&ps, memory_order_relaxed);
-  if (v == 0) {
-    v = (size_t)sysconf(_SC_PAGESIZE);
-    atomic_store_explicit(&ps, v, memory_order_relaxed);
-  }
-  return v;
-}
-
-/* On Linux the offset of a mapping only has to be page-aligned. */
-size_t mb_granularity(void) { return mb_pagesize(); }
+size_t mb_pagesize(void) { return mb_os_pagesize(); }
+size_t mb_granularity(void) { return mb_os_granularity(); }
 
 
 int mb_parsemode(const char *mode) {
@@ -63,15 +47,14 @@ mb_map *mb_newmap(int kind) {
 ** A zero length maps nothing: base stays NULL. */
 static int domap(mb_map *m, size_t len, int fd, int populate) {
   void *p;
+  int rc;
   if (len == 0) {
     m->base = NULL;
     m->len = m->valid = m->maplen = 0;
     return 0;
   }
   if (len > (size_t)PTRDIFF_MAX) return ENOMEM;
-  p = mmap(NULL, len, m->prot, m->flags | (populate ? MAP_POPULATE : 0), fd,
-           (off_t)m->offset);
-  if (p == MAP_FAILED) return mb_oserr();
+  if ((rc = mb_os_map(m, len, fd, populate, &p)) != 0) return rc;
   m->base = p;
   m->len = m->valid = m->maplen = len;
   mb_guard_track(m);
@@ -83,7 +66,7 @@ static int domap(mb_map *m, size_t len, int fd, int populate) {
 ** the state) still leaves each file exactly as long as its map. */
 static void cutback(mb_map *m) {
   if (m->grow && !m->closed && m->fd >= 0 && m->valid >= m->len) {
-    int rc = ftruncate(m->fd, (off_t)(m->offset + m->len));
+    int rc = mb_os_setsize(m->fd, m->offset + m->len);
     (void)rc;
   }
 }
@@ -91,11 +74,12 @@ static void cutback(mb_map *m) {
 static void cutall(void) { mb_guard_each(cutback); }
 
 static pthread_once_t exitonce = PTHREAD_ONCE_INIT;
-static void onexit(void) { atexit(cutall); }
+static void cutatexit(void) { atexit(cutall); }
 
 /* Give up on a half-made map. */
 static int fail(mb_map *m, int rc) {
-  if (m->fd >= 0) close(m->fd);
+  if (m->fd >= 0) mb_os_close(m->fd);
+  mb_os_forget(m);
   free(m);
   return rc;
 }
@@ -108,18 +92,12 @@ static int mappable(uint64_t n) { return n <= (uint64_t)PTRDIFF_MAX; }
 
 int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   static const mb_openopts none = MB_OPENOPTS_INIT;
-  int oflags, rc;
-  struct stat st;
+  int rc;
   uint64_t fsize;
   size_t len;
   mb_map *m;
   if (o == NULL) o = &none;
-  switch (mode) {
-    case MB_MODE_READ: case MB_MODE_COPY: oflags = O_RDONLY; break;
-    case MB_MODE_UPDATE: oflags = O_RDWR; break;
-    case MB_MODE_CREATE: oflags = O_RDWR | O_CREAT | O_TRUNC; break;
-    default: return MB_E_MODE;
-  }
+  if (mode < MB_MODE_READ || mode > MB_MODE_COPY) return MB_E_MODE;
   if ((o->size > 0 || o->grow) && (mode == MB_MODE_READ || mode == MB_MODE_COPY))
     return MB_E_SIZEMODE;
   if (o->offset % mb_granularity() != 0) return MB_E_ALIGN;
@@ -130,11 +108,10 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
       (o->length == 0 && o->size > o->offset && !mappable(o->size - o->offset)))
     return MB_E_TOOBIG;
   if ((m = mb_newmap(MB_KIND_FILE)) == NULL) return ENOMEM;
-  if ((m->fd = open(path, oflags | O_CLOEXEC, 0666)) < 0) return fail(m, mb_oserr());
-  if (fstat(m->fd, &st) != 0) return fail(m, mb_oserr());
-  fsize = (uint64_t)st.st_size;
+  if ((rc = mb_os_open(path, mode, &m->fd)) != 0) return fail(m, rc);
+  if ((rc = mb_os_fsize(m->fd, &fsize, NULL)) != 0) return fail(m, rc);
   if (o->size > fsize) {  /* extend, never shrink */
-    if (ftruncate(m->fd, (off_t)o->size) != 0) return fail(m, mb_oserr());
+    if ((rc = mb_os_setsize(m->fd, o->size)) != 0) return fail(m, rc);
     fsize = o->size;
   }
   if (o->offset > fsize) return fail(m, MB_E_OFFSET);
@@ -152,63 +129,11 @@ int mb_open(mb_map **out, const char *path, int mode, const mb_openopts *o) {
   }
   if ((rc = domap(m, len, m->fd, o->populate)) != 0) return fail(m, rc);
   m->grow = o->grow != 0;
-  if (m->grow) pthread_once(&exitonce, onexit);
+  if (m->grow) pthread_once(&exitonce, cutatexit);
   *out = m;
   return 0;
 }
 
-
-/* The flags mb_mapfd takes: the two kinds of mapping, then hints whose
-** consequences are only speed or accounting.  Anything else (MAP_FIXED,
-** MAP_FIXED_NOREPLACE, MAP_HUGETLB, MAP_GROWSDOWN, MAP_SYNC,
-** MAP_UNINITIALIZED, ...) is refused. */
-static const struct { const char *name; int value; } mapflags[] = {
-  {"MAP_SHARED", MAP_SHARED}, {"MAP_PRIVATE", MAP_PRIVATE},
-#ifdef MAP_SHARED_VALIDATE
-  {"MAP_SHARED_VALIDATE", MAP_SHARED_VALIDATE},
-#endif
-#ifdef MAP_NORESERVE
-  {"MAP_NORESERVE", MAP_NORESERVE},
-#endif
-#ifdef MAP_POPULATE
-  {"MAP_POPULATE", MAP_POPULATE},
-#endif
-#ifdef MAP_NONBLOCK
-  {"MAP_NONBLOCK", MAP_NONBLOCK},
-#endif
-#ifdef MAP_STACK
-  {"MAP_STACK", MAP_STACK},
-#endif
-#ifdef MAP_DENYWRITE
-  {"MAP_DENYWRITE", MAP_DENYWRITE},
-#endif
-#ifdef MAP_EXECUTABLE
-  {"MAP_EXECUTABLE", MAP_EXECUTABLE},
-#endif
-};
-#define NFLAGS (sizeof mapflags / sizeof mapflags[0])
-
-const char *mb_mapflag(int i, int *value) {
-  if (i < 0 || (size_t)i >= NFLAGS) return NULL;
-  *value = mapflags[i].value;
-  return mapflags[i].name;
-}
-
-/* flags: exactly one kind (shared, private or shared-validate, which the
-** kernel would treat as shared), and nothing outside the table. */
-static int checkflags(int flags) {
-  int known = 0, kind = flags & (MAP_SHARED | MAP_PRIVATE);
-  size_t i;
-#ifdef MAP_SHARED_VALIDATE
-  kind = flags & MAP_SHARED_VALIDATE;
-  if (kind != MAP_SHARED && kind != MAP_PRIVATE && kind != MAP_SHARED_VALIDATE)
-    return MB_E_FLAGS;
-#else
-  if (kind != MAP_SHARED && kind != MAP_PRIVATE) return MB_E_FLAGS;
-#endif
-  for (i = 0; i < NFLAGS; i++) known |= mapflags[i].value;
-  return (flags & ~known) != 0 ? MB_E_FLAGS : 0;
-}
 
 /* prot: readable always (PROT_NONE faults at the first touch, and
 ** write-only is not a thing every CPU can do), writable and executable
@@ -230,14 +155,8 @@ static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
     return MB_E_ACCESS;
   if (*access != MB_ACCESS_DEFAULT && (*flags != MAP_SHARED || *prot != RW))
     return MB_E_BOTH;
-  if ((rc = checkflags(*flags)) != 0 || (rc = checkprot(*prot)) != 0)
+  if ((rc = mb_os_mapflags(flags)) != 0 || (rc = checkprot(*prot)) != 0)
     return rc;
-#ifdef MAP_SHARED_VALIDATE
-  /* validated here already: from now on it is a plain shared map (the
-  ** rest of the core tells private from shared by MAP_PRIVATE's bit) */
-  if ((*flags & MAP_SHARED_VALIDATE) == MAP_SHARED_VALIDATE)
-    *flags = (*flags & ~MAP_SHARED_VALIDATE) | MAP_SHARED;
-#endif
   switch (*access) {
     case MB_ACCESS_READ: *flags = MAP_SHARED; *prot = PROT_READ; break;
     case MB_ACCESS_WRITE: *flags = MAP_SHARED; *prot = RW; break;
@@ -251,10 +170,9 @@ static int pyaccess(const mb_mapopts *o, int *access, int *flags, int *prot) {
 
 /* Python checks a regular file's size before mapping it. */
 static int pysize(int fd, uint64_t offset, uint64_t *length) {
-  struct stat st;
   uint64_t fsize;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
-  fsize = (uint64_t)st.st_size;
+  int regular;
+  if (mb_os_fsize(fd, &fsize, &regular) != 0 || !regular) return 0;
   if (*length == 0) {
     if (fsize == 0) return MB_E_EMPTY;
     if (offset >= fsize) return MB_E_OFFSET;
@@ -286,7 +204,7 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
   if (fd < 0) {
     flags |= MAP_ANONYMOUS;
   } else if (!o->untracked) {
-    if ((m->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return fail(m, mb_oserr());
+    if ((rc = mb_os_dup(fd, &m->fd)) != 0) return fail(m, rc);
   } else {
     m->trackfd = 0;
   }
@@ -294,6 +212,8 @@ int mb_mapfd(mb_map **out, int fd, uint64_t length, const mb_mapopts *o) {
   m->flags = flags;
   m->prot = prot;
   m->offset = fd < 0 ? 0 : o->offset;
+  if (o->tagname != NULL && (rc = mb_os_tagname(m, fd, o->tagname)) != 0)
+    return fail(m, rc);
   if ((rc = domap(m, (size_t)length, fd, o->populate)) != 0) return fail(m, rc);
   *out = m;
   return 0;
@@ -344,64 +264,29 @@ static int noresize(const mb_map *m, size_t n) {
   return 0;
 }
 
-/* mremap refuses a range that advice (or mlock, or anything else that sets
-** page flags) split into several mappings.  Do by hand what it would have
-** done: drop the tail pages, or map anew and carry private bytes over. */
-static int bypieces(mb_map *m, size_t n) {
-  size_t ps = mb_pagesize();
-  size_t keep = (n + ps - 1) & ~(ps - 1), had = (m->maplen + ps - 1) & ~(ps - 1);
-  void *p;
-  if (n <= m->maplen) {
-    if (keep < had && munmap(m->base + keep, had - keep) != 0) return mb_oserr();
-  } else {
-    p = mmap(NULL, n, m->prot, m->flags, m->fd, (off_t)m->offset);
-    if (p == MAP_FAILED) return mb_oserr();
-    /* shared maps see the same file; private bytes live only in the old,
-    ** which stays guarded while they are copied */
-    if (m->flags & MAP_PRIVATE) {
-      mb_guard_track(m);
-      memcpy(p, m->base, m->len);
-      mb_guard_forget(m);
-    }
-    munmap(m->base, m->maplen);
-    m->base = p;
-  }
-  m->len = m->valid = m->maplen = n;
-  return 0;
-}
-
 /* Move the mapping to n bytes, in place or elsewhere (mremap may move). */
 static int remap(mb_map *m, size_t n) {
-  void *p;
-  int rc = 0;
+  int rc;
   if (m->maplen == 0) return domap(m, n, m->fd, 0);
   /* after a caught truncation the map is several mappings, and the zero
   ** pages hold nothing of the file: start afresh */
   if (n == 0 || m->valid < m->len) {
     mb_guard_forget(m);
-    if (munmap(m->base, m->maplen) != 0) {
-      rc = mb_oserr();
+    if ((rc = mb_os_unmap(m)) != 0) {
       mb_guard_track(m);
       return rc;
     }
     m->base = NULL;
     m->len = m->valid = m->maplen = 0;
+    /* the file takes its new size while nothing maps it: Windows cuts no
+    ** file under a view (mb_resize would set the same size after) */
+    if (m->fd >= 0 && (rc = mb_os_setsize(m->fd, m->offset + n)) != 0) return rc;
     return domap(m, n, m->fd, 0);
   }
   /* unregistered while it moves: a fault elsewhere in the old range
   ** must not be taken for this map's */
   mb_guard_forget(m);
-  p = mremap(m->base, m->maplen, n, MREMAP_MAYMOVE);
-  if (p != MAP_FAILED) {
-    m->base = p;
-    m->len = m->valid = m->maplen = n;
-  } else if (errno == EFAULT || errno == ENOMEM) {
-    /* EFAULT: split; ENOMEM is what valgrind says for it (and a real
-    ** shortage makes bypieces fail the same way) */
-    rc = bypieces(m, n);
-  } else {
-    rc = mb_oserr();
-  }
+  rc = mb_os_remap(m, n);
   mb_guard_track(m);  /* the range moved or changed length */
   return rc;
 }
@@ -409,7 +294,7 @@ static int remap(mb_map *m, size_t n) {
 /* Map at least need bytes of a growable map, capacity ahead of it. */
 static int growcap(mb_map *m, size_t need) {
   size_t ps = mb_pagesize(), cap = m->maplen, len = m->len;
-  struct stat st;
+  uint64_t had;
   int rc;
   if (need <= cap) return 0;
   cap = cap > (size_t)PTRDIFF_MAX / 2 ? need : 2 * cap;
@@ -418,10 +303,10 @@ static int growcap(mb_map *m, size_t need) {
   if (cap > (size_t)PTRDIFF_MAX - ps) return MB_E_TOOBIG;
   cap = (cap + ps - 1) & ~(ps - 1);
   if ((uint64_t)cap > (uint64_t)INT64_MAX - m->offset) return MB_E_TOOBIG;
-  if (fstat(m->fd, &st) != 0) return mb_oserr();
-  if (ftruncate(m->fd, (off_t)(m->offset + cap)) != 0) return mb_oserr();
+  if ((rc = mb_os_fsize(m->fd, &had, NULL)) != 0) return rc;
+  if ((rc = mb_os_setsize(m->fd, m->offset + cap)) != 0) return rc;
   if ((rc = remap(m, cap)) != 0) {
-    int keep = ftruncate(m->fd, st.st_size);   /* as it was */
+    int keep = mb_os_setsize(m->fd, had);   /* as it was */
     (void)keep;
     return rc;
   }
@@ -442,17 +327,18 @@ int mb_grow(mb_map *m, size_t need) {
 }
 
 int mb_resize(mb_map *m, size_t n) {
-  struct stat st;
-  int rc = noresize(m, n);
+  uint64_t had = 0;
+  size_t was;
+  int keep = 0, rc = noresize(m, n);
   if (rc != 0) return rc;
   if (m->grow) {   /* the file follows len when the map is closed */
     if (m->valid < m->len) return MB_E_TRUNCATED;
     if (n < m->len) {
       /* what is cut off is gone, as from a file: cut the file to n and
       ** let it run ahead again, as holes (zeros) */
-      if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0 ||
-          ftruncate(m->fd, (off_t)(m->offset + m->maplen)) != 0)
-        return mb_oserr();
+      if ((rc = mb_os_setsize(m->fd, m->offset + n)) != 0 ||
+          (rc = mb_os_setsize(m->fd, m->offset + m->maplen)) != 0)
+        return rc;
     } else if ((rc = growcap(m, n)) != 0) {
       return rc;
     }
@@ -460,12 +346,22 @@ int mb_resize(mb_map *m, size_t n) {
     return 0;
   }
   if (m->fd >= 0) {
-    if (fstat(m->fd, &st) != 0) return mb_oserr();
-    if (ftruncate(m->fd, (off_t)(m->offset + n)) != 0) return mb_oserr();
+    if ((rc = mb_os_fsize(m->fd, &had, NULL)) != 0) return rc;
+    /* the file grows before its map and shrinks after it: Windows cuts no
+    ** file under a live view (POSIX does not mind either order) */
+    if (m->offset + n > had && (rc = mb_os_setsize(m->fd, m->offset + n)) != 0)
+      return rc;
   }
-  if ((rc = remap(m, n)) != 0 && m->fd >= 0) {
+  was = m->len;
+  if ((rc = remap(m, n)) != 0) {
     /* put the file back as it was, so a failed resize loses nothing */
-    int keep = ftruncate(m->fd, st.st_size);
+    if (m->fd >= 0) keep = mb_os_setsize(m->fd, had);
+    (void)keep;
+    return rc;
+  }
+  if (m->fd >= 0 && m->offset + n < had &&
+      (rc = mb_os_setsize(m->fd, m->offset + n)) != 0) {
+    keep = remap(m, was);   /* the file still holds those bytes */
     (void)keep;
   }
   return rc;
@@ -481,29 +377,44 @@ int mb_flush(mb_map *m, size_t off, size_t n, int flags) {
       m->kind == MB_KIND_HOST)
     return 0;
   a = off & ~(mb_pagesize() - 1);  /* base is page-aligned */
-  if (msync(m->base + a, off + n - a, flags) != 0) return mb_oserr();
-  return 0;
+  return mb_os_sync(m, m->base + a, off + n - a, flags);
 }
 
 
-static int known(int advice);
+/* The tables are the platform's (os.h): only what is in them passes. */
+static int known(int advice) {
+  size_t i, n;
+  const mb_os_name *t = mb_os_advices(&n);
+  for (i = 0; i < n; i++)
+    if (t[i].value == advice) return 1;
+  return 0;
+}
 
-/* Advice that throws data away must not reach beyond the bytes asked for. */
-static int destroys(int advice) {
-  switch (advice) {
-    case MADV_DONTNEED:
-#ifdef MADV_FREE
-    case MADV_FREE:
-#endif
-#ifdef MADV_REMOVE
-    case MADV_REMOVE:
-#endif
-#ifdef MADV_DONTNEED_LOCKED
-    case MADV_DONTNEED_LOCKED:
-#endif
-      return 1;
-    default: return 0;
-  }
+int mb_advice(const char *name) {
+  size_t i, n;
+  const mb_os_name *t = mb_os_advices(&n);
+  for (i = 0; i < n; i++)
+    if (strcmp(t[i].name, name) == 0) return t[i].value;
+  return MB_E_ADVICE;
+}
+
+/* i-th entry of a table, or NULL past its end. */
+static const mb_os_name *nth(const mb_os_name *t, size_t n, int i) {
+  return i < 0 || (size_t)i >= n ? NULL : &t[i];
+}
+
+const char *mb_advicename(int i) {
+  size_t n;
+  const mb_os_name *t = mb_os_advices(&n), *e = nth(t, n, i);
+  return e != NULL ? e->name : NULL;
+}
+
+const char *mb_mapflag(int i, int *value) {
+  size_t n;
+  const mb_os_name *t = mb_os_flagnames(&n), *e = nth(t, n, i);
+  if (e == NULL) return NULL;
+  *value = e->value;
+  return e->name;
 }
 
 int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
@@ -514,7 +425,7 @@ int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
   if (n > m->len - off) n = m->len - off;
   if (m->kind == MB_KIND_HOST) return 0;  /* not our memory to advise on */
   e = off + n;
-  if (destroys(advice)) {  /* shrink to the whole pages inside the range */
+  if (mb_os_destroys(advice)) {  /* shrink to the whole pages inside the range */
     a = (off + ps - 1) & ~(ps - 1);
     /* the map's last page is all ours: bytes past len are not the file's */
     e = e == m->len ? (e + ps - 1) & ~(ps - 1) : e & ~(ps - 1);
@@ -523,76 +434,11 @@ int mb_advise(mb_map *m, size_t off, size_t n, int advice) {
     a = off & ~(ps - 1);
     e = (e + ps - 1) & ~(ps - 1);
   }
-  if (madvise(m->base + a, e - a, advice) != 0) return mb_oserr();
-  return 0;
-}
-
-
-static const struct { const char *name; int value; } advices[] = {
-  {"normal", MADV_NORMAL}, {"random", MADV_RANDOM},
-  {"sequential", MADV_SEQUENTIAL}, {"willneed", MADV_WILLNEED},
-  {"dontneed", MADV_DONTNEED},
-#ifdef MADV_FREE
-  {"free", MADV_FREE},
-#endif
-#ifdef MADV_REMOVE
-  {"remove", MADV_REMOVE},
-#endif
-#ifdef MADV_DONTFORK
-  {"dontfork", MADV_DONTFORK}, {"dofork", MADV_DOFORK},
-#endif
-#ifdef MADV_MERGEABLE
-  {"mergeable", MADV_MERGEABLE}, {"unmergeable", MADV_UNMERGEABLE},
-#endif
-#ifdef MADV_HUGEPAGE
-  {"hugepage", MADV_HUGEPAGE}, {"nohugepage", MADV_NOHUGEPAGE},
-#endif
-#ifdef MADV_DONTDUMP
-  {"dontdump", MADV_DONTDUMP}, {"dodump", MADV_DODUMP},
-#endif
-#ifdef MADV_WIPEONFORK
-  {"wipeonfork", MADV_WIPEONFORK}, {"keeponfork", MADV_KEEPONFORK},
-#endif
-#ifdef MADV_COLD
-  {"cold", MADV_COLD}, {"pageout", MADV_PAGEOUT},
-#endif
-#ifdef MADV_POPULATE_READ
-  {"populate_read", MADV_POPULATE_READ},
-  {"populate_write", MADV_POPULATE_WRITE},
-#endif
-#ifdef MADV_DONTNEED_LOCKED
-  {"dontneed_locked", MADV_DONTNEED_LOCKED},
-#endif
-#ifdef MADV_COLLAPSE
-  {"collapse", MADV_COLLAPSE},
-#endif
-};
-#define NADVICES (sizeof advices / sizeof advices[0])
-
-/* Only advice in the table reaches the kernel (MADV_HWPOISON, the guard
-** regions of Linux 6.13 and whatever comes next stay out). */
-static int known(int advice) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (advices[i].value == advice) return 1;
-  return 0;
-}
-
-int mb_advice(const char *name) {
-  size_t i;
-  for (i = 0; i < NADVICES; i++)
-    if (strcmp(advices[i].name, name) == 0) return advices[i].value;
-  return MB_E_ADVICE;
-}
-
-const char *mb_advicename(int i) {
-  if (i < 0 || (size_t)i >= NADVICES) return NULL;
-  return advices[i].name;
+  return mb_os_advise(m, m->base + a, e - a, advice);
 }
 
 
 int mb_filesize(mb_map *m, uint64_t *size) {
-  struct stat st;
   if (m->closed) return MB_E_CLOSED;
   if (m->kind == MB_KIND_ANON || m->kind == MB_KIND_HOST) {
     *size = m->len;
@@ -603,27 +449,26 @@ int mb_filesize(mb_map *m, uint64_t *size) {
     *size = m->offset + m->len;
     return 0;
   }
-  if (fstat(m->fd, &st) != 0) return mb_oserr();
-  *size = (uint64_t)st.st_size;
-  return 0;
+  return mb_os_fsize(m->fd, size, NULL);
 }
 
 
 int mb_close(mb_map *m) {
-  int rc = 0;
+  int rc = 0, e;
   if (m->closed) return 0;
   m->closed = 1;
   if (m->kind == MB_KIND_HOST) {
     if (m->release) m->release(m->release_ud, m->base, m->len);
   } else if (m->base != NULL) {
     mb_guard_forget(m);
-    if (munmap(m->base, m->maplen) != 0) rc = mb_oserr();
+    rc = mb_os_unmap(m);
   }
   /* a growable map's file ran ahead of it: exactly len bytes now */
   if (m->grow && m->fd >= 0 && m->valid >= m->len &&
-      ftruncate(m->fd, (off_t)(m->offset + m->len)) != 0 && rc == 0)
-    rc = mb_oserr();
-  if (m->fd >= 0 && close(m->fd) != 0 && rc == 0) rc = mb_oserr();
+      (e = mb_os_setsize(m->fd, m->offset + m->len)) != 0 && rc == 0)
+    rc = e;
+  if (m->fd >= 0 && (e = mb_os_close(m->fd)) != 0 && rc == 0) rc = e;
+  mb_os_forget(m);
   m->fd = -1;
   m->base = NULL;
   m->len = m->valid = m->maplen = 0;
@@ -693,6 +538,7 @@ const char *mb_strerror(int code) {
     case MB_E_RINGMODE: return "the ring has another mode";
     case MB_E_FORKED: return "ring object belongs to the parent process";
     case MB_E_FORMATTING: return "another process is formatting the ring";
+    case MB_E_TAGNAME: return "tagname needs a file outside Windows";
     default: return code > 0 ? strerror(code) : "unknown error";
   }
 }

@@ -45,6 +45,8 @@ extern "C" {
 #  define MAPBUF_API __declspec(dllexport)
 #elif defined(_WIN32) && defined(MAPBUF_SHARED)
 #  define MAPBUF_API __declspec(dllimport)
+#elif defined(_WIN32)
+#  define MAPBUF_API
 #elif defined(__GNUC__) || defined(__clang__)
 #  define MAPBUF_API __attribute__((visibility("default")))
 #else
@@ -111,7 +113,8 @@ enum {
   MB_E_RINGCAP = -42,    /* the ring has another capacity */
   MB_E_RINGMODE = -43,   /* the ring has another mode */
   MB_E_FORKED = -44,     /* the ring object was made by the parent process */
-  MB_E_FORMATTING = -45  /* another process is formatting the ring */
+  MB_E_FORMATTING = -45, /* another process is formatting the ring */
+  MB_E_TAGNAME = -46     /* a tagname needs a file outside Windows */
 };
 
 typedef void (*mb_release_fn)(void *ud, void *base, size_t len);
@@ -138,6 +141,9 @@ typedef struct mb_map {
   unsigned refs;         /* holders (mb_retain); mb_release frees at 0 */
   size_t maplen;         /* bytes mapped: len, or more in a growable map */
   int grow;              /* growable (mb_openopts.grow): mb_grow extends len */
+  void *section;         /* the platform's own state of a named section
+                            (Windows: its handle, held so that the name
+                            stays, and the name); NULL elsewhere */
 } mb_map;
 
 /* Options of mb_open.  All zero (MB_OPENOPTS_INIT) is the default. */
@@ -167,8 +173,14 @@ typedef struct mb_mapopts {
   int untracked;         /* 1: keep no descriptor (Python's trackfd=False:
                             mb_filesize and mb_resize then refuse) */
   int populate;          /* prefault the pages (MAP_POPULATE) */
+  const char *tagname;   /* Python's tagname (NULL: none): on Windows the
+                            name of the section, so maps of one name share
+                            it, anonymous ones too; elsewhere maps of one
+                            file are shared anyway and a file map ignores
+                            it, but an anonymous map has no name to share
+                            by (MB_E_TAGNAME) */
 } mb_mapopts;
-#define MB_MAPOPTS_INIT {0, 0, 0, 0, 0, 0}
+#define MB_MAPOPTS_INIT {0, 0, 0, 0, 0, 0, NULL}
 
 /* ---- life cycle (map.c) ---- */
 

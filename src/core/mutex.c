@@ -8,7 +8,7 @@
 **   bit  30      WAITERS: someone may sleep on the word
 **   bit  31      INCONSISTENT: an owner died holding it, and no holder
 **                since has said the data is whole again (consistent)
-**   bits 32..63  the owner's start time (see live.c): with the pid, a
+**   bits 32..63  the owner's start time (see posix/live.c): with the pid, a
 **                token that a recycled pid cannot pass for
 **
 ** A word of zeros is an unlocked, consistent mutex, so zero-filled memory

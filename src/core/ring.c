@@ -40,7 +40,7 @@
 ** their position until the record is freed.
 **
 ** A peer (64 bytes): u64 owner token (0: free; bit 31: its liveness is an
-** OFD lock on the peer's first byte, else the token itself, live.c),
+** OFD lock on the peer's first byte, else the token itself, posix/live.c),
 ** u64 producer intent / consumer lease, u64 when the lease was taken (ns),
 ** u64 messages pushed / acknowledged, u64 messages handed out.
 **
@@ -116,13 +116,12 @@
 #include "mapbuf.h"
 #include "internal.h"
 #include "ipcint.h"
+#include "os.h"
 
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* ---- layout ---- */
 #define MAGIC      "MBRG"             /* word0: magic, then the version */
@@ -474,15 +473,15 @@ static void wakeup(mb_ring *r, unsigned char *b, int role) {
     fixsleepers(r, b, role);
 }
 
-/* One poll of a spin: a pause instruction, and now and then a
-** sched_yield.  The peer that will end the wait may be waiting for this
+/* One poll of a spin: a pause instruction, and now and then a yield
+** (sched_yield).  The peer that will end the wait may be waiting for this
 ** CPU (the scheduler likes to put two processes that wake each other on
 ** one CPU): a spin that never yields would use up its window while the
 ** peer cannot run, and then both sleep on every exchange (measured: 90 us
 ** round trips in examples/ipc/rpc_*.lua unpinned, 2.4 us pinned).  With
 ** nothing else to run, a yield returns at once. */
 static void spinwait(int polls) {
-  if (polls > 64 && (polls & 15) == 0) sched_yield();
+  if (polls > 64 && (polls & 15) == 0) mb_os_yield();
   else mb_relax();
 }
 

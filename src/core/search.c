@@ -16,15 +16,14 @@
 ** alone cannot read memory as fast as the memory can deliver it.
 */
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <unistd.h>
 
 #include "mapbuf.h"
 #include "kernels.h"
+#include "os.h"
 
 #ifdef MB_X86
 #include <immintrin.h>
@@ -674,7 +673,7 @@ static int ncores(void) {
   if (n == 0) {
     const char *env = getenv("MAPBUF_SEARCH_THREADS");
     long c = (env != NULL && *env != '\0') ? strtol(env, NULL, 10)
-                                           : sysconf(_SC_NPROCESSORS_ONLN);
+                                           : mb_os_ncpu();
     n = (c < 1) ? 1 : (c > PAR_THREADS ? PAR_THREADS : (int)c);
     atomic_store(&known, n);
   }
@@ -700,15 +699,11 @@ static size_t par_search(const unsigned char *h, size_t hn,
     /* Helpers take no asynchronous signal (they are the host's business,
     ** and a handler could find itself on a thread it never knew); faults
     ** stay open, for the truncation guard. */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGBUS); sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGILL); sigdelset(&all, SIGFPE);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
+    mb_os_quiet_begin();
     pthread_attr_setstacksize(&attr, (size_t)64 << 10);
     for (k = 0; k < cores - 1; k++)
       if (pthread_create(&th[started], &attr, par_work, &w) == 0) started++;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    mb_os_quiet_end();
     pthread_attr_destroy(&attr);
   }
 rest:

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "osdefs.h"  /* MS_SYNC: the platform's, or mapbuf's own on Windows */
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +15,13 @@
 
 #include "mapbuf_lua.h"
 #include "host.h"
+
+/* Windows has no exec to close descriptors at: what leaks there is
+** inheritance by the processes a script starts (io.popen, os.execute),
+** which _O_NOINHERIT stops. */
+#if !defined(O_CLOEXEC) && defined(_O_NOINHERIT)
+#define O_CLOEXEC _O_NOINHERIT
+#endif
 
 /* -s: create the file or extend it to the size, remembering how to undo. */
 static int prepare(host_file *f, uint64_t size) {

@@ -70,6 +70,11 @@ void host_progress_follow(lua_State *L, int idx);
 void host_progress_start(lua_State *L);
 void host_progress_finish(lua_State *L);
 
+/* timer.c (posix/ or win32/): call fn every us microseconds, from a
+** signal handler or another thread, so fn must be async-signal-safe (as
+** host_request is); us == 0 stops it. */
+void host_timer(long us, void (*fn)(void));
+
 /* repl.c */
 void host_repl(lua_State *L);
 

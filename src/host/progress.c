@@ -2,14 +2,13 @@
 ** progress.c - -P/--progress: a bar on stderr, when stderr is a terminal,
 ** of bytes done out of the total, the rate and the time left.  It follows
 ** the stream cursor of the first map, until the chunk reports its own
-** figures with progress(done, total).  A timer (SIGALRM) asks for a redraw
-** through the hook in run.c, so the chunk pays nothing between redraws.
+** figures with progress(done, total).  A timer (host_timer: SIGALRM, or a
+** Windows timer thread) asks for a redraw through the hook in run.c, so
+** the chunk pays nothing between redraws.
 */
 #include <float.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -132,38 +131,21 @@ void host_progress_follow(lua_State *L, int idx) {
   P.mapref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static void onalarm(int sig) {
-  (void)sig;
-  host_request(HOST_PEND_TICK);
-}
-
-static void settimer(long us) {
-  struct itimerval it;
-  memset(&it, 0, sizeof it);
-  it.it_interval.tv_usec = it.it_value.tv_usec = us;
-  setitimer(ITIMER_REAL, &it, NULL);
-}
+static void ontimer(void) { host_request(HOST_PEND_TICK); }
 
 void host_progress_start(lua_State *L) {
-  struct sigaction sa;
   (void)L;
   if (!P.enabled) return;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = onalarm;
-  sa.sa_flags = SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGALRM, &sa, NULL);
   P.t0 = now();
   P.running = 1;
   host_ontick(tick);
-  settimer(TICK_US);
+  host_timer(TICK_US, ontimer);
 }
 
 /* Stop the timer; a bar that was shown ends on its last figures. */
 void host_progress_finish(lua_State *L) {
   if (!P.running) return;
-  settimer(0);
-  signal(SIGALRM, SIG_IGN);
+  host_timer(0, NULL);
   if (P.drawn) {
     tick(L);
     fputc('\n', stderr);

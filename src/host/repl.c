@@ -16,23 +16,28 @@
 #define PROMPT1 "> "
 #define PROMPT2 ">> "
 
-/* The next line without its newline, pushed; 0 at end of input. */
+/* The next line without its newline, pushed; 0 at end of input.  Read
+** a byte at a time into a Lua buffer: any length, zeros kept, and no
+** getline, which Windows lacks (stdio buffers, so this costs no system
+** call per byte). */
 static int pushline(lua_State *L, const char *prompt) {
-  static char *buf;
-  static size_t cap;
-  ssize_t n;
+  luaL_Buffer b;
+  int c, any = 0;
   if (isatty(STDIN_FILENO)) {
     fputs(prompt, stdout);
     fflush(stdout);
   }
-  if ((n = getline(&buf, &cap, stdin)) < 0) {
-    free(buf);
-    buf = NULL;
-    cap = 0;
+  luaL_buffinit(L, &b);
+  while ((c = getc(stdin)) != EOF) {
+    any = 1;
+    if (c == '\n') break;
+    luaL_addchar(&b, (char)c);
+  }
+  luaL_pushresult(&b);
+  if (!any) {
+    lua_pop(L, 1);
     return 0;
   }
-  if (n > 0 && buf[n - 1] == '\n') n--;
-  lua_pushlstring(L, buf, (size_t)n);
   return 1;
 }
 

@@ -12,7 +12,7 @@
 */
 #include <errno.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "osdefs.h"  /* PROT_*, MAP_*, MS_*: the platform's, or ours on Windows */
 
 #include "lbind.h"
 

@@ -34,6 +34,8 @@ extern "C" {
 #  define MAPBUF_LUA_API __declspec(dllexport)
 #elif defined(_WIN32) && defined(MAPBUF_LUA_SHARED)
 #  define MAPBUF_LUA_API __declspec(dllimport)
+#elif defined(_WIN32)
+#  define MAPBUF_LUA_API
 #elif defined(__GNUC__) || defined(__clang__)
 #  define MAPBUF_LUA_API __attribute__((visibility("default")))
 #else

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "osdefs.h"  /* PROT_*, MAP_*, MS_*: the platform's, or ours on Windows */
 
 #include "lbind.h"
 #include "lipc.h"
@@ -228,7 +228,7 @@ static int flagfield(lua_State *L, int t, const char *k) {
 /* mapbuf.map(file, length [, opts]): Python's mmap.mmap */
 static int l_map(lua_State *L) {
   static const char *const keys[] = {"access", "flags", "prot", "offset",
-                                     "trackfd", "populate", NULL};
+                                     "trackfd", "populate", "tagname", NULL};
   int fd = checkfd(L), t, rc;
   lua_Integer length = lmb_checkint(L, 2);
   mb_mapopts o = MB_MAPOPTS_INIT;
@@ -246,6 +246,13 @@ static int l_map(lua_State *L) {
     o.offset = (uint64_t)optfield(L, t, "offset", 0);
     o.untracked = !optbool(L, t, "trackfd", 1);
     o.populate = optbool(L, t, "populate", 0);
+    if (lua_getfield(L, t, "tagname") != LUA_TNIL) {
+      size_t n;
+      /* stays on the stack (anchored) until mb_mapfd copied it */
+      o.tagname = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+      if (o.tagname == NULL || strlen(o.tagname) != n || n == 0)
+        return lmb_argerror(L, 3, "invalid field 'tagname'");
+    }
   }
   m = lmb_newobject(L);
   rc = mb_mapfd(&core, fd, (uint64_t)length, &o);

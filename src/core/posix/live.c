@@ -1,6 +1,6 @@
 /*
-** live.c - is that process still alive?  Two ways to tell, for the robust
-** mutex and the ring's peers:
+** live.c (POSIX) - is that process still alive?  Two ways to tell, for
+** the robust mutex and the ring's peers:
 **
 **   - a token: pid and start time.  Works for any memory (anonymous memory
 **     shared by fork too), within one pid namespace.  The start time makes
@@ -15,7 +15,7 @@
 **     probe through the description that holds the lock (a second
 **     mb_reopen gives each holder its own).
 */
-#include "mapbuf.h"
+#include "os.h"
 #include "internal.h"
 #include "ipcint.h"
 
