@@ -40,11 +40,6 @@ static void *word(mb_map *m, size_t off, int bits, int *rc) {
   return m->base + off;
 }
 
-/* After an access: the guard lowers valid when the word's page vanished
-** with a truncated file (a load read zero, a store was lost). */
-#define DONE(m, off, bits) \
-  (mb_intact(m, off, (size_t)(bits) / 8) ? 0 : MB_E_TRUNCATED)
-
 /* As word, for operations that write. */
 static void *wword(mb_map *m, size_t off, int bits, int *rc) {
   void *p = word(m, off, bits, rc);
@@ -61,7 +56,7 @@ int mb_atomic_load(mb_map *m, size_t off, int bits, uint64_t *v) {
   if (p == NULL) return rc;
   if (bits == 32) *v = __atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST);
   else *v = __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
-  return DONE(m, off, bits);
+  return mb_touched(m, off, (size_t)bits / 8);
 }
 
 int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v) {
@@ -70,7 +65,7 @@ int mb_atomic_store(mb_map *m, size_t off, int bits, uint64_t v) {
   if (p == NULL) return rc;
   if (bits == 32) __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_SEQ_CST);
   else __atomic_store_n((uint64_t *)p, v, __ATOMIC_SEQ_CST);
-  return DONE(m, off, bits);
+  return mb_touched(m, off, (size_t)bits / 8);
 }
 
 int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old) {
@@ -81,7 +76,7 @@ int mb_atomic_add(mb_map *m, size_t off, int bits, uint64_t d, uint64_t *old) {
     *old = __atomic_fetch_add((uint32_t *)p, (uint32_t)d, __ATOMIC_SEQ_CST);
   else
     *old = __atomic_fetch_add((uint64_t *)p, d, __ATOMIC_SEQ_CST);
-  return DONE(m, off, bits);
+  return mb_touched(m, off, (size_t)bits / 8);
 }
 
 int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
@@ -100,7 +95,7 @@ int mb_cas(mb_map *m, size_t off, int bits, uint64_t expected,
                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
     *current = e;
   }
-  return DONE(m, off, bits);
+  return mb_touched(m, off, (size_t)bits / 8);
 }
 
 

@@ -93,7 +93,7 @@ int mb_mutex_lock(mb_map *m, size_t off, double timeout, int flags,
       if (CAS(p, &w, nw)) {
         *got = 1;
         *ownerdead = (w & MX_INCONS) != 0;
-        return mb_intact(m, off, 8) ? 0 : MB_E_TRUNCATED;
+        return mb_touched(m, off, 8);
       }
       continue;                                    /* w was reloaded */
     }
@@ -108,7 +108,7 @@ int mb_mutex_lock(mb_map *m, size_t off, double timeout, int flags,
       uint64_t nw = me | MX_INCONS | (w & MX_WAITERS);
       if (CAS(p, &w, nw)) {
         *got = *ownerdead = 1;
-        return mb_intact(m, off, 8) ? 0 : MB_E_TRUNCATED;
+        return mb_touched(m, off, 8);
       }
       continue;
     }
@@ -148,7 +148,7 @@ int mb_mutex_unlock(mb_map *m, size_t off) {
     rc = mb_futex_wake(low32(p), 1, &n);
     if (rc != 0) return rc;
   }
-  return mb_intact(m, off, 8) ? 0 : MB_E_TRUNCATED;
+  return mb_touched(m, off, 8);
 }
 
 int mb_mutex_consistent(mb_map *m, size_t off) {
@@ -160,7 +160,7 @@ int mb_mutex_consistent(mb_map *m, size_t off) {
   do {
     if ((w & ~MX_FLAGS) != me) return MB_E_NOTOWNER;
   } while (!CAS(p, &w, w & ~MX_INCONS));
-  return mb_intact(m, off, 8) ? 0 : MB_E_TRUNCATED;
+  return mb_touched(m, off, 8);
 }
 
 int mb_mutex_state(mb_map *m, size_t off, mb_mutexstate *st) {
@@ -176,5 +176,5 @@ int mb_mutex_state(mb_map *m, size_t off, mb_mutexstate *st) {
   st->alive = st->pid != 0 && (st->mine || mb_token_alive(owner));
   st->inconsistent = (w & MX_INCONS) != 0;
   st->waiters = (w & MX_WAITERS) != 0;
-  return mb_intact(m, off, 8) ? 0 : MB_E_TRUNCATED;
+  return mb_touched(m, off, 8);
 }

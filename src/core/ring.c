@@ -224,8 +224,7 @@ static unsigned char *region(mb_ring *r, int write, int *rc) {
 
 /* After touching the ring: its pages may have gone with the file. */
 static int intact(mb_ring *r, int rc) {
-  if (rc == 0 && !mb_intact(r->map, r->off, r->len)) return MB_E_TRUNCATED;
-  return rc;
+  return rc == 0 ? mb_touched(r->map, r->off, r->len) : rc;
 }
 
 static inline uint64_t *W64(unsigned char *b, size_t off) {
@@ -1047,7 +1046,7 @@ static int create(mb_map *m, size_t off, size_t len, const mb_ringopts *o,
   }
   if (!CAS(W64(b, H_WORD0), &w0, fmarker())) return MB_E_FORMATTING;
   format(b, cap, o != NULL && o->multi > 0);
-  return mb_intact(m, off, len) ? 0 : MB_E_TRUNCATED;
+  return mb_touched(m, off, len);
 }
 
 static int attach(mb_ring **out, mb_map *m, size_t off, size_t len,
