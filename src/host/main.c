@@ -66,8 +66,17 @@ static int usage(const char *fmt, const char *what) {
   return 2;
 }
 
+/* The Lua it runs: LuaJIT's lua.h says "Lua 5.1.4", its luajit.h which
+** LuaJIT it is. */
+#if LMB_LUAJIT
+#include "luajit.h"
+#define HOST_LUA LUAJIT_VERSION
+#else
+#define HOST_LUA LUA_RELEASE
+#endif
+
 static void version(void) {
-  printf(HOST_NAME " " MAPBUF_VERSION " (" LUA_RELEASE ")\n");
+  printf(HOST_NAME " " MAPBUF_VERSION " (" HOST_LUA ")\n");
 }
 
 /* -e chunks run as one, joined by newlines (so locals carry over). */

@@ -43,9 +43,14 @@ static int pushline(lua_State *L, const char *prompt) {
 
 /* Is the syntax error on top about the end of the input, so that more
 ** lines could complete the chunk?  Lua names the token where it stopped
-** last in its message, and the end of the input is the token "<eof>". */
+** last in its message, and the end of the input is the token "<eof>"
+** (quoted, "'<eof>'", by Lua 5.1 and LuaJIT). */
 static int wantsmore(lua_State *L, int status) {
+#if LUA_VERSION_NUM == 501
+  static const char eof[] = "'<eof>'";
+#else
   static const char eof[] = "<eof>";
+#endif
   size_t n, k = sizeof eof - 1;
   const char *msg;
   if (status != LUA_ERRSYNTAX) return 0;

@@ -380,6 +380,7 @@ void lmb_buildarraymeta(lua_State *L, int names) {
       lua_setfield(L, k == 0 ? mt + 1 : mt, l->name);
       lua_pushstring(L, l->name);
       lua_rawset(L, names);
+      lmb_namefunc(L, names, l->func, l->name);
     }
   }
   lua_pushcclosure(L, a_index, 1);   /* upvalue: the methods */

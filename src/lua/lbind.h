@@ -13,6 +13,23 @@
 ** (lmb_fname), kept in the metatable under lmb_namekey. */
 extern const char lmb_metakey, lmb_namekey, lmb_arraykey;
 
+/* Record in the names table (at index names) the name of C function f,
+** under the key lmb_fname looks it up by when the running function is not
+** itself in the table: f as a value from 5.2 on (a C function without
+** upvalues is one value however often it is pushed); on 5.1 and LuaJIT
+** each lua_pushcfunction makes a new closure, so there f's address. */
+#if LUA_VERSION_NUM == 501
+#define lmb_pushfkey(L, f) lua_pushlightuserdata((L), (void *)(f))
+#else
+#define lmb_pushfkey(L, f) lua_pushcfunction((L), (f))
+#endif
+static inline void lmb_namefunc(lua_State *L, int names, lua_CFunction f,
+                                const char *name) {
+  lmb_pushfkey(L, f);
+  lua_pushstring(L, name);
+  lua_rawset(L, names);
+}
+
 /* Push the metatable of map objects, building it (and the arrays' one,
 ** kept in it under lmb_arraykey) the first time. */
 void lmb_pushmeta(lua_State *L);

@@ -29,7 +29,7 @@ const char *lmb_fname(lua_State *L) {
     if (lua_rawget(L, -2) != LUA_TSTRING && f != NULL) {
       /* a closure made by a call (an iterator): known by its C function */
       lua_pop(L, 1);
-      lua_pushcfunction(L, f);
+      lmb_pushfkey(L, f);
       lua_rawget(L, -2);
     }
     if (lua_type(L, -1) == LUA_TSTRING)

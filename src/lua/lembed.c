@@ -19,13 +19,41 @@ static int newobject(lua_State *L) {
 ** closed map. */
 /* The object for m, made under lua_pcall: on a memory error the error
 ** object is on top instead, and m is untouched. */
+#if LUA_VERSION_NUM == 501
+/* 5.1 and LuaJIT have no light C functions: pushing one allocates a
+** closure, which could fail outside the protected call.  lua_cpcall makes
+** the closure inside it, and the object comes back through the registry
+** (neither rawget nor storing nil allocates). */
+static const char pushkey = 0;
+static int newobject51(lua_State *L) {
+  lua_pushlightuserdata(L, (void *)&pushkey);
+  lmb_newobject(L);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+static int pushcore(lua_State *L, mb_map *m) {
+  (void)newobject;
+  if (lua_cpcall(L, newobject51, NULL) != LUA_OK) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &pushkey);
+  lua_pushlightuserdata(L, (void *)&pushkey);
+  lua_pushnil(L);
+  lua_rawset(L, LUA_REGISTRYINDEX);
+  lmb_setcore((LMap *)lua_touserdata(L, -1), m);
+  return 1;
+}
+#else
 static int pushcore(lua_State *L, mb_map *m) {
   lua_pushcfunction(L, newobject);
   if (lua_pcall(L, 0, 1, 0) != LUA_OK) return 0;
   lmb_setcore((LMap *)lua_touserdata(L, -1), m);
   return 1;
 }
+#endif
 
+/* (Raised again with lua_error: a memory error stays one on 5.4, which
+** knows its message; 5.1 .. 5.3 raise it as a runtime error with the
+** message "not enough memory", having no way to raise a memory error
+** from C.) */
 void mapbuf_pushmap(lua_State *L, mb_map *m) {
   if (!pushcore(L, m)) {
     mb_free(m);

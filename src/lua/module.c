@@ -311,6 +311,7 @@ static void setnamed(lua_State *L, const luaL_Reg *l, int names) {
     lua_setfield(L, -3, l->name);
     lua_pushstring(L, l->name);
     lua_rawset(L, names);
+    lmb_namefunc(L, names, l->func, l->name);   /* the same entry from 5.2 on */
   }
 }
 
