@@ -11,9 +11,23 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *volatile check_bus_page;   /* for check_sigbus_addr */
+
+/* The POSIX tests' clock (monotonic seconds) and their scratch files:
+** name inside dir, in a buffer the next call reuses. */
+static inline double check_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+static inline const char *check_path(const char *dir, const char *name) {
+  static char buf[256];
+  snprintf(buf, sizeof buf, "%s/%s", dir, name);
+  return buf;
+}
 
 /* Does this process see a made-up /proc/self/stat?  qemu-user writes its
 ** own for the process it emulates (the state a digit, a forked child with

@@ -26,17 +26,7 @@
 
 static char dir[] = "/tmp/mapbuf-ipc.XXXXXX";
 
-static const char *path(const char *name) {
-  static char buf[256];
-  snprintf(buf, sizeof buf, "%s/%s", dir, name);
-  return buf;
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+static const char *path(const char *name) { return check_path(dir, name); }
 
 static void test_atomics(void) {
   const uint16_t one = 1;
@@ -125,9 +115,9 @@ static void test_add_fork(void) {
 ** _TIME_BITS=64 in .ci/cross has it, SYS_futex would read 0.05 s as 0). */
 static void test_futex_timeout(void) {
   uint32_t word = 0;
-  double t = now();
+  double t = check_now();
   int rc = mb_futex_wait(&word, 0, 0.05);
-  t = now() - t;
+  t = check_now() - t;
   CHECK_MSG(rc == ETIMEDOUT && t >= 0.045 && t < 1.0,
             "mb_futex_wait(0.05): rc %d after %.3f s (time_t of %d bytes)",
             rc, t, (int)sizeof(time_t));
@@ -144,9 +134,9 @@ static void test_wait_wake(void) {
   CHECK_RC(mb_wait(m, 0, 1, 5.0, &woken), 0);
   CHECK(woken == 1);
   /* timeout */
-  t = now();
+  t = check_now();
   CHECK_RC(mb_wait(m, 0, 0, 0.05, &woken), 0);
-  t = now() - t;
+  t = check_now() - t;
   CHECK(woken == 0 && t >= 0.045 && t < 1.0);
   CHECK_RC(mb_wait(m, 0, 0, 0, &woken), 0);
   CHECK(woken == 0);
@@ -162,7 +152,7 @@ static void test_wait_wake(void) {
     }
   }
   /* let them all reach the futex */
-  for (t = now(); now() - t < 5;) {
+  for (t = check_now(); check_now() - t < 5;) {
     uint64_t n = 0;
     mb_atomic_load(m, 64, 32, &n);
     if (n == 3) break;
@@ -194,9 +184,9 @@ static void test_wait_eintr(void) {
   sigaction(SIGALRM, &sa, NULL);
   CHECK_RC(mb_anon(&m, 4096, 0), 0);
   ualarm(50000, 0);
-  t = now();
+  t = check_now();
   CHECK_RC(mb_wait(m, 0, 0, 0.2, &woken), 0);
-  t = now() - t;
+  t = check_now() - t;
   CHECK(woken == 0 && t >= 0.19);
   signal(SIGALRM, SIG_DFL);
   mb_free(m);
@@ -225,10 +215,10 @@ static void test_wait_intr(void) {
       int rc;
       alarmed = 0;
       ualarm(50000, 0);
-      t = now();
+      t = check_now();
       do rc = mb_waitx(m, 0, 0, 0.1, MB_INTR, &woken);
       while (rc == 0 && !alarmed);
-      t = now() - t;
+      t = check_now() - t;
       CHECK(rc == 0 || rc == EINTR);
       CHECK(alarmed && t >= 0.04 && t < 0.5);
       eintr += rc == EINTR;
@@ -287,12 +277,12 @@ static void test_kernel_restart(void) {
       _exit(0);          /* (and the lock goes) */
     }
     while (__atomic_load_n(ready, __ATOMIC_SEQ_CST) == 0) usleep(1000);
-    t = now();
+    t = check_now();
     if (kind == 0) r = syscall(SYS_futex, w, FUTEX_WAIT, 0, NULL, NULL, 0);
     else if (kind == 1) r = syscall(SYS_futex, w, FUTEX_WAIT, 0, &to, NULL, 0);
     else r = fcntl(b->fd, F_OFD_SETLKW, &fl);
     e = errno;
-    t = now() - t;
+    t = check_now() - t;
     if (kind == 1) CHECK(r == -1 && e == EINTR && t < 0.2);
     else CHECK(r == 0 && t > 0.2);          /* restarted, then let in */
     CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -335,9 +325,9 @@ static void test_lock_timeout(void) {
     double want = 0.05 * (i + 1), best = 1e9;
     int k;
     for (k = 0; k < 3; k++) {
-      t = now();
+      t = check_now();
       CHECK_RC(mb_lockx(b, 1, 10, 1, want, MB_INTR, &got), 0);
-      t = now() - t;
+      t = check_now() - t;
       CHECK(got == 0 && t >= want - 0.001);
       if (t < best) best = t;
     }
@@ -349,14 +339,14 @@ static void test_lock_timeout(void) {
   sigaction(SIGALRM, &sa, NULL);
   alarmed = 0;
   ualarm(50000, 0);
-  t = now();
+  t = check_now();
   {
     int rc;
     do rc = mb_lockx(b, 1, 10, 1, 0.1, MB_INTR, &got);   /* in slices */
     while (rc == 0 && !got && !alarmed);
     CHECK((rc == EINTR || rc == 0) && got == 0 && alarmed);
   }
-  CHECK(now() - t < 0.3);
+  CHECK(check_now() - t < 0.3);
   signal(SIGALRM, SIG_DFL);
   CHECK_RC(mb_lockx(a, 1, 200, 1, 0, 0, &got), 0);   /* another range */
   CHECK(got == 1);
@@ -446,9 +436,9 @@ static void test_mutex(void) {
   {
     double best = 1e9;
     for (i = 0; i < 3; i++) {
-      t = now();
+      t = check_now();
       CHECK_RC(mb_mutex_lock(m, 0, 0.1, MB_INTR, &got, &dead), 0);
-      t = now() - t;
+      t = check_now() - t;
       CHECK(got == 0 && t >= 0.099);
       if (t < best) best = t;
     }
@@ -481,9 +471,9 @@ static void test_mutex(void) {
     _exit(0);                     /* dies holding it */
   }
   while (mb_atomic_load(m, 64, 32, &v) == 0 && v != 2) usleep(1000);
-  t = now();
+  t = check_now();
   CHECK_RC(mb_mutex_lock(m, 0, 5, 0, &got, &dead), 0);
-  t = now() - t;
+  t = check_now() - t;
   CHECK(got == 1 && dead == 1 && t < 1.0);
   waitpid(pid, &st, 0);
   mb_free(m);
