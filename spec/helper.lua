@@ -12,6 +12,38 @@ H.cc = os.getenv("MAPBUF_CC") or "gcc"
 -- 2 GiB - 1); Lua's own size_t is the build's, as both run natively.
 H.bits = (string.packsize and string.packsize("T") or 8) * 8
 
+-- ---- the same specs on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT ----
+-- Bit operators and '//' are 5.3 syntax: these do the same on the
+-- non-negative integers the specs use (flags, masks, powers of two).
+local function bitwise(a, b, keep)
+  local r, bit = 0, 1
+  while a > 0 or b > 0 do
+    local x, y = a % 2, b % 2
+    if keep(x == 1, y == 1) then r = r + bit end
+    a, b, bit = (a - x) / 2, (b - y) / 2, bit * 2
+  end
+  return math.tointeger and math.tointeger(r) or r
+end
+function H.bor(a, b, ...)
+  local r = bitwise(a, b, function(x, y) return x or y end)
+  if ... then return H.bor(r, ...) end
+  return r
+end
+function H.band(a, b) return bitwise(a, b, function(x, y) return x and y end) end
+-- a * 2^n and floor(a / b), integers where Lua has them
+function H.shl(a, n) return H.int(a * 2 ^ n) end
+function H.idiv(a, b) return H.int(math.floor(a / b)) end
+-- An integral number as an integer on 5.3+ (a float elsewhere is the
+-- only number there is).
+function H.int(x) return math.tointeger and math.tointeger(x) or x end
+-- math.type where Lua has it; 5.1 and 5.2 know only "number".
+H.numtype = math.type or function(v)
+  return type(v) == "number" and "number" or nil
+end
+-- The version of the running Lua as a number: 5.1 (LuaJIT too) .. 5.4.
+H.luaver = tonumber(_VERSION:match("%d+%.%d+"))
+H.jit = rawget(_G, "jit") ~= nil
+
 local tmpdir = os.getenv("TMPDIR") or "/tmp"
 local counter = 0
 
@@ -20,7 +52,7 @@ function H.tmpname(suffix)
   counter = counter + 1
   local dir = H.tmpdir or (function()
     local p = io.popen("mktemp -d " .. tmpdir .. "/mapbuf-spec.XXXXXX")
-    H.tmpdir = p:read("l"); p:close()
+    H.tmpdir = p:read("*l"); p:close()
     return H.tmpdir
   end)()
   return string.format("%s/f%d%s", dir, counter, suffix or "")
@@ -35,7 +67,7 @@ function H.writefile(path, s)
 end
 
 function H.readfile(path)
-  local f = assert(io.open(path, "rb")); local s = f:read("a"); f:close(); return s
+  local f = assert(io.open(path, "rb")); local s = f:read("*a"); f:close(); return s
 end
 
 -- A temporary file holding s.
@@ -55,7 +87,7 @@ function H.outcome(ok, ...)
   local t = { ok and "ok" or "err" }
   for i = 1, select("#", ...) do
     local v = select(i, ...)
-    t[#t + 1] = math.type(v) or type(v)
+    t[#t + 1] = H.numtype(v) or type(v)
     t[#t + 1] = tostring(v)
   end
   return table.concat(t, "|")
@@ -63,9 +95,17 @@ end
 
 function H.q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
 
--- Run a shell command; returns stdout, exit status.
+-- Run a shell command; returns stdout, exit status.  Lua 5.1 and LuaJIT
+-- close a pipe without the status: there the shell prints it last.
+local STATUS = "\n:mapbuf-spec-status:"
 function H.run(cmd)
-  local p = io.popen(cmd, "r"); local out = p:read("a")
+  if H.luaver == 5.1 then
+    local p = io.popen("(" .. cmd .. "\n); printf '" .. STATUS .. "%d' $?", "r")
+    local out = p:read("*a"); p:close()
+    local i = assert(out:find(STATUS, 1, true), "no status from the shell")
+    return out:sub(1, i - 1), tonumber(out:sub(i + #STATUS))
+  end
+  local p = io.popen(cmd, "r"); local out = p:read("*a")
   local _, _, code = p:close()
   return out, code
 end

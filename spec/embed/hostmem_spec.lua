@@ -112,15 +112,19 @@ describe("mapbuf_pushmemory", function()
     end)
 
     it("collection: release runs once when the map is collected, or at lua_close", function()
-      local _, report = ok [[
+      -- to-be-closed on Lua 5.4; close() by hand on the others
+      local close = H.luaver >= 5.4 and 'do local m <close> = host.new("to-be-closed") end'
+                    or 'do local m = host.new("to-be-closed"); m:close() end'
+      local _, report = ok([[
         do local m, id = host.new("abc"); eq(0, host.released(id)) end
         collectgarbage(); collectgarbage()
         eq(1, host.released(1))
-        do local m <close> = host.new("to-be-closed") end
+        ]] .. close .. [[
+
         eq(1, host.released(2))
         KEEP = host.new("kept in a global")
         eq(0, host.released(3))
-      ]]
+      ]])
       assert.same({{1, 1}, {1, 1}, {1, 1}}, report)   -- 3: released by lua_close
     end)
 

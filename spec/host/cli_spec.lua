@@ -321,9 +321,11 @@ describe("mapbuf command line", function()
     it("SIGTERM: status 1, 'interrupted!', to-be-closed variables closed, maps flushed",
        function()
       local f, ready, err = H.file("abc"), H.tmpname(".ready"), H.tmpname(".err")
-      local code = ([[
+      -- to-be-closed variables are Lua 5.4's: elsewhere the rest holds
+      local close = H.luaver >= 5.4
+      local code = (close and [[
         local guard <close> = setmetatable({}, {__close = function()
-          io.stderr:write("closed\n") end})
+          io.stderr:write("closed\n") end})]] or "") .. ([[
         m[1] = 89
         io.open(%q, "w"):close()
         local t = os.clock()
@@ -335,7 +337,7 @@ describe("mapbuf command line", function()
         :format(H.q(H.bin), H.q(code), H.q(f), H.q(err), H.q(ready)))
       assert.equal("1\n", out)
       local e = H.readfile(err)
-      assert.matches("^closed\nmapbuf: [^\n]*interrupted!\nstack traceback:", e)
+      assert.matches((close and "^closed\n" or "^") .. "mapbuf: [^\n]*interrupted!\nstack traceback:", e)
       assert.equal("Ybc", H.readfile(f))
     end)
 

@@ -243,7 +243,7 @@ print((header(wpal) + (bytes(px) if bits <= 8 else bytes(want))).hex())
         assert.equal(0, code, err)
         assert.equal(want, hex(H.readfile(f)) .. "\n")
         assert.matches(("%dx%d, %d%%-bit: %d "):format(c[1], math.abs(c[2]), c[3],
-          c[3] <= 8 and 1 << c[3] or c[1] * math.abs(c[2])), out)
+          c[3] <= 8 and H.shl(1, c[3]) or c[1] * math.abs(c[2])), out)
       end)
     end
 

@@ -60,7 +60,7 @@ describe("mapbuf --progress", function()
 
   it("follows the first map's cursor on a terminal: percent, rate, time left",
      function()
-    local f = H.file(("x"):rep(1 << 20))
+    local f = H.file(("x"):rep(1048576))
     local out, tty, status = ontty {"-P", "-e", sweep, f}
     assert.equal(0, status)
     assert.equal("done\t1048576\n", out)

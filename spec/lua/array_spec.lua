@@ -26,8 +26,8 @@ local function limits(t)
   if float then return nil end
   local signed = letter:match("^[bhilj]")
   if size == 8 then return math.mininteger, math.maxinteger end
-  local span = 1 << (8 * size)
-  if signed then return -(span // 2), span // 2 - 1 end
+  local span = H.shl(1, 8 * size)
+  if signed then return -H.idiv(span, 2), H.idiv(span, 2) - 1 end
   return 0, span - 1
 end
 
@@ -254,12 +254,12 @@ describe("m:array", function()
   end)
 
   it("raises 'truncated' for elements of a file cut under it #sigbus", function()
-    local p = H.file(string.pack("<i4", 7):rep(3 * PS // 4))
+    local p = H.file(string.pack("<i4", 7):rep(H.idiv(3 * PS, 4)))
     local m = assert(mapbuf.open(p, "r"))
     local a = m:array("<i4")
     assert(os.execute("truncate -s " .. PS .. " " .. H.q(p)))
     raises("truncated", a.sum, a)
-    raises("truncated", function() return a[PS // 4 + 1] end)
+    raises("truncated", function() return a[H.idiv(PS, 4) + 1] end)
     assert.equal(7, a[1])
   end)
 end)

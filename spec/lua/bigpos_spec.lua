@@ -5,7 +5,7 @@
 local mapbuf = require "mapbuf"
 local H = require "spec.helper"
 
-local B = 1 << 32
+local B = 4294967296
 
 local function raises(pat, f, ...)
   local ok, err = pcall(f, ...)

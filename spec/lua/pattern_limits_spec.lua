@@ -47,7 +47,7 @@ local function cases()
     -- a * or + makes one call while the rest runs, whatever it takes
     add(r("a*", n), r("a", 300))
     add(r("a*", n) .. "c", r("a", 5) .. "c")
-    add(r("a+b", n // 2) .. r("a?", n - n // 2), r("ab", n // 2) .. r("a", 300))
+    add(r("a+b", H.idiv(n, 2)) .. r("a?", n - H.idiv(n, 2)), r("ab", H.idiv(n, 2)) .. r("a", 300))
     -- capture items: one call each for '(', ')' and '()'
     for _, c in ipairs({ 1, 16, 31, 32 }) do
       local k = n - 2 * c

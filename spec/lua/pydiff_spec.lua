@@ -79,7 +79,7 @@ local gen = {
                                      around(size))
   end,
   function(size)
-    local n = R(0, math.max(1, size // 2))
+    local n = R(0, math.max(1, H.idiv(size, 2)))
     if R(8) == 1 then n = n + size end
     return ("move %d %d %d"):format(R(0, size + 1), R(0, size + 1), n)
   end,

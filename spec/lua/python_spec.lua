@@ -234,17 +234,6 @@ describe("Python's mmap tests, for mapbuf", function()
     -- widens the range to whole pages, so this works too
     assert.is_true(m:flush(2, 5))
   end)
-
-  it("a to-be-closed variable stands for the context manager", function()
-    local keep
-    local ok = pcall(function()
-      local m <close> = assert(mapbuf.map(-1, 8))
-      keep = m
-      error("inside")
-    end)
-    assert.is_false(ok)
-    assert.is_true(keep:closed())
-  end)
 end)
 
 describe("side by side with python3's mmap", function()

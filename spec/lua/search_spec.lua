@@ -218,7 +218,7 @@ describe("m:find / m:match / m:gmatch", function()
       local m300 = mapof(a300)
       for n = 195, 202 do
         for _, p in ipairs({ string.rep("a?", n), "(a)" .. string.rep("a?", n),
-          string.rep("(a)", n // 6) }) do
+          string.rep("(a)", H.idiv(n, 6)) }) do
           compare(a300, m300, p, { false }, fails)
         end
       end
@@ -316,10 +316,10 @@ describe("m:find / m:match / m:gmatch", function()
     end
     m:close()
     -- a map large enough to be searched by several threads at once
-    path = H.file(string.rep("abcdefgh", 8 << 20))
+    path = H.file(string.rep("abcdefgh", 8388608))
     m = assert(mapbuf.open(path))
     assert.is_nil(m:find("zzz", 1, true))
-    H.writefile(path, string.rep("abcdefgh", 1 << 17))   -- 1 MiB left
+    H.writefile(path, string.rep("abcdefgh", 131072))   -- 1 MiB left
     for _, call in ipairs({
       function() return m:find("zzz", 1, true) end,
       function() return m:rfind("zzz") end,
@@ -493,7 +493,7 @@ describe("m:rfind", function()
   end)
 
   it("finds the last occurrence in a large map, and respects j", function()
-    local n = 1 << 20
+    local n = 1048576
     local m = mapbuf.anon(n)
     m:fill(0x61)
     m:set(100, "needle"); m:set(n - 10, "needle")

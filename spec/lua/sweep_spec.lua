@@ -26,7 +26,7 @@ describe("madvise, swept over every advice number", function()
   teardown(H.cleanup)
 
   local function kinds()
-    local data = ("abcdefgh"):rep(3 * PS // 8)
+    local data = ("abcdefgh"):rep(H.idiv(3 * PS, 8))
     local out = {}
     local function add(name, m) out[#out + 1] = {name, assert(m), data} end
     add("anon private", H.mapof(data, {private = true}))
@@ -73,7 +73,7 @@ describe("mapbuf.map, swept over every flag bit and prot value", function()
     for _, fd in ipairs({-1, f}) do
       for bit = 0, 31 do
         for _, kind in ipairs({mapbuf.MAP_SHARED, mapbuf.MAP_PRIVATE}) do
-          local flags = kind | (1 << bit)
+          local flags = H.bor(kind, H.shl(1, bit))
           local ok, m, msg = pcall(mapbuf.map, fd, PS, {flags = flags})
           if ok and m then
             made = made + 1
@@ -94,10 +94,10 @@ describe("mapbuf.map, swept over every flag bit and prot value", function()
       for prot = 0, 15 do
         local ok, m = pcall(mapbuf.map, fd, PS, {prot = prot})
         if ok and m then
-          assert.is_true(prot & mapbuf.PROT_READ ~= 0)
+          assert.is_true(H.band(prot, mapbuf.PROT_READ) ~= 0)
           assert.is_number(m[1])
           local w = pcall(function() m[1] = m[1] end)
-          assert.equal(prot & mapbuf.PROT_WRITE ~= 0, w, "prot " .. prot)
+          assert.equal(H.band(prot, mapbuf.PROT_WRITE) ~= 0, w, "prot " .. prot)
           m:close()
         elseif not ok then
           assert.matches("unsupported prot", m, 1, true)

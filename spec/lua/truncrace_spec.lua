@@ -20,7 +20,7 @@ local PAGES = 32
 -- 64-byte lines of capitals and digits: no zero byte anywhere
 local function template()
   local t = {}
-  for i = 1, PAGES * PS // 64 do
+  for i = 1, H.idiv(PAGES * PS, 64) do
     t[i] = ("L%06d-"):format(i) .. ("ABCDEFGHIJKLMNOPQRSTUVWXYZ"):rep(3):sub(1, 55) .. "\n"
   end
   return table.concat(t)
@@ -61,13 +61,13 @@ print(cuts)
     local ops = {
       function(m) m:seek("set", 0); local s = m:read("a"); same(s, 1, #s, "read a") end,
       function(m, n)
-        local line = R(0, n // 64 - 1)
+        local line = R(0, H.idiv(n, 64) - 1)
         m:seek("set", line * 64)
         local s = m:read("l")
         same(s, line * 64 + 1, line * 64 + 63, "read l")
       end,
       function(m, n)
-        local line = R(0, n // 64 - 1)
+        local line = R(0, H.idiv(n, 64) - 1)
         m:seek("set", line * 64)
         local s = m:read("L")
         same(s, line * 64 + 1, line * 64 + 64, "read L")

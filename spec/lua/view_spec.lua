@@ -186,17 +186,6 @@ describe("closing", function()
     assert.equals("cdef", w:sub(1))
   end)
 
-  it("a to-be-closed view closes only itself", function()
-    local m = mapof("abc")
-    local keep
-    do
-      local v <close> = m:view()
-      keep = v
-    end
-    assert.is_true(keep:closed())
-    assert.is_false(m:closed())
-  end)
-
   it("while iterating a view's gmatch raises", function()
     local m = mapof("a b c d")
     local v = m:view()

@@ -174,7 +174,7 @@ describe("arrays beside numpy", function()
         if float then a[k] = (R() - 0.5) * 1e6 * (R(4) == 1 and 1e-6 or 1)
         else
           local bits = size * 8
-          local v = R(0, 9) == 0 and ((R(2) == 1) and -1 or 1) * (1 << (bits - 2)) * R(1, 3)
+          local v = R(0, 9) == 0 and ((R(2) == 1) and -1 or 1) * H.shl(1, bits - 2) * R(1, 3)
                     or R(-1000, 1000)
           if t[1]:match("[BHIL]") or t[1]:match("I%d") then v = math.abs(v) end
           pcall(function() a[k] = v end)
