@@ -18,14 +18,14 @@ description = {
   summary = "Memory-mapped files, shared memory and host memory as Lua objects",
   license = "MIT",
   detailed = [[
-mapbuf maps files, anonymous and POSIX shared memory into Lua 5.4 as
-objects with string-like random access (1-based), a file-like stream,
-Lua patterns and string.pack over the mapped bytes without copying,
-views, typed arrays with bulk arithmetic in C, checksums, atomics, futex
-wait/wake and byte-range locks.]],
+mapbuf maps files, anonymous and POSIX shared memory into Lua (5.1 to
+5.4, and LuaJIT) as objects with string-like random access (1-based), a
+file-like stream, Lua patterns and string.pack over the mapped bytes
+without copying, views, typed arrays with bulk arithmetic in C,
+checksums, atomics, futex wait/wake and byte-range locks.]],
 }
 dependencies = {
-  "lua >= 5.4, < 5.5",
+  "lua >= 5.1, < 5.5",   -- 5.1 (and LuaJIT) .. 5.4, from one source
 }
 build = {
   type = "builtin",

@@ -5,6 +5,15 @@ H.bin = os.getenv("MAPBUF_BIN") or "build/mapbuf"
 H.build = os.getenv("MAPBUF_BUILD") or "build"
 H.src = os.getenv("MAPBUF_SRC") or "."
 H.lua = os.getenv("LUA") or "lua5.4"
+-- The Lua the build is for: 5.1 .. 5.4 or jit, its headers, and its
+-- pkg-config name (Debian's: lua5.1 .. lua5.4, luajit)
+H.luakind = os.getenv("MAPBUF_LUA_KIND") or "5.4"
+H.luainc = os.getenv("MAPBUF_LUA_INCLUDE") or "/usr/include/lua5.4"
+H.luapc = H.luakind == "jit" and "luajit" or "lua" .. H.luakind
+-- the directory name of its modules (lib/lua/5.1 for LuaJIT)
+H.luaabi = os.getenv("MAPBUF_LUA_ABI") or "5.4"
+-- s with Lua pattern magic escaped
+function H.plain(s) return (s:gsub("%p", "%%%0")) end
 -- The C compiler of the build (a cross gcc in the i686 run), for specs
 -- that build a small C module against the build's libraries.
 H.cc = os.getenv("MAPBUF_CC") or "gcc"
@@ -43,6 +52,46 @@ end
 -- The version of the running Lua as a number: 5.1 (LuaJIT too) .. 5.4.
 H.luaver = tonumber(_VERSION:match("%d+%.%d+"))
 H.jit = rawget(_G, "jit") ~= nil
+-- 5.1 and LuaJIT: table.pack and table.unpack, which the specs use, under
+-- the names 5.2 gave them
+table.unpack = table.unpack or unpack
+table.pack = table.pack or function(...) return {n = select("#", ...), ...} end
+-- Collector tools for every Lua, as source text, so that chunks run by
+-- mapbuf or a fresh interpreter can start with them too (H.gcsrc .. code):
+--   gcparams(pause, stepmul, stepsize): the incremental collector's
+--     parameters: 5.4's collectgarbage("incremental", ...); the older
+--     Luas have the first two ("setpause", "setstepmul"), no step size
+--   finalizer(fn): a new object whose collection calls fn(object): a
+--     table with __gc from 5.2 on, a userdata (newproxy) on 5.1 and LuaJIT
+H.gcsrc = [[
+local function gcparams(pause, stepmul, stepsize)
+  if _VERSION == "Lua 5.4" then
+    collectgarbage("incremental", pause, stepmul, stepsize or 0)
+  else
+    collectgarbage("setpause", pause); collectgarbage("setstepmul", stepmul)
+  end
+end
+local function finalizer(fn)
+  if _VERSION == "Lua 5.1" then
+    local u = newproxy(true)
+    getmetatable(u).__gc = fn
+    return u
+  end
+  return setmetatable({}, {__gc = fn})
+end
+]]
+H.gcparams, H.finalizer = assert((loadstring or load)(H.gcsrc .. "return gcparams, finalizer"))()
+-- A random integer over the whole 64-bit range (5.3's math.random takes
+-- no wider interval than that); a random integral double of at most 53
+-- bits where numbers are doubles.
+function H.random64()
+  if H.luaver >= 5.4 then return math.random(0) end
+  if string.pack then
+    return (string.unpack("<j", string.pack("<I4I4", math.random(0, 0xffffffff),
+                                                     math.random(0, 0xffffffff))))
+  end
+  return math.random(-2 ^ 31, 2 ^ 31 - 1) * 2 ^ 21 + math.random(0, 2 ^ 21 - 1)
+end
 
 local tmpdir = os.getenv("TMPDIR") or "/tmp"
 local counter = 0

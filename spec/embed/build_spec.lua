@@ -70,7 +70,7 @@ target_link_libraries(outer-core PRIVATE mapbuf::mapbuf_static)
       .. " " .. q(H.src .. "/spec/embed/hostmem.c") .. " " .. table.concat(srcs, " ")
       .. " -I" .. q(H.src .. "/src/core") .. " -I" .. q(H.src .. "/src/core/posix")
       .. " -I" .. q(H.src .. "/src/lua")
-      .. " $(pkg-config --cflags --libs lua5.4) -lpthread -lm")
+      .. " $(pkg-config --cflags --libs " .. H.luapc .. ") -lpthread -lm")
     assert.equals(0, code, out)
     local script = H.file([[
       local m, id = host.new(string.rep("\0", 64))

@@ -48,6 +48,30 @@
 #include "lualib.h"
 #include "mapbuf_lua.h"
 
+/* This host builds against Lua 5.1 .. 5.4 and LuaJIT, as hosts that
+** embed Lua do: the few calls it needs that older Luas lack, said with
+** theirs. */
+#if LUA_VERSION_NUM < 504
+#define lua_newuserdatauv(L, size, nuv) lua_newuserdata(L, size)
+#endif
+#ifndef LUA_OK
+#define LUA_OK 0
+#endif
+#ifndef luaL_newlib
+#define luaL_newlib(L, l) (lua_newtable(L), luaL_register(L, NULL, l))
+#endif
+#if LUA_VERSION_NUM < 502
+/* the value at index i as tostring makes it, pushed */
+static const char *tostr(lua_State *L, int i) {
+  if (i < 0) i = lua_gettop(L) + 1 + i;
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, i);
+  lua_call(L, 1, 1);
+  return lua_tostring(L, -1);
+}
+#define luaL_tolstring(L, i, n) tostr(L, i)
+#endif
+
 #define MAXBUF 64
 
 typedef struct buffer {
@@ -244,8 +268,15 @@ static int h_oom(lua_State *L) {
   }
   st = lua_pcall(S, 1, 1, 0);
   failing = 0;
+  /* how it failed: a memory error, or (as 5.1 .. 5.3 raise it again) a
+  ** runtime error whose message is Lua's "not enough memory" */
+  if (st == LUA_ERRMEM)
+    lua_pushliteral(L, "memory error");
+  else if (st != LUA_OK && strcmp(lua_tostring(S, -1), "not enough memory") == 0)
+    lua_pushliteral(L, "runtime error: not enough memory");
+  else
+    lua_pushfstring(L, "status %d", st);
   lua_close(S);
-  lua_pushboolean(L, st == LUA_ERRMEM);
   return 1;
 }
 
@@ -258,8 +289,17 @@ static lua_State *newstate(void) {
   lua_State *L = luaL_newstate();
   if (L == NULL) return NULL;
   luaL_openlibs(L);
-  luaL_requiref(L, "mapbuf", luaopen_mapbuf, 1);
-  lua_pop(L, 1);
+  /* this host's own mapbuf, preloaded, required and made global (what
+  ** luaL_requiref does, on every Lua) */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  lua_pushcfunction(L, luaopen_mapbuf);
+  lua_setfield(L, -2, "mapbuf");
+  lua_pop(L, 2);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "mapbuf");
+  lua_call(L, 1, 1);
+  lua_setglobal(L, "mapbuf");
   return L;
 }
 

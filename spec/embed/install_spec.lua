@@ -41,7 +41,7 @@ describe("the installed tree", function()
     assert.equals(0, code)
     assert.matches("T luaopen_mapbuf\n", out)
     assert.matches("T mapbuf_pushmemory\n", out)
-    out = sh("nm -D --defined-only " .. q(prefix .. "/lib/lua/5.4/mapbuf.so"))
+    out = sh("nm -D --defined-only " .. q(prefix .. "/lib/lua/" .. H.luaabi .. "/mapbuf.so"))
     local names = {}
     for name in out:gmatch("%x+ T ([%w_]+)") do names[#names + 1] = name end
     table.sort(names)
@@ -62,11 +62,11 @@ describe("the installed tree", function()
       assert.is_true(exists(prefix .. "/include/" .. h), h)
       local c = H.file('#include "' .. h .. '"\nint main(void) { return 0; }\n', ".c")
       local out, code = sh("cc -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"
-        .. q(prefix .. "/include") .. " -I/usr/include/lua5.4 " .. q(c))
+        .. q(prefix .. "/include") .. " -I" .. q(H.luainc) .. " " .. q(c))
       assert.equals(0, code, out)
       local cc = H.file('#include "' .. h .. '"\nint main() { return 0; }\n', ".cc")
       out, code = sh("g++ -std=c++17 -Wall -Wextra -Werror -fsyntax-only -I"
-        .. q(prefix .. "/include") .. " -I/usr/include/lua5.4 " .. q(cc))
+        .. q(prefix .. "/include") .. " -I" .. q(H.luainc) .. " " .. q(cc))
       assert.equals(0, code, out)
     end
     -- the installed header says the version of the tree it came from
@@ -74,8 +74,8 @@ describe("the installed tree", function()
                   H.readfile(prefix .. "/include/mapbuf.h"))
   end)
 
-  it("has the Lua module, loadable by stock lua5.4 from there alone", function()
-    local so = prefix .. "/lib/lua/5.4/mapbuf.so"
+  it("has the Lua module, loadable by the stock interpreter from there alone", function()
+    local so = prefix .. "/lib/lua/" .. H.luaabi .. "/mapbuf.so"
     assert.is_true(exists(so))
     local f = H.file("0123456789")
     local code = [[
@@ -85,12 +85,12 @@ describe("the installed tree", function()
       local ring = require "mapbuf.ring"
       print(mapbuf._VERSION, where, m:sub(3, 5), type(ring),
             package.searchpath("mapbuf.ring", package.path))]]
-    local out, st = sh("LUA_CPATH=" .. q(prefix .. "/lib/lua/5.4/?.so")
-      .. " LUA_PATH=" .. q(prefix .. "/share/lua/5.4/?.lua")
-      .. " lua5.4 -e " .. q(code))
+    local out, st = sh("LUA_CPATH=" .. q(prefix .. "/lib/lua/" .. H.luaabi .. "/?.so")
+      .. " LUA_PATH=" .. q(prefix .. "/share/lua/" .. H.luaabi .. "/?.lua")
+      .. " " .. q(H.lua) .. " -e " .. q(code))
     assert.equals(0, st, out)
     assert.equals(("mapbuf %s\t%s\t234\ttable\t%s\n"):format(version, so,
-      prefix .. "/share/lua/5.4/mapbuf/ring.lua"), out)
+      prefix .. "/share/lua/" .. H.luaabi .. "/mapbuf/ring.lua"), out)
   end)
 
   it("has the pure-Lua modules, as in the source tree", function()
@@ -99,10 +99,10 @@ describe("the installed tree", function()
     for name in list:gmatch("[^\n]+") do
       n = n + 1
       assert.equals(H.readfile(H.src .. "/lua/mapbuf/" .. name),
-                    H.readfile(prefix .. "/share/lua/5.4/mapbuf/" .. name))
+                    H.readfile(prefix .. "/share/lua/" .. H.luaabi .. "/mapbuf/" .. name))
     end
     assert.is_true(n >= 1)
-    assert.is_true(exists(prefix .. "/share/lua/5.4/mapbuf/ring.lua"))
+    assert.is_true(exists(prefix .. "/share/lua/" .. H.luaabi .. "/mapbuf/ring.lua"))
   end)
 
   it("has the host executable, which runs from there", function()
@@ -127,8 +127,9 @@ describe("the installed tree", function()
     assert.equals(version .. "\n" .. version .. "\n", out)
     out = sh(P.pkgenv() .. "pkg-config --cflags --libs mapbuf-lua")
     assert.matches("%-I" .. prefix:gsub("%p", "%%%0") .. "/lib/pkgconfig/%.%./%.%./include", out)
-    assert.matches("%-I/usr/include/lua5%.4", out)
-    assert.matches("%-lmapbuf%-lua %-lmapbuf %-llua5%.4", out)   -- Debian's name
+    local lua = sh("pkg-config --cflags --libs " .. H.luapc)   -- Debian's names
+    assert.matches("%-I" .. H.plain(H.luainc), out)
+    assert.matches("%-lmapbuf%-lua %-lmapbuf " .. H.plain(lua:match("%-l%S+")), out)
     out = sh(P.pkgenv() .. "pkg-config --static --libs mapbuf")
     assert.matches("%-lmapbuf %-lpthread %-lm", out)
   end)
@@ -275,8 +276,8 @@ int main() {
     local lib = prefix .. "/lib/"
     local out, code = sh("cc -std=c11 -Wall -Wextra -Werror " .. P.sanflags .. " -o " .. q(exe)
       .. " " .. q(src .. "/sensor_host.c") .. " -I" .. q(prefix .. "/include")
-      .. " $(pkg-config --cflags lua5.4) " .. q(lib .. "libmapbuf-lua.a") .. " "
-      .. q(lib .. "libmapbuf.a") .. " $(pkg-config --libs lua5.4) -lm -lpthread")
+      .. " $(pkg-config --cflags " .. H.luapc .. ") " .. q(lib .. "libmapbuf-lua.a") .. " "
+      .. q(lib .. "libmapbuf.a") .. " $(pkg-config --libs " .. H.luapc .. ") -lm -lpthread")
     assert.equals(0, code, out)
     assert.not_matches("libmapbuf", (sh("ldd " .. q(exe))))
     checkhost(exe)

@@ -134,7 +134,7 @@ describe("mapbuf --sandbox", function()
 
   it("holds against the attacks of outside testing (run under ASan in CI)", function()
     local f = H.file(("A"):rep(8192))
-    local out, code, err = mb {"--sandbox", "-w", "-e", [[
+    local out, code, err = mb {"--sandbox", "-w", "-e", H.gcsrc .. [[
       local face = getmetatable(m)
       -- no finalizer to take and call at a time of one's choosing
       assert(face.__gc == nil and face.__close == nil, "face offers __gc")
@@ -151,15 +151,15 @@ describe("mapbuf --sandbox", function()
       end
       m:fill(65)
       -- finalizers that close views and resize the map while methods run
-      collectgarbage("incremental", 100, 100, 0)
+      gcparams(100, 100, 0)
       local views = {}
       for k = 1, 300 do
         local v = m:view(1 + k % 50)
         views[#views + 1] = v
-        setmetatable({}, {__gc = function()
+        finalizer(function()
           v:close()
           if k % 3 == 0 then m:resize(100 + k) m:resize(8192) m:fill(65) end
-        end})
+        end)
         for _, call in ipairs({
             function() return v:view(2) end, function() return v:sub(1, 10) end,
             function() return m:find("AA", k) end, function() return m:sub(k) end,
@@ -171,7 +171,7 @@ describe("mapbuf --sandbox", function()
         end
         m:fill(65)
       end
-      collectgarbage("incremental", 200, 100, 13)
+      gcparams(200, 100, 13)
       collectgarbage()
       -- views of a map closed under them raise, and so do its iterators
       local v, it = m:view(2), m:gmatch("A")

@@ -34,7 +34,7 @@ end
 local function value(t)
   local lo, hi = limits(t)
   if not lo then return (R() - 0.5) * 10 ^ R(-3, 6) end
-  if t[2] == 8 then return R(math.mininteger, math.maxinteger) end
+  if t[2] == 8 then return H.random64() end
   return R(lo, hi)
 end
 

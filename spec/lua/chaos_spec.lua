@@ -41,13 +41,15 @@ local strings = {"", "a", "l", "L", "n", "a", "*a", "*l", "set", "cur", "end",
 local numbers = {0, 1, -1, 2, 3, 4, 7, 8, 15, 16, 255, 256, 1023, 4095,
   4096, 4097, 8191, 8192, PS * 3, 2^16, 2^31 - 1, 2^31, 2^32 - 1, 2^32,
   2^53, 2^63, -2^63, 1e308, -1e308, 0/0, 1/0, -1/0, 0.5, -0.0, 1.5, -2.5,
-  math.maxinteger, math.mininteger, math.maxinteger - 1, math.mininteger + 1}
+  -- the integer limits where Lua has integers (5.3 on), 2^53 elsewhere
+  math.maxinteger or 2^53, math.mininteger or -2^53,
+  (math.maxinteger or 2^53) - 1, (math.mininteger or -2^53) + 1}
 
 local pool = {}        -- maps and views
 local iters = {}       -- iterators made by gmatch and lines
 local files = {}
 
-local function pick(t) return t[R(#t)] end
+local function pick(t) if #t > 0 then return t[R(#t)] end end
 
 local function junk()
   local k = R(20)
@@ -120,7 +122,7 @@ end
 local gcs = 0
 local function chaosgarbage()
   local what = R(6)
-  setmetatable({}, {__gc = function()
+  H.finalizer(function()
     gcs = gcs + 1
     local x = pick(pool)
     if not x then return end
@@ -130,7 +132,7 @@ local function chaosgarbage()
     elseif what == 4 then local ok, v = pcall(x.view, x) if ok then pool[#pool + 1] = v end
     elseif what == 5 then local it = pick(iters) if it then pcall(it) end
     else pcall(x.set, x, 1, "zz") end
-  end})
+  end)
 end
 
 local function onecall()
@@ -205,8 +207,8 @@ describe("random calls", function()
       -- now and then a collector that steps at every allocation, so the
       -- finalizers run inside the methods (a short while: it walks the
       -- whole heap at every step)
-      if i % 5000 == 1 then collectgarbage("incremental", 100, 100, 0)
-      elseif i % 5000 == 151 then collectgarbage("incremental", 200, 100, 13) end
+      if i % 5000 == 1 then H.gcparams(100, 100, 0)
+      elseif i % 5000 == 151 then H.gcparams(200, 100, 13) end
       if R(8) == 1 then chaosgarbage() end
       onecall()
       if #pool > 60 then   -- let the oldest go, to the collector
@@ -214,7 +216,7 @@ describe("random calls", function()
       end
       if #iters > 20 then table.remove(iters, 1) end
     end
-    collectgarbage("incremental", 200, 100, 13)
+    H.gcparams(200, 100, 13)
     pool, iters = {}, {}
     collectgarbage()
     collectgarbage()

@@ -195,8 +195,8 @@ describe("no input crashes", function()
   -- finalizers, within the few allocations of one call.  How soon it gets
   -- there depends on the collector's state, so each spec runs until it has
   -- seen the finalizer strike inside a call a few times.
-  local function aggressive() collectgarbage("incremental", 10, 400); collectgarbage() end
-  local function normal() collectgarbage("incremental", 200, 100); collectgarbage() end
+  local function aggressive() H.gcparams(10, 400); collectgarbage() end
+  local function normal() H.gcparams(200, 100); collectgarbage() end
 
   it("a finalizer that closes the map during argument conversion", function()
     -- numbers turned into strings allocate; an allocation may run a pending
@@ -208,7 +208,7 @@ describe("no input crashes", function()
       i = i + 1
       local m = assert(mapbuf.open(H.file(string.rep("z", 2 * PS)), "r+"))
       local v = m:view(PS + 1)
-      setmetatable({}, {__gc = function() m:close() end})
+      H.finalizer(function() m:close() end)
       local calls = {
         function() return m:set(1, 2^60 + i) end,
         function() return v:set(-5, 12345 + i) end,
@@ -234,7 +234,7 @@ describe("no input crashes", function()
     while raised < 20 and i < 3000 do
       i = i + 1
       local m = assert(mapbuf.anon(2 * PS, {private = true}))
-      setmetatable({}, {__gc = function() m:resize(1) end})
+      H.finalizer(function() m:resize(1) end)
       local ok, err = pcall(m.set, m, PS + 1, 2^62 + i)
       if not ok then
         assert.matches("out of range", err)

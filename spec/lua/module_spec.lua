@@ -9,7 +9,7 @@ local PS = mapbuf.PAGESIZE
 describe("the module", function()
   teardown(H.cleanup)
 
-  it("loads from stock lua5.4 and says its version", function()
+  it("loads from the stock interpreter and says its version", function()
     assert.equals("table", type(mapbuf))
     assert.matches("^mapbuf %d+%.%d+%.%d+$", mapbuf._VERSION)
     local out = H.run(H.q(H.lua) .. " -e 'print(require(\"mapbuf\")._VERSION)'")
@@ -488,9 +488,9 @@ int luaopen_gluetest(lua_State *L) {
     local dir = H.tmpname()
     os.execute("mkdir -p " .. H.q(dir))
     local so = dir .. "/gluetest.so"
-    local cmd = (H.cc .. " -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I/usr/include/lua5.4"
+    local cmd = (H.cc .. " -std=c11 -shared -fPIC -o %s %s -I%s/src/lua -I%s/src/core -I%s"
                  .. " -L%s -lmapbuf-lua -lmapbuf -Wl,-rpath,%s 2>&1")
-      :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src), H.q(H.build), H.q(H.build))
+      :format(H.q(so), H.q(src), H.q(H.src), H.q(H.src), H.q(H.luainc), H.q(H.build), H.q(H.build))
     local out, code = H.run(cmd)
     assert(code == 0, out)
     glue = assert(package.loadlib(so, "luaopen_gluetest"))()

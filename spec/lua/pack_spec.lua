@@ -165,13 +165,23 @@ describe("m:unpack", function()
       local fmt = randfmt()
       local pos = ({ nil, R(-60, 60), R(1, #data + 1), 0, -#data,
                      math.mininteger, math.maxinteger, 2.0 })[R(8)]
-      local e = table.pack(pcall(function() return string.unpack(fmt, data, pos) end))
+      -- 0 or a position before the start: 5.4 reads from 1, 5.3 raises;
+      -- m:unpack does as 5.4 on every Lua
+      local rpos = pos
+      if H.luaver < 5.4 and pos and (pos == 0 or pos < -#data) then rpos = 1 end
+      local e = table.pack(pcall(function() return string.unpack(fmt, data, rpos) end))
       local g = table.pack(pcall(function() return m:unpack(fmt, pos) end))
       local ok
-      if e[1] then
+      if e[1] and H.luaver < 5.4 and not g[1]
+         and g[2]:find("unfinished string for format 'z'", 1, true) then
+        -- 5.3's "z" reads to the zero after the string's end (Lua keeps
+        -- one there) when the data holds none: 5.4 raises, and so does mapbuf
+        ok = true
+      elseif e[1] then
         ok = g[1] and samelist(e, e.n, g, g.n)
       else
-        ok = not g[1] and unpackmsg(bare(e[2])) == bare(g[2])
+        -- the messages are 5.4's: 5.3 words some failures differently
+        ok = not g[1] and (H.luaver < 5.4 or unpackmsg(bare(e[2])) == bare(g[2]))
       end
       if not ok then
         failed = failed + 1
@@ -264,7 +274,7 @@ describe("m:unpack", function()
       local m = mapof(string.rep("abcdefgh", 64))
       local fmt = string.rep("c7 ", 70)
       for _ = 1, 200 do
-        setmetatable({}, { __gc = function() m:close() end })
+        H.finalizer(function() m:close() end)
       end
       local ok, err = pcall(function()
         for _ = 1, 50 do m:unpack(fmt) end

@@ -127,7 +127,7 @@ for _ = 1, 6 do DATA[#DATA + 1] = randdata(rnd(40), ALPHA) end
 DATA[#DATA + 1] = randdata(300, ALPHA)
 
 local INITS = { false, 0, 1, 2, 3, -1, -2, -3, 5, 10, 100, -100,
-  math.maxinteger, math.mininteger }
+  math.maxinteger or 2^53, math.mininteger or -2^53 }
 
 -- Inits for a subject: every position, either side of the end, and the
 -- extreme ones; false stands for "not given".
@@ -159,7 +159,10 @@ local function compare(s, m, p, inits, fails)
                        call(FIND, m, p, init, true), i)
     same("match", call(MATCH, s, p, init), call(MATCH, m, p, init), i)
   end
-  for _, i in ipairs({ false, 1, 2, -1, 0, #s, #s + 1, #s + 2, -#s - 5 }) do
+  -- string.gmatch takes an init from 5.4 on (older ones ignore it); m:gmatch
+  -- takes one on every Lua, the same code, compared where there is a reference
+  for _, i in ipairs(H.luaver >= 5.4 and { false, 1, 2, -1, 0, #s, #s + 1, #s + 2, -#s - 5 }
+                     or { false }) do
     local init = arg(i)
     same("gmatch", gmcall(s, p, init), gmcall(m, p, init), i)
   end
@@ -244,7 +247,9 @@ describe("m:find / m:match / m:gmatch", function()
       assert.are.equal(call(FIND, s, u(args, 1, n)), call(FIND, m, u(args, 1, n)))
       assert.are.equal(call(MATCH, s, u(args, 1, n)),
                        call(MATCH, m, u(args, 1, n)))
-      assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
+      if n <= 1 or H.luaver >= 5.4 then   -- gmatch's init: 5.4 on
+        assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
+      end
     end
   end)
 
