@@ -1,14 +1,14 @@
 -- blocker: block forever in one call, to be interrupted (SIGINT, SIGTERM).
 -- Before it blocks it writes "W" at byte 4001 of the file (a write that
 -- must reach the file however the process ends), arms a to-be-closed
--- variable that writes "C" at 4002 when the chunk unwinds, and sets the
+-- variable that writes "C" at 4002 when the chunk unwinds (Lua 5.4), and sets the
 -- word at 4009 to 1.  what: wait, lock, pop, push, peek, mutex, or
 -- lock-pcall (the lock inside pcall: after the interruption it reports
 -- whether the lock was left held, once the holder lets go).
 -- The file: the lock range 1..100 (held by peers/locker.lua), the mutex at
 -- 9 (held by peers/mxholder.lua), a ring at 8193 (ring.size(1024) bytes).
 -- Under the host the file comes mapped: mapbuf -w blocker.lua FILE -- what;
--- under lua5.4: lua5.4 blocker.lua what FILE.
+-- under the interpreter: lua blocker.lua what FILE.
 local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = ...
@@ -25,9 +25,9 @@ elseif what == "push" then
 end
 
 m:set(4001, "W")
-local guard <close> = setmetatable({}, {__close = function() m:set(4002, "C") end})
-m:atomic_store(4009, 1, 32)
 
+local function block()
+m:atomic_store(4009, 1, 32)
 if what == "wait" then m:wait(4013, 0)
 elseif what == "lock" then m:lock("w", 1, 10)
 elseif what == "pop" then r:pop()
@@ -52,3 +52,16 @@ elseif what == "lock-pcall" then
   return
 end
 print("not interrupted")
+end
+
+-- To-be-closed variables are Lua 5.4's (and so is the syntax: compiled
+-- there only); on the others the chunk unwinds without one.
+if _VERSION == "Lua 5.4" then
+  assert(load([[
+    local m, block = ...
+    local guard <close> = setmetatable({}, {__close = function() m:set(4002, "C") end})
+    block()
+  ]]))(m, block)
+else
+  block()
+end
