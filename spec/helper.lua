@@ -52,6 +52,11 @@ end
 -- The version of the running Lua as a number: 5.1 (LuaJIT too) .. 5.4.
 H.luaver = tonumber(_VERSION:match("%d+%.%d+"))
 H.jit = rawget(_G, "jit") ~= nil
+-- The integer limits where Lua has integers (5.3 on); where numbers are
+-- doubles, the largest integers they hold exactly (what a position or a
+-- count can be there)
+H.maxint = math.maxinteger or 2 ^ 53
+H.minint = math.mininteger or -2 ^ 53
 -- 5.1 and LuaJIT: table.pack and table.unpack, which the specs use, under
 -- the names 5.2 gave them
 table.unpack = table.unpack or unpack

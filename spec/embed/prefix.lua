@@ -11,7 +11,7 @@ function P.sh(cmd) return H.run("(" .. cmd .. ") 2>&1") end
 local function sanitized()
   local f = io.open(H.build .. "/CMakeCache.txt", "r")
   if not f then return false end
-  local s = f:read("a"); f:close()
+  local s = f:read("*a"); f:close()
   return s:find("MAPBUF_SANITIZE:BOOL=ON", 1, true) ~= nil
 end
 P.sanflags = sanitized() and "-fsanitize=address,undefined" or ""

@@ -35,11 +35,11 @@ end
 function P.start(name, args, files)
   -- the shell prints its pid, then becomes the peer (so kill reaches it)
   local p = io.popen("echo $$; exec " .. P.cmd(name, args, files) .. " 2>&1", "r")
-  local pid = tonumber(p:read("l"))
+  local pid = tonumber(p:read("*l"))
   local h = {}
   function h.pid() return pid end
   function h.finish()
-    local out = p:read("a")
+    local out = p:read("*a")
     local _, how, code = p:close()
     if how == "signal" then code = 128 + code end
     return out, code
@@ -54,7 +54,7 @@ end
 function P.infutex(pid)
   local f = io.open("/proc/" .. pid .. "/wchan")
   if not f then return false end
-  local w = f:read("a") or ""
+  local w = f:read("*a") or ""
   f:close()
   return w:find("futex") ~= nil
 end

@@ -125,7 +125,7 @@ describe("shm", function()
 
   it("a failed creation leaves no object behind", function()
     local name = fresh()
-    local m, msg, errno = mapbuf.shm(name, math.maxinteger)
+    local m, msg, errno = mapbuf.shm(name, H.maxint)
     assert.is_nil(m)
     assert.is_string(msg)
     assert.is_number(errno)

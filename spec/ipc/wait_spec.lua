@@ -27,7 +27,7 @@ describe("wait and wake", function()
     -- (cut to 32 bits, 2^33-1 would be 0xFFFFFFFF and sleep)
     m:atomic_store(1, 0xFFFFFFFF, 32)
     assert.is_false(m:wait(1, 0xFFFFFFFF, 0))
-    for _, bad in ipairs({2^32, 2^33 - 1, -1, math.mininteger, math.maxinteger}) do
+    for _, bad in ipairs({2^32, 2^33 - 1, -1, H.minint, H.maxint}) do
       assert.has_error(function() m:wait(1, bad, 0) end,
                        "bad argument #2 to 'wait' (value out of range (0..2^32-1))")
     end
@@ -53,7 +53,7 @@ describe("wait and wake", function()
     assert.error_matches(function() m:wake(1, -1) end, "non%-negative")
     assert.error_matches(function() m:wait(1) end, "bad argument #2 to 'wait'")
     -- huge counts and timeouts are fine
-    assert.equal(0, m:wake(1, math.maxinteger))
+    assert.equal(0, m:wake(1, H.maxint))
     m:atomic_store(1, 1, 32)
     assert.is_true(m:wait(1, 0, math.huge))
   end)

@@ -202,7 +202,7 @@ local function newenv(mapbuf)
   -- tmpfs when there is one: flush and resize on a disk cost a write-back
   local p = io.popen("mktemp -d /dev/shm/mapbuf-bad.XXXXXX 2>/dev/null || mktemp -d "
                      .. (os.getenv("TMPDIR") or "/tmp") .. "/mapbuf-bad.XXXXXX")
-  env.dir = p:read("l"); p:close()
+  env.dir = p:read("*l"); p:close()
   env.path = env.dir .. "/f.bin"
   env.shmname = ("/mapbuf-badinput-%d"):format(math.random(1, 1e9))
   env.maps = {}

@@ -42,8 +42,8 @@ local numbers = {0, 1, -1, 2, 3, 4, 7, 8, 15, 16, 255, 256, 1023, 4095,
   4096, 4097, 8191, 8192, PS * 3, 2^16, 2^31 - 1, 2^31, 2^32 - 1, 2^32,
   2^53, 2^63, -2^63, 1e308, -1e308, 0/0, 1/0, -1/0, 0.5, -0.0, 1.5, -2.5,
   -- the integer limits where Lua has integers (5.3 on), 2^53 elsewhere
-  math.maxinteger or 2^53, math.mininteger or -2^53,
-  (math.maxinteger or 2^53) - 1, (math.mininteger or -2^53) + 1}
+  H.maxint, H.minint,
+  H.maxint - 1, H.minint + 1}
 
 local pool = {}        -- maps and views
 local iters = {}       -- iterators made by gmatch and lines

@@ -22,7 +22,7 @@ do
 end
 
 local junk = {nil, true, false, 0, 1, -1, 2, 3, 4, 8, 255, 256, 1.5, -0.5,
-  0/0, 1/0, -1/0, math.maxinteger, math.mininteger, 2^53, 2^63, -2^63,
+  0/0, 1/0, -1/0, H.maxint, H.minint, 2^53, 2^63, -2^63,
   1e308, "", "a", "l", "n", "a", "set", "cur", "end", "r", "w", "normal",
   "dontneed", "%d+", "(", "[", "%b()", "i4", "<i8", "z", "s1", "!", "xXi16",
   {}, print, io.stdout, coroutine.create(print)}
@@ -140,7 +140,7 @@ describe("failures of the OS", function()
     msg, e = isfail(mapbuf.map(99999, 1))
     assert.equals(9, e)
     local m = assert(mapbuf.anon(PS, {private = true}))
-    isfail(m:resize(math.maxinteger))
+    isfail(m:resize(H.maxint))
     assert.equals(PS, #m)
     isfail(m:flush(1, 1, 12345))
   end)
@@ -183,10 +183,10 @@ describe("no input crashes", function()
 
   it("resize with odd sizes", function()
     local m = assert(mapbuf.open(H.file("abc"), "r+"))
-    for _, n in ipairs{-1, 0/0, 1/0, -1/0, 1.5, 2^63, math.mininteger, "x", {}} do
+    for _, n in ipairs{-1, 0/0, 1/0, -1/0, 1.5, 2^63, H.minint, "x", {}} do
       assert.is_false((pcall(m.resize, m, n)))
     end
-    local ok, _, e = m:resize(math.maxinteger)
+    local ok, _, e = m:resize(H.maxint)
     assert.is_nil(ok); assert.is_number(e)
     assert.equals("abc", m:sub(1))
   end)

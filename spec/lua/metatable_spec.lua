@@ -88,7 +88,7 @@ describe("writes past the end", function()
 
   it("move blames the count when it exceeds the map, else the end that leaves it", function()
     local m = H.mapof("0123456789")
-    assert.has_error(function() m:move(1, 3, math.maxinteger) end,
+    assert.has_error(function() m:move(1, 3, H.maxint) end,
                      "bad argument #3 to 'move' (out of range)")
     assert.has_error(function() m:move(1, 3, 11) end,
                      "bad argument #3 to 'move' (out of range)")

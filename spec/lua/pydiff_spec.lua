@@ -224,7 +224,7 @@ describe("mapbuf against Python's mmap", function()
     math.randomseed(seed)
     -- in tmpfs when there is one: each flush is a write-back on a disk
     local shm = io.popen("mktemp -d /dev/shm/mapbuf-pydiff.XXXXXX 2>/dev/null")
-    local dir = shm:read("l")
+    local dir = shm:read("*l")
     shm:close()
     if dir then
       finally(function() os.execute("rm -rf " .. H.q(dir)) end)
@@ -262,13 +262,13 @@ describe("mapbuf against Python's mmap", function()
           end
           got = record(m, ok and r or "E")
         end
-        local want = py:read("l")
+        local want = py:read("*l")
         if want == nil then fail(k, n - 1, lines[n], "(no output)", got) end
         if want ~= got then fail(k, n - 1, lines[n], want, got) end
         steps = steps + 1
       end
     end
-    assert.is_nil(py:read("l"))
+    assert.is_nil(py:read("*l"))
     assert.is_true(py:close())
     io.stderr:write(("pydiff: %d sequences, %d steps agree (seed %d)\n"):format(
       NSEQ, steps, seed))

@@ -127,7 +127,7 @@ for _ = 1, 6 do DATA[#DATA + 1] = randdata(rnd(40), ALPHA) end
 DATA[#DATA + 1] = randdata(300, ALPHA)
 
 local INITS = { false, 0, 1, 2, 3, -1, -2, -3, 5, 10, 100, -100,
-  math.maxinteger or 2^53, math.mininteger or -2^53 }
+  H.maxint, H.minint }
 
 -- Inits for a subject: every position, either side of the end, and the
 -- extreme ones; false stands for "not given".
@@ -520,8 +520,8 @@ describe("m:rfind", function()
       select(2, pcall(function() return m:rfind("a", 1.5) end)), 1, true)
     assert.matches("bad argument #3 to 'rfind'",
       select(2, pcall(function() return m:rfind("a", 1, {}) end)), 1, true)
-    assert.are.same({ 1, 1 }, { m:rfind("a", math.mininteger, math.maxinteger) })
-    assert.is_nil(m:rfind("a", math.maxinteger))
+    assert.are.same({ 1, 1 }, { m:rfind("a", H.minint, H.maxint) })
+    assert.is_nil(m:rfind("a", H.maxint))
     m:close()
   end)
 end)

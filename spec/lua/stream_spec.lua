@@ -153,8 +153,8 @@ describe("write", function()
   teardown(H.cleanup)
 
   it("formats numbers as file:write does", function()
-    local vals = {1, -0, 0.0, -0.0, 1.0, 1.5, 1e100, 2^63, math.maxinteger,
-                  math.mininteger, 1/0, -1/0, 0.1, 123456789012345678, 3.14159265358979}
+    local vals = {1, -0, 0.0, -0.0, 1.0, 1.5, 1e100, 2^63, H.maxint,
+                  H.minint, 1/0, -1/0, 0.1, 123456789012345678, 3.14159265358979}
     local p = H.tmpname()
     local f = assert(io.open(p, "wb"))
     for _, v in ipairs(vals) do f:write(v, "|") end
@@ -218,8 +218,8 @@ describe("seek and tell", function()
     assert.has_error(function() m:seek("set", -1) end)
     assert.has_error(function() m:seek("cur", 7) end)
     assert.has_error(function() m:seek("end", 1) end)
-    assert.has_error(function() m:seek("cur", math.maxinteger) end)
-    assert.has_error(function() m:seek("cur", math.mininteger) end)
+    assert.has_error(function() m:seek("cur", H.maxint) end)
+    assert.has_error(function() m:seek("cur", H.minint) end)
     assert.has_error(function() m:seek("set", 0/0) end)
     assert.has_error(function() m:seek("nope") end)
     assert.has_error(function() m:seek(0) end)

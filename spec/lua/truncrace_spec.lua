@@ -146,7 +146,7 @@ print(cuts)
       end
     end
     os.remove(stop)
-    local cuts = tonumber(out:read("a")) or 0
+    local cuts = tonumber(out:read("*a")) or 0
     out:close()
     print(("# truncation race: %d tries, %d maps read: %d whole, %d raised 'truncated'; the peer cut the file %d times")
           :format(ROUNDS, opened, good, caught, cuts))

@@ -263,3 +263,81 @@ int lmbc_loadfilex(lua_State *L, const char *path, const char *mode) {
 
 #endif
 #endif
+
+
+#if LUA_VERSION_NUM < 503
+/* ---- bytes pushed through a block of C memory (lcompat.h) ---- */
+
+#undef lua_pushlstring
+
+typedef struct Scratch {
+  char *p;
+  size_t size;
+  int busy;      /* a push is copying out of p */
+} Scratch;
+
+static const char scratchkey = 0;
+#define SCRATCH_KEEP ((size_t)1 << 20)   /* larger blocks go after use */
+
+static int scratch_gc(lua_State *L) {
+  Scratch *s = (Scratch *)lua_touserdata(L, 1);
+  free(s->p);
+  s->p = NULL;
+  s->size = 0;
+  return 0;
+}
+
+void lmbc_openscratch(lua_State *L) {
+  Scratch *s;
+  int t = lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);
+  lua_pop(L, 1);
+  if (t != LUA_TNIL) return;
+  s = (Scratch *)lua_newuserdata(L, sizeof *s);
+  s->p = NULL;
+  s->size = 0;
+  s->busy = 0;
+  lua_createtable(L, 0, 1);
+  lua_pushcfunction(L, scratch_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_setmetatable(L, -2);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &scratchkey);
+}
+
+/* Nothing here may allocate through Lua before the bytes are copied:
+** getting the block is a raw get, growing it is realloc. */
+void lmbc_pushlstring(lua_State *L, const char *src, size_t n) {
+  Scratch *s;
+  char *tmp;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);
+  s = (Scratch *)lua_touserdata(L, -1);
+  lua_pop(L, 1);   /* the registry keeps it */
+  if (n == 0 || s == NULL) {   /* no bytes to lose; or a state with no map */
+    lua_pushlstring(L, n == 0 ? "" : src, n);
+    return;
+  }
+  if (s->busy) {
+    /* a finalizer pushing while another push copies out of the block:
+    ** a block of its own (lost only if that push raises a memory error) */
+    if ((tmp = (char *)malloc(n)) == NULL) luaL_error(L, "not enough memory");
+    memcpy(tmp, src, n);
+    lua_pushlstring(L, tmp, n);
+    free(tmp);
+    return;
+  }
+  if (s->size < n) {
+    tmp = (char *)realloc(s->p, n);
+    if (tmp == NULL) luaL_error(L, "not enough memory");
+    s->p = tmp;
+    s->size = n;
+  }
+  memcpy(s->p, src, n);
+  s->busy = 1;
+  lua_pushlstring(L, s->p, n);   /* a memory error leaves busy set: then */
+  s->busy = 0;                   /* pushes take their own blocks, no harm */
+  if (s->size > SCRATCH_KEEP) {
+    free(s->p);
+    s->p = NULL;
+    s->size = 0;
+  }
+}
+#endif

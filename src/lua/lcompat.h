@@ -100,6 +100,18 @@ int lmbc_getmetafield(lua_State *L, int obj, const char *e);
 #define lua_rawgetp(L, i, p) (lua_rawgetp((L), (i), (p)), lua_type((L), -1))
 #endif
 
+#if LUA_VERSION_NUM < 503
+/* 5.1, 5.2 and LuaJIT run the collector inside lua_pushlstring before
+** they copy the bytes, and a finalizer run there may close or resize the
+** map the bytes are in.  So the binding's pushes copy them into a block of
+** C memory first (one per state, kept in the registry: no finalizer
+** touches it), and push from there.  lmbc_openscratch makes the block;
+** lmb_pushclass calls it, so every state that holds a map has one. */
+void lmbc_openscratch(lua_State *L);
+void lmbc_pushlstring(lua_State *L, const char *s, size_t len);
+#define lua_pushlstring lmbc_pushlstring
+#endif
+
 #ifndef lua_getlocaledecpoint   /* 5.3's; the C library's before */
 #include <locale.h>
 #define lua_getlocaledecpoint() (localeconv()->decimal_point[0])
