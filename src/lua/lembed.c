@@ -13,12 +13,10 @@ static int newobject(lua_State *L) {
   return 1;
 }
 
-/* The object is made under lua_pcall, so that a memory error frees m
-** before it goes on: Lua owns m from the call on, even when the call
-** raises.  A light C function costs no allocation to push.  NULL pushes a
-** closed map. */
-/* The object for m, made under lua_pcall: on a memory error the error
-** object is on top instead, and m is untouched. */
+/* The object for m is made under a protected call, so that a memory
+** error frees m before it goes on (mapbuf_pushmap below): Lua owns m from
+** the call on, even when the call raises.  On failure the error object is
+** on top instead, and m is untouched.  NULL pushes a closed map. */
 #if LUA_VERSION_NUM == 501
 /* 5.1 and LuaJIT have no light C functions: pushing one allocates a
 ** closure, which could fail outside the protected call.  lua_cpcall makes
@@ -42,6 +40,7 @@ static int pushcore(lua_State *L, mb_map *m) {
   return 1;
 }
 #else
+/* a light C function costs no allocation to push */
 static int pushcore(lua_State *L, mb_map *m) {
   lua_pushcfunction(L, newobject);
   if (lua_pcall(L, 0, 1, 0) != LUA_OK) return 0;
