@@ -453,7 +453,11 @@ int mb_ring_role(mb_ring *r, int role) {
 /* ---- waking and sleeping ---- */
 
 /* A peer whose bit says it sleeps but whose wake woke nobody may be dead:
-** now and then, clear the bits of dead sleepers of role. */
+** now and then, clear the bits of dead sleepers of role.  The peer is held
+** while its bit is cleared: a process that took it after the liveness
+** probe, and went to sleep, would otherwise lose its bit (and its wakes,
+** until its sleep's slice ends); one that takes it later clears and sets
+** its own. */
 static void fixsleepers(mb_ring *r, unsigned char *b, int role) {
   uint64_t bits = LD(W64(b, role == MB_RING_PRODUCER ? H_PSLEEP : H_CSLEEP));
   double t = mb_now();
@@ -461,7 +465,11 @@ static void fixsleepers(mb_ring *r, unsigned char *b, int role) {
   if (t - r->lastfix < SLICE) return;
   r->lastfix = t;
   for (i = 0; i < MB_RING_PEERS; i++)
-    if ((bits >> i & 1) && !peeralive(r, b, role, i)) clearbit(b, role, i);
+    if ((bits >> i & 1) && !peeralive(r, b, role, i) &&
+        holdpeer(r, b, role, i)) {
+      clearbit(b, role, i);
+      droppeer(r, b, role, i);
+    }
 }
 
 /* After publishing work for role: wake its sleepers, if any. */
