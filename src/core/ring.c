@@ -1133,9 +1133,12 @@ static int create(mb_map *m, size_t off, size_t len, const mb_ringopts *o,
   if (cap / SLOT < 2 || cap > MB_RING_MAXCAP || mb_ring_size(cap) > len)
     return MB_E_RINGFIT;
   w0 = LD(W64(b, H_WORD0));
-  if (!fromzero && !w0is(w0, FMAGIC) && !(o != NULL && o->force) &&
-      liveness(m, off, len, b))
-    return MB_E_LIVERING;
+  if (!fromzero && !w0is(w0, FMAGIC) && !(o != NULL && o->force)) {
+    /* a ring of another version (the Lua ring of old was 1) may be in
+    ** use, and we cannot tell: only force formats it */
+    if (w0is(w0, MAGIC) && w0more(w0) != VERSION) return MB_E_RINGVERSION;
+    if (liveness(m, off, len, b)) return MB_E_LIVERING;
+  }
   if ((rc = claimformat(b, w0, fromzero)) != 0) return rc;
   format(b, cap, o != NULL && o->multi > 0);
   return mb_touched(m, off, len);
