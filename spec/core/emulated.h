@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -27,6 +28,13 @@ static inline const char *check_path(const char *dir, const char *name) {
   static char buf[256];
   snprintf(buf, sizeof buf, "%s/%s", dir, name);
   return buf;
+}
+
+/* Does this process run under valgrind (its preload library in
+** LD_PRELOAD)?  Stress loops run fewer rounds there. */
+static inline int check_valgrind(void) {
+  const char *p = getenv("LD_PRELOAD");
+  return p != NULL && strstr(p, "vgpreload") != NULL;
 }
 
 /* Does this process see a made-up /proc/self/stat?  qemu-user writes its

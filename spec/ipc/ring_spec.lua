@@ -93,6 +93,15 @@ describe("ring", function()
     assert.error_matches(function() ring.create(m) end, "the map holds a live ring")
     ring.create(m, {force = true}):close()
     assert.is_true(ring.attach(m):empty())
+    -- a ring of another version (the Lua ring of old was 1): nobody can
+    -- tell whether it is live, so only force formats it
+    r:close()
+    m:pack(5, "=I4", 1)
+    local before = m:sub(1)
+    assert.error_matches(function() ring.create(m) end, "unsupported ring version")
+    assert.equal(before, m:sub(1))
+    ring.create(m, {force = true}):close()
+    assert.equal(2, m:unpack("=I4", 5))
   end)
 
   it("open formats an all-zero map once, then attaches", function()

@@ -572,7 +572,8 @@ typedef struct mb_ringopts {
                             that fits); attach: 0, or what it must have */
   int multi;             /* create: 1 several producers and consumers;
                             attach: -1 any, else what it must have */
-  int force;             /* create: format even over a live ring */
+  int force;             /* create: format even over a live ring, or
+                            one of another version */
   int spin;              /* polls before sleeping; -1: the default (2000) */
 } mb_ringopts;
 /* Bytes a ring of this capacity needs (0: out of bounds), and the
@@ -580,9 +581,10 @@ typedef struct mb_ringopts {
 MAPBUF_API size_t mb_ring_size(uint64_t capacity);
 MAPBUF_API uint64_t mb_ring_fit(size_t len);
 /* create: format and attach; refuses (MB_E_LIVERING) a live ring (a live
-** peer, a message or a lease in it) unless o->force.  attach: only
-** attaches, writing nothing (MB_E_NORING, MB_E_RINGVERSION, MB_E_CORRUPT,
-** MB_E_RINGCAP, MB_E_RINGMODE).  open: attach, or create when the bytes
+** peer, a message or a lease in it), and (MB_E_RINGVERSION) a ring of
+** another version, whose liveness it cannot tell, unless o->force.
+** attach: only attaches, writing nothing (MB_E_NORING, MB_E_RINGVERSION,
+** MB_E_CORRUPT, MB_E_RINGCAP, MB_E_RINGMODE).  open: attach, or create when the bytes
 ** are all zero (two processes racing agree on one ring). */
 MAPBUF_API int mb_ring_create(mb_ring **out, mb_map *m, size_t off, size_t len,
                    const mb_ringopts *o);

@@ -13,6 +13,8 @@
 **     32  u64 N, the number of 64-byte data slots
 **     40  u32 flags (1: multi)    44  u32 slot size (64)
 **     48  u32 peers per role (64)
+**     56  u64 FORMER: the formatter's token while formatting, else 0
+**         ("formatting", further down)
 **     64  u64 TAIL: positions ever claimed by producers      (own line)
 **    128  u64 HEAD: positions ever claimed by consumers      (own line)
 **    192  u64 CSLEEP: bit i set while consumer i may sleep;
@@ -135,6 +137,7 @@
 #define H_FLAGS    40
 #define H_SLOTSZ   44
 #define H_NPEER    48
+#define H_FORMER   56                 /* while formatting: the formatter */
 #define H_TAIL     64
 #define H_HEAD     128
 #define H_CSLEEP   192
@@ -450,7 +453,11 @@ int mb_ring_role(mb_ring *r, int role) {
 /* ---- waking and sleeping ---- */
 
 /* A peer whose bit says it sleeps but whose wake woke nobody may be dead:
-** now and then, clear the bits of dead sleepers of role. */
+** now and then, clear the bits of dead sleepers of role.  The peer is held
+** while its bit is cleared: a process that took it after the liveness
+** probe, and went to sleep, would otherwise lose its bit (and its wakes,
+** until its sleep's slice ends); one that takes it later clears and sets
+** its own. */
 static void fixsleepers(mb_ring *r, unsigned char *b, int role) {
   uint64_t bits = LD(W64(b, role == MB_RING_PRODUCER ? H_PSLEEP : H_CSLEEP));
   double t = mb_now();
@@ -458,7 +465,11 @@ static void fixsleepers(mb_ring *r, unsigned char *b, int role) {
   if (t - r->lastfix < SLICE) return;
   r->lastfix = t;
   for (i = 0; i < MB_RING_PEERS; i++)
-    if ((bits >> i & 1) && !peeralive(r, b, role, i)) clearbit(b, role, i);
+    if ((bits >> i & 1) && !peeralive(r, b, role, i) &&
+        holdpeer(r, b, role, i)) {
+      clearbit(b, role, i);
+      droppeer(r, b, role, i);
+    }
 }
 
 /* After publishing work for role: wake its sleepers, if any. */
@@ -996,11 +1007,58 @@ static int liveness(mb_map *m, size_t off, size_t len, unsigned char *b) {
   return 0;
 }
 
-/* Format the ring, having won word0 (now FMAGIC and our pid). */
+/* ---- formatting: who may, and how the others wait ----
+**
+** Word0 says what the map holds: "MBRG" and the version (a ring), "MBRf"
+** and a pid (a process formats it), anything else (no ring; all zero
+** bytes are a ring that open may make).  The formatter is decided by two
+** CASes:
+**   1. word0: from what it was (0 for open, a ring or anything for
+**      create) to "MBRf" and our pid.  From now on attach refuses the map
+**      and every other would-be formatter sees "MBRf";
+**   2. FORMER (offset 56, 0 in a ring): from what it holds to our token
+**      (pid and start time, posix/live.c).  The winner of 1 takes FORMER
+**      from whatever it holds (0, or the token of a formatter that
+**      finished or died, or any bytes when create formats a map that held
+**      no ring), trying again while a finished formatter clears it; it
+**      gives up if another process took FORMER first.
+** The holder of FORMER alone writes the header and the control words,
+** then stores the magic (seq_cst: a release) and clears FORMER.
+** A process that sees "MBRf" waits while the formatter lives: FORMER's
+** token when it is set (so a dead formatter whose pid was handed out
+** again reads as dead), else the pid in word0 (the instant between the
+** two CASes).  Once the formatter is dead, anyone may take FORMER from
+** the value it judged by (a CAS: one of them wins) and format the map
+** again: a half-formatted map holds nothing.  The winner then checks that
+** word0 still says "MBRf" (a formatter that finished and exited, seen
+** late, left a ring: FORMER goes back to 0 and the ring is attached), and
+** puts its own pid in word0.
+**
+** Memory ordering: all of word0's and FORMER's accesses are seq_cst
+** atomics, so the CASes decide one formatter and everyone agrees on the
+** order of the claims.  The header's bytes are plain stores, all made by
+** the holder of FORMER after its claim, before the magic; an attacher
+** reads them after an atomic load of word0 returned the magic, which
+** acquires what that store released: the header is whole.  Open's zero
+** test reads the bytes of the map after word0 read 0: if a formatter
+** claimed word0 in between, what it wrote may show, and open must not
+** take those bytes for a map that is no ring.  So on finding a byte that
+** is not zero it fences (acquire) and loads word0 again: the formatter
+** fenced (seq_cst) between its claims and its first store, so an opener
+** that saw one of its stores sees its claim too, and looks again; only a
+** word0 still 0 means the bytes were there before anyone formatted.
+*/
+
+#define FPIDMASK 0x3FFFFFFFu          /* word0's pid while formatting */
+
+/* Format the ring, holding FORMER (word0 is "MBRf"). */
 static void format(unsigned char *b, uint64_t cap, int multi) {
-  uint64_t n = cap / SLOT, i, v;
+  uint64_t n = cap / SLOT, i, v, me = mb_token_self();
   uint32_t u;
-  memset(b + 8, 0, (size_t)H_CTLOFF - 8);
+  /* nothing below may be seen before the claims (see above) */
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  memset(b + 8, 0, (size_t)H_FORMER - 8);
+  memset(b + H_FORMER + 8, 0, (size_t)H_CTLOFF - H_FORMER - 8);
   memcpy(b + H_CAP, &cap, 8);
   v = dataoffset(n);
   memcpy(b + H_DATA, &v, 8);
@@ -1016,15 +1074,53 @@ static void format(unsigned char *b, uint64_t cap, int multi) {
   for (i = 0; i < n; i++) ST(ctlw(b, n, i), CTL(i, FREE));
   /* the magic last: a ring half-formatted by a killed process is none */
   ST(W64(b, H_WORD0), mkword0(MAGIC, VERSION));
+  CAS(W64(b, H_FORMER), &me, 0);
 }
 
 static uint64_t fmarker(void) {
-  return mkword0(FMAGIC, (uint32_t)mb_token_pid(mb_token_self()));
+  return mkword0(FMAGIC, (uint32_t)mb_token_pid(mb_token_self()) & FPIDMASK);
 }
 
-/* Is the process formatting (word0 = FMAGIC, its pid) alive? */
-static int formatter_alive(uint64_t w0) {
-  return mb_token_alive(w0more(w0) & 0x3FFFFFFF);
+/* Is the formatter that word0 w0 ("MBRf") and FORMER f name alive? */
+static int formatter_alive(uint64_t w0, uint64_t f) {
+  if (f != 0) return mb_token_alive(f);
+  return mb_token_alive(w0more(w0) & FPIDMASK);
+}
+
+/* Take FORMER from f: 1 if it is ours now.  fresh: we won word0 just now,
+** and f is whatever FORMER held: try again while a formatter that
+** finished clears it (to 0); a token there means another process took
+** it first. */
+static int takeformer(unsigned char *b, uint64_t f, int fresh) {
+  uint64_t me = mb_token_self();
+  for (;;) {
+    if (CAS(W64(b, H_FORMER), &f, me)) return 1;
+    if (!fresh || f != 0) return 0;
+  }
+}
+
+/* Become the formatter of b (word0 read as w0).  0, or MB_E_FORMATTING:
+** another process formats it, or did while we looked (attach it), or,
+** fromzero, b is no longer what open saw. */
+static int claimformat(unsigned char *b, uint64_t w0, int fromzero) {
+  uint64_t f;
+  if (w0is(w0, FMAGIC)) {
+    /* someone formats it, or died at it: then take over */
+    f = LD(W64(b, H_FORMER));
+    if (formatter_alive(w0, f) || !takeformer(b, f, 0))
+      return MB_E_FORMATTING;
+    if (!w0is(LD(W64(b, H_WORD0)), FMAGIC)) {
+      uint64_t me = mb_token_self();   /* it finished after all */
+      CAS(W64(b, H_FORMER), &me, 0);
+      return MB_E_FORMATTING;
+    }
+    ST(W64(b, H_WORD0), fmarker());
+    return 0;
+  }
+  if (fromzero && w0 != 0) return MB_E_FORMATTING;
+  if (!CAS(W64(b, H_WORD0), &w0, fmarker())) return MB_E_FORMATTING;
+  f = LD(W64(b, H_FORMER));
+  return takeformer(b, f, 1) ? 0 : MB_E_FORMATTING;
 }
 
 static int create(mb_map *m, size_t off, size_t len, const mb_ringopts *o,
@@ -1037,14 +1133,13 @@ static int create(mb_map *m, size_t off, size_t len, const mb_ringopts *o,
   if (cap / SLOT < 2 || cap > MB_RING_MAXCAP || mb_ring_size(cap) > len)
     return MB_E_RINGFIT;
   w0 = LD(W64(b, H_WORD0));
-  if (fromzero) {
-    if (w0 != 0) return MB_E_FORMATTING;   /* someone is at it: attach */
-  } else if (w0is(w0, FMAGIC) && formatter_alive(w0)) {
-    return MB_E_FORMATTING;
-  } else if (!(o != NULL && o->force) && liveness(m, off, len, b)) {
-    return MB_E_LIVERING;
+  if (!fromzero && !w0is(w0, FMAGIC) && !(o != NULL && o->force)) {
+    /* a ring of another version (the Lua ring of old was 1) may be in
+    ** use, and we cannot tell: only force formats it */
+    if (w0is(w0, MAGIC) && w0more(w0) != VERSION) return MB_E_RINGVERSION;
+    if (liveness(m, off, len, b)) return MB_E_LIVERING;
   }
-  if (!CAS(W64(b, H_WORD0), &w0, fmarker())) return MB_E_FORMATTING;
+  if ((rc = claimformat(b, w0, fromzero)) != 0) return rc;
   format(b, cap, o != NULL && o->multi > 0);
   return mb_touched(m, off, len);
 }
@@ -1065,15 +1160,20 @@ static int attach(mb_ring **out, mb_map *m, size_t off, size_t len,
                                              : rc;
 }
 
-int mb_ring_create(mb_ring **out, mb_map *m, size_t off, size_t len,
-                   const mb_ringopts *o) {
-  int rc = create(m, off, len, o, 0);
+/* Attach the ring we formatted just now (with its mode, o's spin). */
+static int attachmade(mb_ring **out, mb_map *m, size_t off, size_t len,
+                      const mb_ringopts *o) {
   mb_ringopts a;
-  if (rc != 0) return rc;
   memset(&a, 0, sizeof a);
   a.multi = -1;
   a.spin = o != NULL ? o->spin : -1;
   return attach(out, m, off, len, &a);
+}
+
+int mb_ring_create(mb_ring **out, mb_map *m, size_t off, size_t len,
+                   const mb_ringopts *o) {
+  int rc = create(m, off, len, o, 0);
+  return rc != 0 ? rc : attachmade(out, m, off, len, o);
 }
 
 int mb_ring_attach(mb_ring **out, mb_map *m, size_t off, size_t len,
@@ -1096,29 +1196,25 @@ int mb_ring_open(mb_ring **out, mb_map *m, size_t off, size_t len,
                  const mb_ringopts *o) {
   double deadline = mb_now() + 2.0;
   for (;;) {
-    int rc, multi;
-    uint64_t cap, w0;
+    int rc;
+    uint64_t w0;
     unsigned char *b = span(m, off, len, 0, &rc);
     if (b == NULL) return rc;
-    rc = checkheader(b, len, &cap, &multi);
-    if (rc == 0) return attach(out, m, off, len, o);
+    if (len < (size_t)H_CTLOFF) return MB_E_NORING;
     w0 = LD(W64(b, H_WORD0));
-    if (rc == MB_E_FORMATTING) {
-      /* another process formats it now: wait for it (a dead one never
-      ** finishes: then the map is no ring, and not all zero either) */
-      if (!formatter_alive(w0)) return MB_E_NORING;
-    } else if (rc == MB_E_NORING && allzero(b, len)) {
+    if (w0 == 0 && !allzero(b, len)) {
+      /* no ring, unless a formatter claimed word0 since we read it and
+      ** what we found is its (the comment above format): then wait */
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (LD(W64(b, H_WORD0)) == 0) return MB_E_NORING;
+    } else if (w0 != 0 && !w0is(w0, FMAGIC)) {
+      return attach(out, m, off, len, o);
+    } else if (w0 == 0 || !formatter_alive(w0, LD(W64(b, H_FORMER)))) {
+      /* all zero, or its formatter is dead: format it if we win it, else
+      ** wait for the one who does (a read-only map can wait too) */
       rc = create(m, off, len, o, 1);
-      if (rc == 0) {
-        mb_ringopts a;
-        memset(&a, 0, sizeof a);
-        a.multi = -1;
-        a.spin = o != NULL ? o->spin : -1;
-        return attach(out, m, off, len, &a);
-      }
+      if (rc == 0) return attachmade(out, m, off, len, o);
       if (rc != MB_E_FORMATTING) return rc;
-    } else {
-      return rc;
     }
     if (mb_now() > deadline) return MB_E_FORMATTING;
     mb_nap(0.001);
