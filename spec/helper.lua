@@ -57,6 +57,14 @@ H.jit = rawget(_G, "jit") ~= nil
 -- count can be there)
 H.maxint = math.maxinteger or 2 ^ 53
 H.minint = math.mininteger or -2 ^ 53
+-- string.unpack(fmt, s [, pos]) where there is one (5.3 on); m:unpack of a
+-- map of s before (mapbuf's own reader, which pack_spec compares with
+-- string.unpack where it can)
+function H.strunpack(fmt, s, pos)
+  if string.unpack then return string.unpack(fmt, s, pos) end
+  local m = H.mapof(s)
+  return m:unpack(fmt, pos)
+end
 -- 5.1 and LuaJIT: table.pack and table.unpack, which the specs use, under
 -- the names 5.2 gave them
 table.unpack = table.unpack or unpack

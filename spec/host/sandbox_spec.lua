@@ -33,12 +33,16 @@ describe("mapbuf --sandbox", function()
         t[#t + 1] = type(_G[k])
       end
       print(table.concat(t, " "))
-      print(string.format("%5.1f", math.pi), utf8.char(228),
+      print(string.format("%5.1f", math.pi), utf8 and utf8.char(228) or "no utf8",
             coroutine.wrap(function() coroutine.yield(3) end)())
     ]], H.file("x")}
     assert.equal(0, code, err)
-    assert.equal(("table "):rep(5) .. ("function "):rep(20) .. "function\n"
-                 .. "  3.1\tä\t3\n", out)
+    -- utf8 is 5.3's, rawlen 5.2's
+    local utf8 = H.luaver >= 5.3
+    assert.equal(("table "):rep(3) .. (utf8 and "table " or "nil ") .. "table "
+                 .. ("function "):rep(15) .. (H.luaver >= 5.2 and "function " or "nil ")
+                 .. ("function "):rep(4) .. "function\n"
+                 .. "  3.1\t" .. (utf8 and "ä" or "no utf8") .. "\t3\n", out)
   end)
 
   it("the maps work, with -w too", function()
@@ -103,7 +107,7 @@ describe("mapbuf --sandbox", function()
       local out, status, err = mb {"--sandbox", "-e", code}
       assert.equal(1, status)
       assert.equal("", out)
-      assert.matches("attempt to .* a nil value", err)
+      assert.matches("attempt to .*a nil value", err)
     end
   end)
 

@@ -9,23 +9,27 @@ describe("atomics", function()
 
   it("load, store, add and cas 64-bit words", function()
     local m = mapbuf.anon(64)
+    -- a value with bits in every byte, exact as a double before 5.3
+    local W = H.luaver >= 5.3 and 0x0102030405060708 or 0x000A030405060708
     assert.equal(0, m:atomic_load(9))
-    m:atomic_store(9, 0x0102030405060708)
-    assert.equal(0x0102030405060708, m:atomic_load(9))
-    assert.equal(0x0102030405060708, m:atomic_load(9, 64))
-    assert.equal(0x0102030405060708, m:atomic_add(9, 10))
-    assert.equal(0x0102030405060712, m:atomic_load(9))
+    m:atomic_store(9, W)
+    assert.equal(W, m:atomic_load(9))
+    assert.equal(W, m:atomic_load(9, 64))
+    assert.equal(W, m:atomic_add(9, 10))
+    assert.equal(W + 10, m:atomic_load(9))
     -- the bytes are the machine's own integer
-    assert.equal(0x0102030405060712, string.unpack("=i8", m:sub(9, 16)))
-    assert.is_true(m:cas(9, 0x0102030405060712, -1))
+    assert.equal(W + 10, H.strunpack("=i8", m:sub(9, 16)))
+    assert.is_true(m:cas(9, W + 10, -1))
     assert.equal(-1, m:atomic_load(9))
     local ok, cur = m:cas(9, 0, 5)
     assert.is_false(ok)
     assert.equal(-1, cur)
-    -- 64-bit values are Lua integers: they wrap as Lua integers do
-    m:atomic_store(1, H.maxint)
-    assert.equal(H.maxint, m:atomic_add(1, 1))
-    assert.equal(H.minint, m:atomic_load(1))
+    if H.luaver >= 5.3 then
+      -- 64-bit values are Lua integers: they wrap as Lua integers do
+      m:atomic_store(1, H.maxint)
+      assert.equal(H.maxint, m:atomic_add(1, 1))
+      assert.equal(H.minint, m:atomic_load(1))
+    end
   end)
 
   it("32-bit values are unsigned, taken modulo 2^32", function()

@@ -32,8 +32,8 @@ C.kinds = {
   {"NaN", function() return 0 / 0 end},
   {"inf", function() return math.huge end},
   {"-inf", function() return -math.huge end},
-  {"maxinteger", function() return math.maxinteger end},
-  {"mininteger", function() return math.mininteger end},
+  {"maxinteger", function() return math.maxinteger or 2^53 end},
+  {"mininteger", function() return math.mininteger or -2^53 end},
   {"2^53 (float)", function() return 2.0 ^ 53 end},
   {"-1", function() return -1 end},
   {"0", function() return 0 end},
@@ -157,7 +157,11 @@ local function show(v, env)
   if t == "nil" or t == "boolean" then return tostring(v) end
   if t == "number" then
     if v ~= v then return "nan" end
-    if math.type(v) == "integer" then return tostring(v) end
+    if math.type and math.type(v) == "integer" then return tostring(v) end
+    -- numbers are doubles before 5.3: integral ones show as integers
+    if not math.type and v == math.floor(v) and v > -2^53 and v < 2^53 then
+      return string.format("%.0f", v)
+    end
     return string.format("%.14g", v) .. (v == math.floor(v) and v > -1e15 and v < 1e15 and ".0" or "")
   end
   if t == "string" then

@@ -25,9 +25,13 @@ describe("m[i]", function()
     assert.is_nil(m[-math.huge]); assert.is_nil(m[2^63]); assert.is_nil(m[-2^63])
   end)
 
-  it("makes ipairs walk every byte", function()
+  it("makes ipairs walk every byte (5.2 on: 5.1's ipairs takes only tables)", function()
     local s = "hello\0world"
     local m, t = mapof(s), {}
+    if H.luaver == 5.1 then
+      assert.has_error(function() ipairs(m) end)
+      return
+    end
     for i, b in ipairs(m) do t[i] = b end
     assert.same({s:byte(1, -1)}, t)
   end)

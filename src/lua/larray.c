@@ -361,6 +361,7 @@ static const luaL_Reg array_methods[] = {
 };
 
 static const luaL_Reg array_meta[] = {
+  LMB_IPAIRS_META
   {"__newindex", a_newindex}, {"__len", a_len}, {"__tostring", a_tostring},
   {"__gc", a_gc}, {"__close", a_gc}, {NULL, NULL}
 };

@@ -56,6 +56,11 @@ int lmb_typeerror(lua_State *L, int arg, const char *tname) {
   const char *got;
   if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING)
     got = lua_tostring(L, -1);
+#if LUA_VERSION_NUM < 503
+  /* before 5.3 metatables have no __name: a file still says FILE* */
+  else if (luaL_testudata(L, arg, LUA_FILEHANDLE) != NULL)
+    got = LUA_FILEHANDLE;
+#endif
   else if (lua_type(L, arg) == LUA_TLIGHTUSERDATA)
     got = "light userdata";
   else
@@ -63,6 +68,26 @@ int lmb_typeerror(lua_State *L, int arg, const char *tname) {
   return lmb_argerror(L, arg, lua_pushfstring(L, "%s expected, got %s",
                                               tname, got));
 }
+
+#if LUA_VERSION_NUM == 502
+static int inext(lua_State *L) {
+  lua_Integer i = luaL_checkinteger(L, 2) + 1;
+  lua_pushinteger(L, i);
+  lua_gettable(L, 1);
+  if (lua_isnil(L, -1)) return 1;
+  lua_pushinteger(L, i);
+  lua_insert(L, -2);
+  return 2;
+}
+
+int lmb_ipairs(lua_State *L) {
+  luaL_checkany(L, 1);
+  lua_pushcfunction(L, inext);
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, 0);
+  return 3;
+}
+#endif
 
 int lmb_misusein(lua_State *L, const char *kind, const char *fname, int rc) {
   if (rc == MB_E_CLOSED) return luaL_error(L, "mapbuf: map is closed");

@@ -398,6 +398,7 @@ static int m_gc(lua_State *L) {
 }
 
 const luaL_Reg lmb_map_metamethods[] = {
+  LMB_IPAIRS_META
   {"__tostring", m_tostring},
   {"__gc", m_gc},
   {"__close", m_gc},

@@ -88,6 +88,15 @@ static inline LMap *lmb_test(lua_State *L, int idx) {
 const char *lmb_fname(lua_State *L);
 int lmb_argerror(lua_State *L, int arg, const char *msg);
 int lmb_typeerror(lua_State *L, int arg, const char *tname);
+#if LUA_VERSION_NUM == 502
+/* __ipairs: 5.2's ipairs asks for it (5.3 on, ipairs indexes through
+** __index): i, v for i = 1, 2, ... until v is nil, by the object's own
+** indexing, for maps and arrays alike */
+int lmb_ipairs(lua_State *L);
+#define LMB_IPAIRS_META {"__ipairs", lmb_ipairs},
+#else
+#define LMB_IPAIRS_META
+#endif
 #define lmb_argcheck(L, cond, arg, msg) \
   ((void)((cond) || lmb_argerror(L, (arg), (msg))))
 
