@@ -16,16 +16,26 @@ local mapof = H.mapof
 -- Every method name, from the methods table behind __index.
 local methods = {}
 do
-  local _, t = debug.getupvalue(getmetatable(mapof("x")).__index, 1)
+  local probe = mapof("x")
+  local _, t = debug.getupvalue(getmetatable(probe).__index, 1)
+  if not t then
+    -- 5.1's debug.getupvalue does not open C functions: the methods the
+    -- reference names (m:name; most of them), those a map indexes to a function
+    t = {}
+    for name in H.readfile(H.src .. "/docs/reference.md"):gmatch("m:([%a_]+)") do
+      if type(probe[name]) == "function" then t[name] = true end
+    end
+  end
   for k in pairs(t) do methods[#methods + 1] = k end
   table.sort(methods)
+  assert(#methods >= 25, "the methods were not found")
 end
 
 local junk = {nil, true, false, 0, 1, -1, 2, 3, 4, 8, 255, 256, 1.5, -0.5,
   0/0, 1/0, -1/0, H.maxint, H.minint, 2^53, 2^63, -2^63,
   1e308, "", "a", "l", "n", "a", "set", "cur", "end", "r", "w", "normal",
   "dontneed", "%d+", "(", "[", "%b()", "i4", "<i8", "z", "s1", "!", "xXi16",
-  {}, print, io.stdout, coroutine.create(print)}
+  {}, print, io.stdout, coroutine.create(function() end)}
 local function rjunk() return junk[R(#junk + 1)] end   -- sometimes nil
 
 describe("a closed map", function()
@@ -196,7 +206,10 @@ describe("no input crashes", function()
   -- finalizers, within the few allocations of one call.  How soon it gets
   -- there depends on the collector's state, so each spec runs until it has
   -- seen the finalizer strike inside a call a few times.
-  local function aggressive() H.gcparams(10, 400); collectgarbage() end
+  local function aggressive() H.gcparams(10, H.luaver >= 5.4 and 400 or 1000); collectgarbage() end
+  -- tries before giving up: the older collectors strike inside a call less
+  -- often (and 5.1 .. 5.2 copy pushed bytes first, so fewer calls see it)
+  local TRIES = H.luaver >= 5.4 and 3000 or 20000
   local function normal() H.gcparams(200, 100); collectgarbage() end
 
   it("a finalizer that closes the map during argument conversion", function()
@@ -205,7 +218,7 @@ describe("no input crashes", function()
     -- "map is closed" rather than touch the unmapped memory.
     local raised, i = 0, 0
     aggressive()
-    while raised < 20 and i < 3000 do
+    while raised < 20 and i < TRIES do
       i = i + 1
       local m = assert(mapbuf.open(H.file(string.rep("z", 2 * PS)), "r+"))
       local v = m:view(PS + 1)
@@ -232,7 +245,7 @@ describe("no input crashes", function()
   it("a finalizer that shrinks the map under a write", function()
     local raised, i = 0, 0
     aggressive()
-    while raised < 20 and i < 3000 do
+    while raised < 20 and i < TRIES do
       i = i + 1
       local m = assert(mapbuf.anon(2 * PS, {private = true}))
       H.finalizer(function() m:resize(1) end)

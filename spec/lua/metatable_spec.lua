@@ -41,7 +41,7 @@ describe("the metatable of a map", function()
     local face, real = getmetatable(m), debug.getmetatable(m)
     local f = assert(io.open("/dev/null"))
     local impostors = {io.stdout, f, {}, "abc", 42, 4096, true, print,
-                       coroutine.create(print), face, 0/0}
+                       coroutine.create(function() end), face, 0/0}
     for _, t in ipairs({face, real}) do
       for _, impostor in ipairs(impostors) do
         for _, k in ipairs({"__index", "__newindex", "__len", "__tostring",

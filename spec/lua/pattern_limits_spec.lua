@@ -90,8 +90,10 @@ describe("patterns at Lua's limits", function()
           end
         end
       end
+      -- gmatch: 5.1 and 5.2 give an empty match right after a match, 5.3
+      -- on (and m:gmatch, everywhere) skip it
       local a, b = GM(s, p, 1), GM(m, p, 1)
-      if a ~= b and #fails < 10 then
+      if H.luaver >= 5.3 and a ~= b and #fails < 10 then
         fails[#fails + 1] = string.format("gmatch(%q) on %q:\n  %s\n  %s",
           p, s, a, b)
       end

@@ -159,10 +159,13 @@ local function compare(s, m, p, inits, fails)
                        call(FIND, m, p, init, true), i)
     same("match", call(MATCH, s, p, init), call(MATCH, m, p, init), i)
   end
-  -- string.gmatch takes an init from 5.4 on (older ones ignore it); m:gmatch
-  -- takes one on every Lua, the same code, compared where there is a reference
-  for _, i in ipairs(H.luaver >= 5.4 and { false, 1, 2, -1, 0, #s, #s + 1, #s + 2, -#s - 5 }
-                     or { false }) do
+  -- string.gmatch takes an init from 5.4 on (older ones ignore it), and
+  -- skips an empty match right after a match from 5.3 on (5.1 and 5.2
+  -- give it); m:gmatch does both on every Lua, the same code, compared
+  -- where there is a reference
+  local inits = H.luaver >= 5.4 and { false, 1, 2, -1, 0, #s, #s + 1, #s + 2, -#s - 5 }
+                or H.luaver >= 5.3 and { false } or {}
+  for _, i in ipairs(inits) do
     local init = arg(i)
     same("gmatch", gmcall(s, p, init), gmcall(m, p, init), i)
   end
@@ -244,11 +247,20 @@ describe("m:find / m:match / m:gmatch", function()
       { "b", "2" }, { "b", 2.0 }, { "b", 1, "yes" } }) do
       local u = table.unpack
       local n = select("#", u(args))
-      assert.are.equal(call(FIND, s, u(args, 1, n)), call(FIND, m, u(args, 1, n)))
-      assert.are.equal(call(MATCH, s, u(args, 1, n)),
-                       call(MATCH, m, u(args, 1, n)))
-      if n <= 1 or H.luaver >= 5.4 then   -- gmatch's init: 5.4 on
-        assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
+      local x = args[2]
+      if H.luaver < 5.3 and type(x) == "number" and not (x == math.floor(x) and x > -2^53 and x < 2^53) then
+        -- 5.1 and 5.2 truncate a position that is no integer; mapbuf
+        -- refuses it on every Lua, as 5.3 on do
+        for _, f in ipairs({ FIND, MATCH }) do
+          assert.matches("number has no integer representation", call(f, m, u(args, 1, n)))
+        end
+      else
+        assert.are.equal(call(FIND, s, u(args, 1, n)), call(FIND, m, u(args, 1, n)))
+        assert.are.equal(call(MATCH, s, u(args, 1, n)),
+                         call(MATCH, m, u(args, 1, n)))
+        if (n <= 1 and H.luaver >= 5.3) or H.luaver >= 5.4 then   -- as above
+          assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
+        end
       end
     end
   end)

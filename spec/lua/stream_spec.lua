@@ -20,13 +20,23 @@ local pieces = {"\n", "\n", " ", "  \t", "12", "-7", "+3.5", "0x1F", "0x", "1e5"
   string.rep("7", 199), string.rep("7", 200), string.rep("7", 201),
   "0x" .. string.rep("f", 198), "1" .. string.rep("0", 196) .. "e5", "\v",
   "\f", "1 2", "3\n4"}
+-- (5.1's and 5.2's file:read cuts a line at a zero byte: fgets and strlen)
+if H.luaver < 5.3 then
+  for i = #pieces, 1, -1 do if pieces[i]:find("\0", 1, true) then table.remove(pieces, i) end end
+end
 local function randtext()
   local t = {}
   for i = 1, R(0, 30) do t[i] = pieces[R(#pieces)] end
   return table.concat(t)
 end
 
-local formats = {"l", "L", "n", "a", 0, 1, 2, 5, 100, "*l", "*n", "*a", "*L"}
+-- file:read, the reference, takes formats without '*' and reads numerals
+-- by Lua's own rules from 5.3 on (5.1 and 5.2: C's fscanf; 5.1 has no
+-- "L"); m:read does as 5.3 on, on every Lua, so older Luas compare only
+-- the formats they share
+local formats = H.luaver >= 5.3 and {"l", "L", "n", "a", 0, 1, 2, 5, 100, "*l", "*n", "*a", "*L"}
+  or H.luaver >= 5.2 and {0, 1, 2, 5, 100, "*l", "*a", "*L"}
+  or {0, 1, 2, 5, 100, "*l", "*a"}
 local function randformats()
   local t = {}
   for i = 1, R(0, 4) do t[i] = formats[R(#formats)] end
@@ -53,7 +63,7 @@ describe("read", function()
           table.concat((function() local t = {} for i, x in ipairs(fmts) do t[i] = tostring(x) end return t end)(), ","), step))
         assert.equals(f:seek(), m:tell())
         for i = 1, got.n do
-          if math.type(want[i]) then
+          if math.type and math.type(want[i]) then
             assert.equals(math.type(want[i]), math.type(got[i]))
           end
         end
@@ -108,8 +118,9 @@ describe("lines", function()
       local s = randtext()
       local fmts = randformats()
       if #fmts == 0 or fmts[1] == "a" or fmts[1] == "*a" or fmts[1] == 0 then
-        fmts = {"L"}   -- those never end, for files and maps alike
+        fmts = {"*L"}   -- those never end, for files and maps alike
       end
+      if H.luaver < 5.2 then fmts = {} end   -- 5.1's file:lines takes no formats
       local f = assert(io.open(H.file(s), "rb"))
       local want, got = {}, {}
       for a, b in f:lines(table.unpack(fmts)) do want[#want + 1] = {a, b} end
