@@ -142,6 +142,25 @@ function H.mapof(s, opts)
   return m
 end
 
+-- Every method name of a map, sorted: the table behind its __index (an
+-- upvalue).  5.1's debug.getupvalue does not open C functions: there, the
+-- methods the reference names (m:name; most of them).
+function H.methods()
+  local probe = H.mapof("x")
+  local _, t = debug.getupvalue(debug.getmetatable(probe).__index, 1)
+  if not t then
+    t = {}
+    for name in H.readfile(H.src .. "/docs/reference.md"):gmatch("m:([%a_]+)") do
+      if type(probe[name]) == "function" then t[name] = true end
+    end
+  end
+  local list = {}
+  for k in pairs(t) do list[#list + 1] = k end
+  table.sort(list)
+  assert(#list >= 25, "the methods were not found")
+  return list
+end
+
 -- Quote a string for the shell.
 -- All results of a pcall, errors included, as one comparable string (an
 -- integer and a float of the same value differ).

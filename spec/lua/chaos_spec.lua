@@ -19,12 +19,7 @@ local seed = tonumber(os.getenv("SEED")) or os.time()
 
 local R
 
-local methods = {}
-do
-  local _, t = debug.getupvalue(debug.getmetatable(mapbuf.anon(1)).__index, 1)
-  for k in pairs(t) do methods[#methods + 1] = k end
-  table.sort(methods)
-end
+local methods = H.methods()
 local mt = debug.getmetatable(mapbuf.anon(1))
 
 -- Methods that answer on a closed map (the contract's exceptions).
