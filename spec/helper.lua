@@ -142,6 +142,18 @@ function H.mapof(s, opts)
   return m
 end
 
+-- Source text that makes package.searchpath (5.2's) in chunks run by a
+-- fresh interpreter, for 5.1 and LuaJIT: the first file of path that opens
+H.searchpath_src = [[
+package.searchpath = package.searchpath or function(name, path)
+  for p in path:gmatch("[^;]+") do
+    local f = p:gsub("%?", (name:gsub("%.", "/")))
+    local h = io.open(f)
+    if h then h:close() return f end
+  end
+end
+]]
+
 -- Every method name of a map, sorted: the table behind its __index (an
 -- upvalue).  5.1's debug.getupvalue does not open C functions: there, the
 -- methods the reference names (m:name; most of them).
@@ -159,6 +171,14 @@ function H.methods()
   table.sort(list)
   assert(#list >= 25, "the methods were not found")
   return list
+end
+
+-- Run a shell command; true when it exited 0 (5.1 and LuaJIT's
+-- os.execute return the status as a number, 5.2 on true or nil)
+function H.sh(cmd)
+  local r = os.execute(cmd)
+  if type(r) == "number" then return r == 0 end
+  return r == true
 end
 
 -- Quote a string for the shell.

@@ -5,7 +5,7 @@ local P = require "spec.embed.prefix"
 
 local sh, q = P.sh, H.q
 
-local function exists(p) return os.execute("test -e " .. q(p)) == true end
+local function exists(p) return H.sh("test -e " .. q(p)) end
 
 describe("the installed tree", function()
   local prefix, version
@@ -87,7 +87,7 @@ describe("the installed tree", function()
             package.searchpath("mapbuf.ring", package.path))]]
     local out, st = sh("LUA_CPATH=" .. q(prefix .. "/lib/lua/" .. H.luaabi .. "/?.so")
       .. " LUA_PATH=" .. q(prefix .. "/share/lua/" .. H.luaabi .. "/?.lua")
-      .. " " .. q(H.lua) .. " -e " .. q(code))
+      .. " " .. q(H.lua) .. " -e " .. q(H.searchpath_src .. code))
     assert.equals(0, st, out)
     assert.equals(("mapbuf %s\t%s\t234\ttable\t%s\n"):format(version, so,
       prefix .. "/share/lua/" .. H.luaabi .. "/mapbuf/ring.lua"), out)
@@ -174,7 +174,7 @@ describe("examples/embed against the installed tree", function()
   setup(function()
     prefix = P.prefix()
     src = H.tmpname("-embed")
-    assert(os.execute("cp -r " .. q(H.src .. "/examples/embed") .. " " .. q(src)))
+    assert(H.sh("cp -r " .. q(H.src .. "/examples/embed") .. " " .. q(src)))
   end)
   teardown(H.cleanup)
 

@@ -14,6 +14,7 @@ local function rockspec()
   assert.equals(1, #list, "one rockspec at the root: " .. names)
   local env = {}
   local chunk = assert(loadfile(H.src .. "/" .. list[1], "t", env))
+  if setfenv then setfenv(chunk, env) end   -- 5.1's loadfile takes no env
   chunk()
   return list[1], env
 end
@@ -97,7 +98,7 @@ describe("the rockspec", function()
     local f = H.file("rock")
     out, code = P.sh("LUA_CPATH=" .. q(tree .. "/lib/lua/" .. H.luaabi .. "/?.so")
       .. " LUA_PATH=" .. q(tree .. "/share/lua/" .. H.luaabi .. "/?.lua")
-      .. " " .. q(H.lua) .. " -e " .. q(([[
+      .. " " .. q(H.lua) .. " -e " .. q(H.searchpath_src .. ([[
         local mapbuf = require "mapbuf"
         local m = assert(mapbuf.open(%q))
         print(mapbuf._VERSION, m:sub(1), type(require "mapbuf.ring"),

@@ -270,7 +270,8 @@ describe("mapbuf command line", function()
       {"return true", 0}, {"return false", 1}, {"return nil", 0},
       {"return 'x'", 0}, {"return 2.5", 0}, {"return 5, 6", 5},
       {"return '3'", 0}, {"return '0x10'", 0},   -- numeral strings are no status
-      {"os.exit(6)", 6}, {"os.exit(true)", 0}, {"os.exit(false)", 1},
+      {"os.exit(6)", 6}, -- 5.1's os.exit takes only numbers (LuaJIT's takes booleans too)
+      {"os.exit(true)", (H.luaver == 5.1 and not H.jit) and 1 or 0}, {"os.exit(false)", 1},
       {"os.exit(9, true)", 9},
     }
     for _, c in ipairs(cases) do
@@ -357,7 +358,7 @@ describe("mapbuf command line", function()
     it("a binary chunk runs (outside the sandbox)", function()
       local b = H.tmpname(".luac")
       H.run(H.q(H.lua) .. " -e " .. H.q(("local f = io.open(%q, 'wb') "
-        .. "f:write(string.dump(load('print(#(...))'))) f:close()"):format(b)))
+        .. "f:write(string.dump((loadstring or load)('print(#(...))'))) f:close()"):format(b)))
       local out, code = mb {b, H.file("four")}
       assert.equal(0, code)
       assert.equal("4\n", out)

@@ -266,7 +266,7 @@ describe("a file truncated under the map #sigbus", function()
     local p = H.file(string.rep("x", 3 * PS))
     local m = assert(mapbuf.open(p, "r+"))
     local v = m:view(PS + 1)
-    assert.is_true(os.execute("truncate -s " .. PS .. " " .. H.q(p)))
+    assert.is_true(H.sh("truncate -s " .. PS .. " " .. H.q(p)))
     local touch = {
       function() return m[2 * PS] end,
       function() m[2 * PS] = 1 end,

@@ -56,7 +56,7 @@ describe("truncation guard #sigbus", function()
     local ok, err = pcall(function()
       for _ in m:gmatch("%a+") do
         n = n + 1
-        if n == 10 then assert(os.execute("truncate -s " .. PS .. " " .. H.q(p))) end
+        if n == 10 then assert(H.sh("truncate -s " .. PS .. " " .. H.q(p))) end
       end
     end)
     assert.is_false(ok)

@@ -261,7 +261,7 @@ describe("collection", function()
       local m = mapof("abc")
       local vs = {}
       for k = 1, 5 do vs[k] = m:view(k % 3 + 1):view() end
-      setmetatable(vs, {__gc = function() gone = gone + 1 end})
+      vs.gc = H.finalizer(function() gone = gone + 1 end)   -- goes with vs
       if round % 50 == 0 then kept[#kept + 1] = vs[1] end
     end
     collectgarbage(); collectgarbage()
@@ -277,12 +277,13 @@ describe("collection", function()
     do
       -- holder is marked for finalization before the root, so its
       -- finalizer runs after the root's: the view it holds is dead by then
-      local holder = setmetatable({}, {__gc = function(h)
-        result.ok, result.err = pcall(function() return h.v[1] end)
-        result.closed = h.v:closed()
-        result.str = tostring(h.v)
-      end})
-      holder.v = mapof("abc"):view()
+      local v
+      local holder = H.finalizer(function()
+        result.ok, result.err = pcall(function() return v[1] end)
+        result.closed = v:closed()
+        result.str = tostring(v)
+      end)
+      v = mapof("abc"):view()
     end
     collectgarbage(); collectgarbage(); collectgarbage()
     assert.is_false(result.ok)
