@@ -443,3 +443,156 @@ describe("m:pack", function()
   end)
 end)
 
+-- ---- on every Lua: layouts written out, and the round trip ----
+
+-- A format, its bytes, the values m:unpack reads from them, and (when
+-- they differ) the values m:pack takes to write them.  Worked out from
+-- the manual's rules; where string.pack exists it must agree.
+local layouts = {
+  { "<i4", "\254\255\255\255", { -2 } },
+  { ">I3", "\1\2\3", { 0x010203 } },
+  { "<h", "\255\127", { 32767 } },
+  { "<d", "\0\0\0\0\0\0\244\63", { 1.25 } },
+  { ">f", "\63\160\0\0", { 1.25 } },
+  { "<j", "\249\255\255\255\255\255\255\255", { -7 } },
+  { ">J", "\0\0\0\0\0\0\1\0", { 256 } },
+  { "<s1", "\3abc", { "abc" } },
+  { ">s2", "\0\2hi", { "hi" } },
+  { "z", "abc\0", { "abc" } },
+  { "c5", "ab\0\0\0", { "ab\0\0\0" }, { "ab" } },
+  { "<i16", "\5" .. ("\0"):rep(15), { 5 } },
+  { "<i16", ("\255"):rep(16), { -1 } },
+  { ">I9", ("\0"):rep(8) .. "\7", { 7 } },
+  { "<b x >H", "\255\0\1\2", { -1, 258 } },
+  { "<J <n", "\3" .. ("\0"):rep(7) .. "\0\0\0\0\0\0\224\191", { 3, -0.5 } },
+  { ">i2 <i2", "\1\2\2\1", { 258, 258 } },
+  -- aligned: read where the position is 1 modulo 8
+  { "<!4 b i4", "\1\0\0\0\254\255\255\255", { 1, -2 }, nil, true },
+  { "<!8 b Xd h", "\1" .. ("\0"):rep(7) .. "\9\0", { 1, 9 }, nil, true },
+  { ">!2 b h B", "\1\0\0\2\3", { 1, 2, 3 }, nil, true },
+}
+
+-- A string of n bytes that are never zero.
+local function nonzero(n)
+  local t = {}
+  for i = 1, n do t[i] = R(1, 255) end
+  return string.char(table.unpack(t))
+end
+
+-- One option of a well-formed format and a value it takes, as m:pack is
+-- given it and as m:unpack gives it back (nil, nil: no value).  aligned:
+-- the format has '!', so every size must be a power of 2.
+local function rtoption(aligned)
+  local r = R(100)
+  if r <= 35 then
+    local size, letter
+    local q = R(3)
+    if q == 1 then
+      letter = ({ "b", "B", "h", "H", "j", "J" })[R(6)]
+      size = ({ b = 1, B = 1, h = 2, H = 2, j = 8, J = 8 })[letter]
+    elseif q == 2 then
+      size = aligned and ({ 1, 2, 4, 8, 16 })[R(5)] or R(1, 16)
+      letter = (R(2) == 1 and "i" or "I") .. size
+    else
+      letter, size = R(2) == 1 and "i" or "I", 4
+    end
+    local signed = letter:match("^[bhij]") ~= nil
+    -- a value that fits, of at most 53 bits (what every Lua holds)
+    local bits = math.min(8 * size - (signed and 1 or 0), 53)
+    local v = rand(0, H.int(2 ^ bits) - 1)
+    if R(8) == 1 then v = H.int(2 ^ bits) - 1 end           -- the largest
+    if signed and R(2) == 1 then v = -v - 1 end
+    return letter, v, v
+  elseif r <= 45 then
+    -- a value a float holds exactly
+    local v = R(-2 ^ 23 + 1, 2 ^ 23 - 1) * 2 ^ R(-30, 30)
+    return "f", v, v
+  elseif r <= 52 then
+    local v = (R() - 0.5) * 10 ^ R(-300, 300)
+    return R(2) == 1 and "d" or "n", v, v
+  elseif r <= 60 then
+    local v = nonzero(R(0, 10))
+    return "z", v, v
+  elseif r <= 68 then
+    local v = randbytes(R(0, 10))
+    return "s" .. (aligned and ({ 1, 2, 4, 8 })[R(4)] or R(1, 8)), v, v
+  elseif r <= 76 then
+    local n = R(0, 9)
+    local v = randbytes(R(0, n))
+    return "c" .. n, v, v .. ("\0"):rep(n - #v)
+  elseif r <= 82 then return "x"
+  elseif r <= 92 then
+    return ({ "<", ">", "=", " " })[R(4)]
+  else
+    return "X" .. ({ "b", "h", "i2", "i4", "i8", "d", "f", "j" })[R(8)]
+  end
+end
+
+describe("m:pack and m:unpack on every Lua", function()
+  it("lay out values as the manual says: bytes written out, read and written at every position", function()
+    for _, l in ipairs(layouts) do
+      local fmt, bytes, outs, ins, aligned = l[1], l[2], l[3], l[4] or l[3], l[5]
+      if string.pack then
+        assert.are.equal(bytes, string.pack(fmt, table.unpack(ins)), fmt)
+      end
+      for pre = 0, aligned and 16 or 9, aligned and 8 or 1 do
+        local data = ("\1"):rep(pre) .. bytes .. "\2\3"
+        local m = mapof(data)
+        local want = { table.unpack(outs) }
+        want[#want + 1] = pre + 1 + #bytes
+        local got = table.pack(m:unpack(fmt, pre + 1))
+        assert.is_true(samelist(want, #want, got, got.n), fmt .. " at " .. (pre + 1))
+        got = table.pack(m:unpack(fmt, pre - #data))
+        assert.is_true(samelist(want, #want, got, got.n), fmt .. " at " .. (pre - #data))
+        m:close()
+        local w = mapof(("\9"):rep(pre) .. ("\8"):rep(#bytes) .. "\9")
+        assert.are.equal(pre + 1 + #bytes, w:pack(pre + 1, fmt, table.unpack(ins)), fmt)
+        assert.are.equal(("\9"):rep(pre) .. bytes .. "\9", w:sub(1, -1), fmt)
+        w:close()
+      end
+    end
+  end)
+
+  it("reads back what it wrote, in place and nowhere else (random, seed " .. seed .. ")", function()
+    for _ = 1, 3000 do
+      local aligned = R(3) == 1
+      local parts, ins, outs = {}, {}, {}
+      if aligned then parts[1] = "!" .. ({ "", "1", "2", "4", "8", "16" })[R(6)] end
+      for _ = 1, R(0, 6) do
+        local o, vin, vout = rtoption(aligned)
+        parts[#parts + 1] = o
+        if vin ~= nil then ins[#ins + 1], outs[#outs + 1] = vin, vout end
+      end
+      local fmt = table.concat(parts)
+      local before = randbytes(400)
+      local m = mapof(before)
+      -- unpack aligns from position 1 of the map, pack from where it
+      -- starts: the same when that is 1 modulo 16
+      local pos = 1 + 16 * R(0, 4)
+      local ok, p = pcall(m.pack, m, pos, fmt, table.unpack(ins))
+      assert(ok, describe_case(fmt, ins, #ins, pos) .. ": " .. tostring(p))
+      local got = table.pack(m:unpack(fmt, pos))
+      local want = { table.unpack(outs) }
+      want[#want + 1] = p
+      if not samelist(want, #want, got, got.n) then
+        assert.are.same(want, got, describe_case(fmt, ins, #ins, pos))
+      end
+      assert.are.equal(before:sub(1, pos - 1), m:sub(1, pos - 1))
+      assert.are.equal(before:sub(p), m:sub(p))
+      -- the same bytes in a map just big enough; one byte less: nothing
+      local n = p - pos
+      local fit = mapof(("\7"):rep(n))
+      assert.are.equal(n + 1, fit:pack(1, fmt, table.unpack(ins)))
+      assert.are.equal(m:sub(pos, p - 1), fit:sub(1, -1))
+      if n > 0 then
+        local short = mapof(("\7"):rep(n - 1))
+        assert.has_error(function() short:pack(1, fmt, table.unpack(ins)) end,
+                         "bad argument #1 to 'pack' (out of range)")
+        assert.are.equal(("\7"):rep(n - 1), short:sub(1, -1))
+        short:close()
+      end
+      fit:close(); m:close()
+    end
+  end)
+end)
+
