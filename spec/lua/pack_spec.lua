@@ -4,7 +4,8 @@
 -- nothing, read-only, closed, views).  Lua 5.1, 5.2 and LuaJIT have no
 -- string.pack: there the random formats are checked by a round trip
 -- (m:pack, then m:unpack) and layouts by bytes written out here, which
--- the Luas with string.pack check too.
+-- the Luas with string.pack check too; and a last part says what 64-bit
+-- integers become where numbers are doubles.
 local mapbuf = require "mapbuf"
 local H = require "spec.helper"
 
@@ -596,3 +597,93 @@ describe("m:pack and m:unpack on every Lua", function()
   end)
 end)
 
+-- ---- 64-bit integers where numbers are doubles ----
+-- Lua 5.1, 5.2 and LuaJIT have no integers: a number is a double, exact
+-- for integers up to 2^53.  What mapbuf does there with the 8-byte
+-- formats (j, J, i8, I8, and the arrays of them): it stores every
+-- integral double in -2^63 .. 2^63 exactly and raises for any other number
+-- (as 5.4 raises for a float without an integer value); it reads 8 bytes
+-- exactly as an integer and gives the double nearest to it, so values
+-- beyond 2^53 come back rounded (to even on a tie).
+
+local B53 = "\0\0\0\0\0\0\32\0"                        -- <j 2^53
+local MAX = "\255\255\255\255\255\255\255\127"          -- <j 2^63 - 1
+
+describe("64-bit integers on every Lua", function()
+  it("store integral values up to 2^53, and beyond that those a double holds, exactly", function()
+    local m = mapof(("\9"):rep(8))
+    local cases = {
+      { 2 ^ 53, B53 },
+      { -2 ^ 53, "\0\0\0\0\0\0\224\255" },
+      { 2 ^ 53 + 2, "\2\0\0\0\0\0\32\0" },
+      { 2 ^ 62 + 2 ^ 10, "\0\4\0\0\0\0\0\64" },
+      { -2 ^ 63, "\0\0\0\0\0\0\0\128" },
+      { 2 ^ 63 - 2 ^ 10, "\0\252\255\255\255\255\255\127" },
+    }
+    for _, c in ipairs(cases) do
+      for _, fmt in ipairs({ "<j", "<i8", "<J", "<I8" }) do
+        m:pack(1, fmt, c[1])
+        assert.are.equal(c[2], m:sub(1, -1), fmt .. " " .. string.format("%.0f", c[1]))
+        local a = m:array(fmt)
+        a[1] = -1
+        a[1] = c[1]
+        assert.are.equal(c[2], m:sub(1, -1), "array " .. fmt)
+        if fmt:match("[ji]") then
+          assert.is_true(m:unpack(fmt) == c[1], fmt)   -- all exact in a double
+          assert.is_true(a[1] == c[1], fmt)
+        end
+      end
+    end
+  end)
+
+  it("raise for a number with no 64-bit integer, and write nothing", function()
+    local m = mapof(("\9"):rep(8))
+    for _, v in ipairs({ 2 ^ 63, -2 ^ 64, 2 ^ 64, 1e300, 1 / 0, -1 / 0, 0 / 0, 0.5, 2 ^ 51 + 0.5 }) do
+      for _, fmt in ipairs({ "<j", "<i8", "<J", "<I8" }) do
+        assert.has_error(function() m:pack(1, fmt, v) end,
+                         "bad argument #3 to 'pack' (number has no integer representation)")
+        local a = m:array(fmt)
+        local ok, e = pcall(function() a[1] = v end)
+        assert.is_false(ok, fmt .. " " .. tostring(v))
+        assert.matches("number has no integer representation", e)
+        ok, e = pcall(a.fill, a, v)
+        assert.is_false(ok, fmt .. " " .. tostring(v))
+        assert.matches("number has no integer representation", e)
+        assert.are.equal(("\9"):rep(8), m:sub(1, -1), fmt .. " " .. tostring(v))
+      end
+    end
+  end)
+
+  it("read integers beyond 2^53 exactly from 5.3 on, as the nearest double before", function()
+    local m = mapof("\1\0\0\0\0\0\32\0" .. "\3\0\0\0\0\0\32\0" .. MAX .. ("\255"):rep(8))
+    local a = m:array("<j")
+    local b = m:array("<J")
+    if H.luaver >= 5.3 then
+      local big = H.int(2 ^ 53)
+      assert.are.same({ big + 1, big + 3, math.maxinteger, -1, 33 }, { m:unpack("<j j j J") })
+      assert.are.same({ big + 1, big + 3, math.maxinteger, -1 }, { a[1], a[2], a[3], a[4] })
+      assert.are.equal("integer", math.type(a[3]))
+      -- and so they go back as they came
+      m:pack(1, "<j", m:unpack("<j"))
+      a[3] = a[3]
+      assert.are.equal("\1\0\0\0\0\0\32\0", m:sub(1, 8))
+      assert.are.equal(MAX, m:sub(17, 24))
+    else
+      -- 2^53 + 1 is a tie: to even, 2^53; 2^53 + 3 to 2^53 + 4; 2^63 - 1
+      -- to 2^63, which is no 64-bit integer; all bits set is -1 for J too
+      assert.are.same({ 2 ^ 53, 2 ^ 53 + 4, 2 ^ 63, -1, 33 }, { m:unpack("<j j j J") })
+      assert.are.same({ 2 ^ 53, 2 ^ 53 + 4, 2 ^ 63, -1 }, { a[1], a[2], a[3], b[4] })
+      assert.are.same({ 2 ^ 53, -1 }, { (m:unpack("<i8", 1)), (m:unpack("<I8", 25)) })
+      -- a value read there is a double: written back, it is that double's
+      m:pack(1, "<j", m:unpack("<j"))
+      assert.are.equal(B53, m:sub(1, 8))
+      a[2] = a[2]
+      assert.are.equal("\4\0\0\0\0\0\32\0", m:sub(9, 16))
+      -- and 2^63 cannot go back at all: it raises, the bytes stay
+      assert.has_error(function() m:pack(17, "<j", m:unpack("<j", 17)) end,
+                       "bad argument #3 to 'pack' (number has no integer representation)")
+      assert.is_false(pcall(function() a[3] = a[3] end))
+      assert.are.equal(MAX, m:sub(17, 24))
+    end
+  end)
+end)
