@@ -1,13 +1,24 @@
 -- spec/lua/pack_spec.lua: m:unpack and m:pack against string.unpack and
 -- string.pack, differentially (random formats x values x positions, errors
 -- included) and by hand for the rules only a map has (in place, all or
--- nothing, read-only, closed, views).
+-- nothing, read-only, closed, views).  Lua 5.1, 5.2 and LuaJIT have no
+-- string.pack: there the random formats are checked by a round trip
+-- (m:pack, then m:unpack) and layouts by bytes written out here, which
+-- the Luas with string.pack check too; and a last part says what 64-bit
+-- integers become where numbers are doubles.
 local mapbuf = require "mapbuf"
 local H = require "spec.helper"
 
 local seed = tonumber(os.getenv("SEED")) or os.time()
 math.randomseed(seed)
 local R = math.random
+
+-- R(lo, hi) for any interval of integers up to 2^53 wide: 5.1's and 5.2's
+-- math.random take only C ints.
+local function rand(lo, hi)
+  if H.luaver >= 5.3 or (lo >= -2 ^ 31 and hi < 2 ^ 31) then return R(lo, hi) end
+  return lo + math.min(math.floor(R() * (hi - lo + 1)), hi - lo)
+end
 
 local mapof = H.mapof
 
@@ -116,7 +127,7 @@ end
 -- ---- comparing ----
 
 local function same(a, b)
-  if math.type(a) ~= math.type(b) or type(a) ~= type(b) then return false end
+  if H.numtype(a) ~= H.numtype(b) or type(a) ~= type(b) then return false end
   if a ~= a then return b ~= b end                       -- NaN
   if type(a) == "number" and a == 0 and b == 0 then return 1 / a == 1 / b end
   return a == b
@@ -158,6 +169,9 @@ end
 
 describe("m:unpack", function()
   it("reads what string.unpack reads, errors included (random)", function()
+    if not string.unpack then
+      pending("needs Lua 5.3: string.unpack is what these random formats are compared with (the round trip below runs here)") return
+    end
     local checked, failed = 0, 0
     for _ = 1, 4000 do
       local data = randbytes(R(0, 48))
@@ -196,6 +210,9 @@ describe("m:unpack", function()
   end)
 
   it("reads values written by string.pack at every position", function()
+    if not string.pack then
+      pending("needs Lua 5.3: string.pack writes the data here (the written-out layouts below are read at every position here)") return
+    end
     local fmts = { "<i4", ">I3", "=h", "<d", ">f", "<j", "<s1", "z", "c5",
                    "!4 i1 i4", "<i16", ">I9", "<!8 b Xd d", "b x H", "T n" }
     for _, fmt in ipairs(fmts) do
@@ -222,7 +239,7 @@ describe("m:unpack", function()
   end)
 
   it("defaults pos to 1 and counts negative positions from the end", function()
-    local m = mapof(string.pack("<i2 i2", 5, -6))
+    local m = mapof("\5\0\250\255")   -- <i2 i2: 5, -6
     assert.are.same({ 5, 3 }, { m:unpack("<i2") })
     assert.are.same({ -6, 5 }, { m:unpack("<i2", -2) })
     assert.are.same({ 5, 3 }, { m:unpack("<i2", -100) })
@@ -235,7 +252,7 @@ describe("m:unpack", function()
                      "bad argument #2 to 'unpack' (unfinished string for format 'z')")
     assert.has_error(function() m:unpack("c4") end,
                      "bad argument #2 to 'unpack' (data string too short)")
-    local w = mapof(string.pack("<s1", "hello"):sub(1, 4))
+    local w = mapof("\5hel")   -- <s1 "hello", cut short
     assert.has_error(function() w:unpack("<s1") end,
                      "bad argument #2 to 'unpack' (data string too short)")
     assert.has_error(function() m:unpack("b", 5) end,
@@ -254,7 +271,7 @@ describe("m:unpack", function()
   end)
 
   it("reads a view at the view's positions", function()
-    local m = mapof("xx" .. string.pack("<i4 i4", 10, 20) .. "yy")
+    local m = mapof("xx\10\0\0\0\20\0\0\0yy")   -- <i4 i4: 10, 20
     local v = m:view(3, 10)
     assert.are.same({ 10, 20, 9 }, { v:unpack("<i4 i4") })
     assert.are.same({ 20, 9 }, { v:unpack("<i4", -4) })
@@ -288,6 +305,9 @@ end)
 
 describe("m:pack", function()
   it("writes what string.pack makes, all or nothing (random)", function()
+    if not string.pack then
+      pending("needs Lua 5.3: string.pack is what these random formats are compared with (the round trip below runs here)") return
+    end
     local failed = 0
     for _ = 1, 4000 do
       local size = R(0, 40)
@@ -328,7 +348,13 @@ describe("m:pack", function()
   it("round-trips with unpack and returns the next position", function()
     local m = assert(mapbuf.anon(64))
     local p = m:pack(1, "<i4 >I2 d z s1 c3", -7, 513, 0.5, "hi", "abc", "xy")
-    assert.are.equal(1 + #string.pack("<i4 >I2 d z s1 c3", -7, 513, 0.5, "hi", "abc", "xy"), p)
+    -- 4 + 2 + 8 + 3 + 4 + 3 bytes, none aligned
+    assert.are.equal(25, p)
+    if string.pack then
+      assert.are.equal(1 + #string.pack("<i4 >I2 d z s1 c3", -7, 513, 0.5, "hi", "abc", "xy"), p)
+    end
+    assert.are.equal("\249\255\255\255\2\1", m:sub(1, 6))
+    assert.are.equal("hi\0\3abcxy\0", m:sub(15, 24))
     assert.are.same({ -7, 513, 0.5, "hi", "abc", "xy\0", p },
                     { m:unpack("<i4 >I2 d z s1 c3") })
     assert.are.equal(64, m:pack(-4, "<i3", 1))  -- bytes 61..63
@@ -341,9 +367,13 @@ describe("m:pack", function()
   it("aligns from the start of what it writes, as string.pack does", function()
     local m = mapof(string.rep("\9", 12))
     assert.are.equal(10, m:pack(2, "!4 b i4", 1, 2))
-    -- native order: string.pack says what the bytes are on this CPU
-    assert.are.equal("\9" .. string.pack("!4 b i4", 1, 2) .. "\9\9\9", m:sub(1, -1))
+    if string.pack then
+      -- native order: string.pack says what the bytes are on this CPU
+      assert.are.equal("\9" .. string.pack("!4 b i4", 1, 2) .. "\9\9\9", m:sub(1, -1))
+    end
     assert.are.equal("\9\1\0\0\0", m:sub(1, 5))
+    assert.are.equal(10, m:pack(2, "<!4 b i4", 1, 2))
+    assert.are.equal("\9\1\0\0\0\2\0\0\0\9\9\9", m:sub(1, -1))
   end)
 
   it("writes nothing when it does not fit or a value is bad", function()
@@ -411,5 +441,249 @@ describe("m:pack", function()
     assert.are.equal("...ABCD...", m:sub(1, -1))
     assert.has_error(function() v:pack(2, "<I4", 0) end,
                      "bad argument #1 to 'pack' (out of range)")
+  end)
+end)
+
+-- ---- on every Lua: layouts written out, and the round trip ----
+
+-- A format, its bytes, the values m:unpack reads from them, and (when
+-- they differ) the values m:pack takes to write them.  Worked out from
+-- the manual's rules; where string.pack exists it must agree.
+local layouts = {
+  { "<i4", "\254\255\255\255", { -2 } },
+  { ">I3", "\1\2\3", { 0x010203 } },
+  { "<h", "\255\127", { 32767 } },
+  { "<d", "\0\0\0\0\0\0\244\63", { 1.25 } },
+  { ">f", "\63\160\0\0", { 1.25 } },
+  { "<j", "\249\255\255\255\255\255\255\255", { -7 } },
+  { ">J", "\0\0\0\0\0\0\1\0", { 256 } },
+  { "<s1", "\3abc", { "abc" } },
+  { ">s2", "\0\2hi", { "hi" } },
+  { "z", "abc\0", { "abc" } },
+  { "c5", "ab\0\0\0", { "ab\0\0\0" }, { "ab" } },
+  { "<i16", "\5" .. ("\0"):rep(15), { 5 } },
+  { "<i16", ("\255"):rep(16), { -1 } },
+  { ">I9", ("\0"):rep(8) .. "\7", { 7 } },
+  { "<b x >H", "\255\0\1\2", { -1, 258 } },
+  { "<J <n", "\3" .. ("\0"):rep(7) .. "\0\0\0\0\0\0\224\191", { 3, -0.5 } },
+  { ">i2 <i2", "\1\2\2\1", { 258, 258 } },
+  -- aligned: read where the position is 1 modulo 8
+  { "<!4 b i4", "\1\0\0\0\254\255\255\255", { 1, -2 }, nil, true },
+  { "<!8 b Xd h", "\1" .. ("\0"):rep(7) .. "\9\0", { 1, 9 }, nil, true },
+  { ">!2 b h B", "\1\0\0\2\3", { 1, 2, 3 }, nil, true },
+}
+
+-- A string of n bytes that are never zero.
+local function nonzero(n)
+  local t = {}
+  for i = 1, n do t[i] = R(1, 255) end
+  return string.char(table.unpack(t))
+end
+
+-- One option of a well-formed format and a value it takes, as m:pack is
+-- given it and as m:unpack gives it back (nil, nil: no value).  aligned:
+-- the format has '!', so every size must be a power of 2.
+local function rtoption(aligned)
+  local r = R(100)
+  if r <= 35 then
+    local size, letter
+    local q = R(3)
+    if q == 1 then
+      letter = ({ "b", "B", "h", "H", "j", "J" })[R(6)]
+      size = ({ b = 1, B = 1, h = 2, H = 2, j = 8, J = 8 })[letter]
+    elseif q == 2 then
+      size = aligned and ({ 1, 2, 4, 8, 16 })[R(5)] or R(1, 16)
+      letter = (R(2) == 1 and "i" or "I") .. size
+    else
+      letter, size = R(2) == 1 and "i" or "I", 4
+    end
+    local signed = letter:match("^[bhij]") ~= nil
+    -- a value that fits, of at most 53 bits (what every Lua holds)
+    local bits = math.min(8 * size - (signed and 1 or 0), 53)
+    local v = rand(0, H.int(2 ^ bits) - 1)
+    if R(8) == 1 then v = H.int(2 ^ bits) - 1 end           -- the largest
+    if signed and R(2) == 1 then v = -v - 1 end
+    return letter, v, v
+  elseif r <= 45 then
+    -- a value a float holds exactly
+    local v = R(-2 ^ 23 + 1, 2 ^ 23 - 1) * 2 ^ R(-30, 30)
+    return "f", v, v
+  elseif r <= 52 then
+    local v = (R() - 0.5) * 10 ^ R(-300, 300)
+    return R(2) == 1 and "d" or "n", v, v
+  elseif r <= 60 then
+    local v = nonzero(R(0, 10))
+    return "z", v, v
+  elseif r <= 68 then
+    local v = randbytes(R(0, 10))
+    return "s" .. (aligned and ({ 1, 2, 4, 8 })[R(4)] or R(1, 8)), v, v
+  elseif r <= 76 then
+    local n = R(0, 9)
+    local v = randbytes(R(0, n))
+    return "c" .. n, v, v .. ("\0"):rep(n - #v)
+  elseif r <= 82 then return "x"
+  elseif r <= 92 then
+    return ({ "<", ">", "=", " " })[R(4)]
+  else
+    return "X" .. ({ "b", "h", "i2", "i4", "i8", "d", "f", "j" })[R(8)]
+  end
+end
+
+describe("m:pack and m:unpack on every Lua", function()
+  it("lay out values as the manual says: bytes written out, read and written at every position", function()
+    for _, l in ipairs(layouts) do
+      local fmt, bytes, outs, ins, aligned = l[1], l[2], l[3], l[4] or l[3], l[5]
+      if string.pack then
+        assert.are.equal(bytes, string.pack(fmt, table.unpack(ins)), fmt)
+      end
+      for pre = 0, aligned and 16 or 9, aligned and 8 or 1 do
+        local data = ("\1"):rep(pre) .. bytes .. "\2\3"
+        local m = mapof(data)
+        local want = { table.unpack(outs) }
+        want[#want + 1] = pre + 1 + #bytes
+        local got = table.pack(m:unpack(fmt, pre + 1))
+        assert.is_true(samelist(want, #want, got, got.n), fmt .. " at " .. (pre + 1))
+        got = table.pack(m:unpack(fmt, pre - #data))
+        assert.is_true(samelist(want, #want, got, got.n), fmt .. " at " .. (pre - #data))
+        m:close()
+        local w = mapof(("\9"):rep(pre) .. ("\8"):rep(#bytes) .. "\9")
+        assert.are.equal(pre + 1 + #bytes, w:pack(pre + 1, fmt, table.unpack(ins)), fmt)
+        assert.are.equal(("\9"):rep(pre) .. bytes .. "\9", w:sub(1, -1), fmt)
+        w:close()
+      end
+    end
+  end)
+
+  it("reads back what it wrote, in place and nowhere else (random, seed " .. seed .. ")", function()
+    for _ = 1, 3000 do
+      local aligned = R(3) == 1
+      local parts, ins, outs = {}, {}, {}
+      if aligned then parts[1] = "!" .. ({ "", "1", "2", "4", "8", "16" })[R(6)] end
+      for _ = 1, R(0, 6) do
+        local o, vin, vout = rtoption(aligned)
+        parts[#parts + 1] = o
+        if vin ~= nil then ins[#ins + 1], outs[#outs + 1] = vin, vout end
+      end
+      local fmt = table.concat(parts)
+      local before = randbytes(400)
+      local m = mapof(before)
+      -- unpack aligns from position 1 of the map, pack from where it
+      -- starts: the same when that is 1 modulo 16
+      local pos = 1 + 16 * R(0, 4)
+      local ok, p = pcall(m.pack, m, pos, fmt, table.unpack(ins))
+      assert(ok, describe_case(fmt, ins, #ins, pos) .. ": " .. tostring(p))
+      local got = table.pack(m:unpack(fmt, pos))
+      local want = { table.unpack(outs) }
+      want[#want + 1] = p
+      if not samelist(want, #want, got, got.n) then
+        assert.are.same(want, got, describe_case(fmt, ins, #ins, pos))
+      end
+      assert.are.equal(before:sub(1, pos - 1), m:sub(1, pos - 1))
+      assert.are.equal(before:sub(p), m:sub(p))
+      -- the same bytes in a map just big enough; one byte less: nothing
+      local n = p - pos
+      local fit = mapof(("\7"):rep(n))
+      assert.are.equal(n + 1, fit:pack(1, fmt, table.unpack(ins)))
+      assert.are.equal(m:sub(pos, p - 1), fit:sub(1, -1))
+      if n > 0 then
+        local short = mapof(("\7"):rep(n - 1))
+        assert.has_error(function() short:pack(1, fmt, table.unpack(ins)) end,
+                         "bad argument #1 to 'pack' (out of range)")
+        assert.are.equal(("\7"):rep(n - 1), short:sub(1, -1))
+        short:close()
+      end
+      fit:close(); m:close()
+    end
+  end)
+end)
+
+-- ---- 64-bit integers where numbers are doubles ----
+-- Lua 5.1, 5.2 and LuaJIT have no integers: a number is a double, exact
+-- for integers up to 2^53.  What mapbuf does there with the 8-byte
+-- formats (j, J, i8, I8, and the arrays of them): it stores every
+-- integral double in -2^63 .. 2^63 exactly and raises for any other number
+-- (as 5.4 raises for a float without an integer value); it reads 8 bytes
+-- exactly as an integer and gives the double nearest to it, so values
+-- beyond 2^53 come back rounded (to even on a tie).
+
+local B53 = "\0\0\0\0\0\0\32\0"                        -- <j 2^53
+local MAX = "\255\255\255\255\255\255\255\127"          -- <j 2^63 - 1
+
+describe("64-bit integers on every Lua", function()
+  it("store integral values up to 2^53, and beyond that those a double holds, exactly", function()
+    local m = mapof(("\9"):rep(8))
+    local cases = {
+      { 2 ^ 53, B53 },
+      { -2 ^ 53, "\0\0\0\0\0\0\224\255" },
+      { 2 ^ 53 + 2, "\2\0\0\0\0\0\32\0" },
+      { 2 ^ 62 + 2 ^ 10, "\0\4\0\0\0\0\0\64" },
+      { -2 ^ 63, "\0\0\0\0\0\0\0\128" },
+      { 2 ^ 63 - 2 ^ 10, "\0\252\255\255\255\255\255\127" },
+    }
+    for _, c in ipairs(cases) do
+      for _, fmt in ipairs({ "<j", "<i8", "<J", "<I8" }) do
+        m:pack(1, fmt, c[1])
+        assert.are.equal(c[2], m:sub(1, -1), fmt .. " " .. string.format("%.0f", c[1]))
+        local a = m:array(fmt)
+        a[1] = -1
+        a[1] = c[1]
+        assert.are.equal(c[2], m:sub(1, -1), "array " .. fmt)
+        if fmt:match("[ji]") then
+          assert.is_true(m:unpack(fmt) == c[1], fmt)   -- all exact in a double
+          assert.is_true(a[1] == c[1], fmt)
+        end
+      end
+    end
+  end)
+
+  it("raise for a number with no 64-bit integer, and write nothing", function()
+    local m = mapof(("\9"):rep(8))
+    for _, v in ipairs({ 2 ^ 63, -2 ^ 64, 2 ^ 64, 1e300, 1 / 0, -1 / 0, 0 / 0, 0.5, 2 ^ 51 + 0.5 }) do
+      for _, fmt in ipairs({ "<j", "<i8", "<J", "<I8" }) do
+        assert.has_error(function() m:pack(1, fmt, v) end,
+                         "bad argument #3 to 'pack' (number has no integer representation)")
+        local a = m:array(fmt)
+        local ok, e = pcall(function() a[1] = v end)
+        assert.is_false(ok, fmt .. " " .. tostring(v))
+        assert.matches("number has no integer representation", e)
+        ok, e = pcall(a.fill, a, v)
+        assert.is_false(ok, fmt .. " " .. tostring(v))
+        assert.matches("number has no integer representation", e)
+        assert.are.equal(("\9"):rep(8), m:sub(1, -1), fmt .. " " .. tostring(v))
+      end
+    end
+  end)
+
+  it("read integers beyond 2^53 exactly from 5.3 on, as the nearest double before", function()
+    local m = mapof("\1\0\0\0\0\0\32\0" .. "\3\0\0\0\0\0\32\0" .. MAX .. ("\255"):rep(8))
+    local a = m:array("<j")
+    local b = m:array("<J")
+    if H.luaver >= 5.3 then
+      local big = H.int(2 ^ 53)
+      assert.are.same({ big + 1, big + 3, math.maxinteger, -1, 33 }, { m:unpack("<j j j J") })
+      assert.are.same({ big + 1, big + 3, math.maxinteger, -1 }, { a[1], a[2], a[3], a[4] })
+      assert.are.equal("integer", math.type(a[3]))
+      -- and so they go back as they came
+      m:pack(1, "<j", m:unpack("<j"))
+      a[3] = a[3]
+      assert.are.equal("\1\0\0\0\0\0\32\0", m:sub(1, 8))
+      assert.are.equal(MAX, m:sub(17, 24))
+    else
+      -- 2^53 + 1 is a tie: to even, 2^53; 2^53 + 3 to 2^53 + 4; 2^63 - 1
+      -- to 2^63, which is no 64-bit integer; all bits set is -1 for J too
+      assert.are.same({ 2 ^ 53, 2 ^ 53 + 4, 2 ^ 63, -1, 33 }, { m:unpack("<j j j J") })
+      assert.are.same({ 2 ^ 53, 2 ^ 53 + 4, 2 ^ 63, -1 }, { a[1], a[2], a[3], b[4] })
+      assert.are.same({ 2 ^ 53, -1 }, { (m:unpack("<i8", 1)), (m:unpack("<I8", 25)) })
+      -- a value read there is a double: written back, it is that double's
+      m:pack(1, "<j", m:unpack("<j"))
+      assert.are.equal(B53, m:sub(1, 8))
+      a[2] = a[2]
+      assert.are.equal("\4\0\0\0\0\0\32\0", m:sub(9, 16))
+      -- and 2^63 cannot go back at all: it raises, the bytes stay
+      assert.has_error(function() m:pack(17, "<j", m:unpack("<j", 17)) end,
+                       "bad argument #3 to 'pack' (number has no integer representation)")
+      assert.is_false(pcall(function() a[3] = a[3] end))
+      assert.are.equal(MAX, m:sub(17, 24))
+    end
   end)
 end)

@@ -71,8 +71,22 @@ static void elemresult(lua_State *L, int rc, int arg) {
     lmb_misuse(L, rc);
 }
 
+/* A value to store or combine: an integer as an integer, any other number
+** as a double (the core checks that it fits the element).  Before 5.3 an
+** integer is an integral double inside lua_Integer's range: converted
+** through the range-checked lua_tointegerx, never by a bare cast, which
+** for 2^63 or 1e300 has no defined result (aarch64 saturates: 2^63 would
+** have been stored as 2^63-1). */
 static mb_num checknum(lua_State *L, int arg) {
+#if LUA_VERSION_NUM < 503
+  if (lua_type(L, arg) == LUA_TNUMBER) {
+    int isint;
+    lua_Integer i = lua_tointegerx(L, arg, &isint);
+    if (isint) return mb_numi((int64_t)i);
+  }
+#else
   if (lua_isinteger(L, arg)) return mb_numi((int64_t)lua_tointeger(L, arg));
+#endif
   return mb_numf((double)lmb_checknumber(L, arg));
 }
 
