@@ -254,7 +254,7 @@ int main() {
   luaL_openlibs(L);
   if (mapbuf_pushmemory(L, buf.data(), buf.size(), 1, released, nullptr) != 0) return 1;
   lua_setglobal(L, "m");
-  if (luaL_dostring(L, "m:pack(1, '<I4', 0xABCD) return #m") != LUA_OK) return 2;
+  if (luaL_dostring(L, "m:pack(1, '<I4', 0xABCD) return #m") != 0) return 2;
   int n = (int)lua_tointeger(L, -1);
   lua_close(L);
   std::printf("%d %d %x %d\n", n, releases, buf[0] | buf[1] << 8, mapbuf_version());

@@ -93,11 +93,16 @@ describe("byte and sub", function()
         end
       end
       assert.same({s:byte()}, {m:byte()})
+      -- LuaJIT's string functions take 32-bit positions (2^53 wraps):
+      -- there the reference gets the same position, clipped, which means
+      -- the same on every Lua
+      local function ref(x) return H.jit and math.max(-n - 1, math.min(n + 1, x)) or x end
       for _, big in ipairs{H.maxint, H.minint} do
-        assert.equals(s:sub(big), m:sub(big))
-        assert.equals(s:sub(1, big), m:sub(1, big))
-        assert.equals(s:sub(big, big), m:sub(big, big))
-        assert.same({s:byte(big, -big)}, {m:byte(big, -big)})
+        local r = ref(big)
+        assert.equals(s:sub(r), m:sub(big))
+        assert.equals(s:sub(1, r), m:sub(1, big))
+        assert.equals(s:sub(r, r), m:sub(big, big))
+        assert.same({s:byte(r, ref(-big))}, {m:byte(big, -big)})
       end
     end
   end)

@@ -69,6 +69,10 @@ local function cases()
   return t
 end
 
+-- Does the string library have the matcher's depth limit ('pattern too
+-- complex')?  5.2 on; 5.1 and LuaJIT recurse as deep as the C stack lets them.
+local LIMIT = H.luaver >= 5.2
+
 describe("patterns at Lua's limits", function()
   teardown(H.cleanup)
 
@@ -84,7 +88,7 @@ describe("patterns at Lua's limits", function()
           local a = outcome(pcall(pair.call, s, table.unpack(pair.args)))
           local b = outcome(pcall(pair.call, m, table.unpack(pair.args)))
           n = n + 1
-          if a ~= b and #fails < 10 then
+          if not H.patagree(a, b) and #fails < 10 then
             fails[#fails + 1] = string.format("%s(%q) on %q init %d:\n  %s\n  %s",
               what, p, s, init, a, b)
           end
@@ -93,7 +97,7 @@ describe("patterns at Lua's limits", function()
       -- gmatch: 5.1 and 5.2 give an empty match right after a match, 5.3
       -- on (and m:gmatch, everywhere) skip it
       local a, b = GM(s, p, 1), GM(m, p, 1)
-      if H.luaver >= 5.3 and a ~= b and #fails < 10 then
+      if H.luaver >= 5.3 and not H.patagree(a, b) and #fails < 10 then
         fails[#fails + 1] = string.format("gmatch(%q) on %q:\n  %s\n  %s",
           p, s, a, b)
       end
@@ -106,8 +110,9 @@ describe("patterns at Lua's limits", function()
   it("really reach the limit, with Lua's message", function()
     local seen = 0
     for _, c in ipairs(cases()) do
-      local ok, err = pcall(string.find, c[2], c[1])
-      if not ok and err == "pattern too complex" then seen = seen + 1 end
+      -- the reference where it has the limit (5.2 on); mapbuf everywhere
+      local ok, err = pcall(LIMIT and string.find or FIND, LIMIT and c[2] or H.mapof(c[2]), c[1])
+      if not ok and err:find("pattern too complex", 1, true) then seen = seen + 1 end
     end
     assert.is_true(seen > 50)
   end)

@@ -138,15 +138,22 @@ local function initsfor(s)
   return t
 end
 
+-- Does string.find start an init past the end at the end (5.1, LuaJIT)?
+local CLAMPS = string.find("", "", 2) ~= nil
+
 local function arg(i) if i == false then return nil end return i end
 
 -- Compare one subject and pattern for every init; returns the number of
 -- comparisons.  Failures are collected (up to a few) into fails.
 local function compare(s, m, p, inits, fails)
   local n = 0
+  -- 5.1's and LuaJIT's matchers end a pattern at a zero byte (they
+  -- spell it %z) and have no class %g; 5.2 on, and mapbuf, match a zero
+  -- as itself and know %g
+  if H.luaver < 5.2 and (p:find("\0", 1, true) or p:find("%%[gG]")) then return 0 end
   local function same(what, a, b, init)
     n = n + 1
-    if a ~= b and #fails < 10 then
+    if not H.patagree(a, b) and #fails < 10 then
       fails[#fails + 1] = string.format(
         "%s(%q) on %q init %s:\n  string: %s\n  mapbuf: %s",
         what, p, s, tostring(init), a, b)
@@ -154,10 +161,14 @@ local function compare(s, m, p, inits, fails)
   end
   for _, i in ipairs(inits) do
     local init = arg(i)
-    same("find", call(FIND, s, p, init), call(FIND, m, p, init), i)
-    same("find plain", call(FIND, s, p, init, true),
-                       call(FIND, m, p, init, true), i)
-    same("match", call(MATCH, s, p, init), call(MATCH, m, p, init), i)
+    -- an init past the end: 5.1 and LuaJIT start at the end, 5.2 on (and
+    -- mapbuf) find nothing; compared where the reference does as 5.2
+    if not (CLAMPS and init and init > #s + 1) then
+      same("find", call(FIND, s, p, init), call(FIND, m, p, init), i)
+      same("find plain", call(FIND, s, p, init, true),
+                         call(FIND, m, p, init, true), i)
+      same("match", call(MATCH, s, p, init), call(MATCH, m, p, init), i)
+    end
   end
   -- string.gmatch takes an init from 5.4 on (older ones ignore it), and
   -- skips an empty match right after a match from 5.3 on (5.1 and 5.2
@@ -255,9 +266,11 @@ describe("m:find / m:match / m:gmatch", function()
           assert.matches("number has no integer representation", call(f, m, u(args, 1, n)))
         end
       else
-        assert.are.equal(call(FIND, s, u(args, 1, n)), call(FIND, m, u(args, 1, n)))
-        assert.are.equal(call(MATCH, s, u(args, 1, n)),
-                         call(MATCH, m, u(args, 1, n)))
+        -- (on 5.1 and LuaJIT both raise: they name a tail-called method '?')
+        for _, f in ipairs({ FIND, MATCH }) do
+          local a, b = call(f, s, u(args, 1, n)), call(f, m, u(args, 1, n))
+          assert.is_true(H.patagree(a, b), a .. "\n" .. b)
+        end
         if (n <= 1 and H.luaver >= 5.3) or H.luaver >= 5.4 then   -- as above
           assert.are.equal(gmcall(s, u(args, 1, n)), gmcall(m, u(args, 1, n)))
         end
@@ -448,6 +461,12 @@ describe("compiled patterns", function()
     local it = m:gmatch("%a+")
     assert.are.equal("key", it())
     local _, box = debug.getupvalue(it, 2)
+    if H.luaver == 5.1 and not H.jit then
+      -- 5.1's debug.getupvalue does not open C functions: no script can
+      -- reach the program to call its finalizer
+      assert.is_nil(box)
+      return
+    end
     local gc = debug.getmetatable(box).__gc
     assert.is_false(getmetatable(box))       -- hidden from plain Lua
     gc(box); gc(box)                         -- twice: harmless
@@ -527,11 +546,11 @@ describe("m:rfind", function()
   it("checks its arguments like string.find", function()
     local m = mapof("abc")
     assert.matches("bad argument #1 to 'rfind'",
-      select(2, pcall(function() return m:rfind() end)), 1, true)
+      select(2, pcall(function() return (m:rfind()) end)), 1, true)   -- no tail call: LuaJIT forgets a tail-called method
     assert.matches("number has no integer representation",
       select(2, pcall(function() return m:rfind("a", 1.5) end)), 1, true)
     assert.matches("bad argument #3 to 'rfind'",
-      select(2, pcall(function() return m:rfind("a", 1, {}) end)), 1, true)
+      select(2, pcall(function() return (m:rfind("a", 1, {})) end)), 1, true)
     assert.are.same({ 1, 1 }, { m:rfind("a", H.minint, H.maxint) })
     assert.is_nil(m:rfind("a", H.maxint))
     m:close()

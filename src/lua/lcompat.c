@@ -54,22 +54,25 @@ int lmbc_getuservalue(lua_State *L, int idx) {
 
 #if LUA_VERSION_NUM < 503
 
+/* Is x integral and inside lua_Integer's range?  The range comes first:
+** the cast has no defined result outside it (aarch64 saturates). */
+static int integral(lua_Number x) {
+  return x == x && x >= (lua_Number)PTRDIFF_MIN && x < -(lua_Number)PTRDIFF_MIN &&
+         (lua_Number)(lua_Integer)x == x;
+}
+
 /* An integral number in lua_Integer's range, or a numeral string of one. */
 lua_Integer lmbc_tointegerx(lua_State *L, int idx, int *isnum) {
   lua_Number x;
   int ok = lua_isnumber(L, idx);
   x = ok ? lua_tonumber(L, idx) : 0;
-  ok = ok && x == x && x >= (lua_Number)PTRDIFF_MIN && x < -(lua_Number)PTRDIFF_MIN &&
-       (lua_Number)(lua_Integer)x == x;
+  ok = ok && integral(x);
   if (isnum != NULL) *isnum = ok;
   return ok ? (lua_Integer)x : 0;
 }
 
 int lmbc_isinteger(lua_State *L, int idx) {
-  lua_Number x;
-  if (lua_type(L, idx) != LUA_TNUMBER) return 0;
-  x = lua_tonumber(L, idx);
-  return x == x && (lua_Number)(lua_Integer)x == x;
+  return lua_type(L, idx) == LUA_TNUMBER && integral(lua_tonumber(L, idx));
 }
 
 /* As lua_stringtonumber: the conversion of that Lua's own lua_tonumber. */
