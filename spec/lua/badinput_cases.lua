@@ -54,7 +54,9 @@ local function method(name, slots, defaults, types)
   return {
     sig = ("m:%s(%s)"):format(name, table.concat(slots, ", ")),
     name = name, slots = slots, defaults = defaults, types = types or {},
-    code = ("local m, mapbuf = ...; return m:%s(select(3, ...))"):format(name),
+    -- not a tail call: LuaJIT forgets that a tail-called function was
+    -- called as a method, and would count its arguments from self
+    code = ("local m, mapbuf = ...; return (function(...) return ... end)(m:%s(select(3, ...)))"):format(name),
   }
 end
 local INT, OPTINT, STR, OPTSTR, NUM, OPTS, OPTION, ANY =
@@ -149,6 +151,11 @@ C.dead = {
 
 C.TEXT = "hello\nworld\n" .. ("ab"):rep(26)   -- 64 bytes
 
+-- table.pack and table.unpack where 5.1 and LuaJIT lack them (this file
+-- runs in a child interpreter of its own, without spec/helper.lua)
+local pack = table.pack or function(...) return {n = select("#", ...), ...} end
+local unpack = table.unpack or unpack
+
 ---------------------------------------------------------------- running
 
 -- A short, stable text for a value.
@@ -186,7 +193,7 @@ end
 
 -- Call f(...) and describe the outcome.
 local function outcome(env, f, ...)
-  local r = table.pack(pcall(f, ...))
+  local r = pack(pcall(f, ...))
   if not r[1] then return "error: " .. message(r[2], env) end
   if r.n == 1 then return "→ (nothing)" end
   local t = {}
@@ -237,7 +244,7 @@ function C.each(mapbuf, emit, begin)
   local env = newenv(mapbuf)
   begin = begin or function() end
   for _, c in ipairs(C.calls) do
-    local f = assert(load(c.code, "=" .. c.name))
+    local f = assert((loadstring or load)(c.code, "=" .. c.name))
     for si, slot in ipairs(c.slots) do
       for _, k in ipairs(C.kinds) do
         local col = slot .. "\t" .. k[1]
@@ -248,7 +255,7 @@ function C.each(mapbuf, emit, begin)
           args[si] = k[2]()
           begin(c, col)
           local m = env.fresh()
-          emit(c, col, outcome(env, f, m, mapbuf, table.unpack(args, 1, #c.slots)))
+          emit(c, col, outcome(env, f, m, mapbuf, unpack(args, 1, #c.slots)))
           if c.name == "shm" then
             pcall(mapbuf.shm_unlink, env.shmname)
             -- a number names an object too, as the string Lua makes of it
@@ -264,7 +271,7 @@ function C.each(mapbuf, emit, begin)
       for _, d in ipairs(C.dead) do
         begin(c, d[1])
         local m = d[2](env)
-        emit(c, d[1], outcome(env, f, m, mapbuf, table.unpack(defaults(c, env), 1, #c.slots)))
+        emit(c, d[1], outcome(env, f, m, mapbuf, unpack(defaults(c, env), 1, #c.slots)))
         env.cleanup()
       end
     end
