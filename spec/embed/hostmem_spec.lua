@@ -12,6 +12,10 @@ local exe
 -- Small checks for the scripts the host runs; they raise with a message
 -- the spec then shows.
 local prelude = [[
+-- what 5.1 and LuaJIT lack, as the scripts use it
+local load = loadstring or load
+table.pack = table.pack or function(...) return {n = select("#", ...), ...} end
+table.unpack = table.unpack or unpack
 local function eq(want, got, what)
   if want ~= got then
     error(("%s: expected %s, got %s"):format(what or "value",
@@ -95,8 +99,17 @@ describe("mapbuf_pushmemory", function()
         host.free(id)
         eq("mapbuf.map(closed)", tostring(m))
         local n = 0
-        -- the methods are the first upvalue of __index (which also serves m[i])
+        -- the methods are the first upvalue of __index (which also serves m[i]);
+        -- 5.1's debug.getupvalue does not open C functions: the methods of
+        -- another map there, by name
         local _, methods = debug.getupvalue(getmetatable(m).__index, 1)
+        if not methods then
+          methods = {}
+          for _, k in ipairs({"byte", "sub", "set", "find", "match", "read", "write",
+                              "seek", "view", "flush", "resize", "fill", "move"}) do
+            methods[k] = mapbuf.anon(1)[k]
+          end
+        end
         for name, f in pairs(methods) do
           if name ~= "close" and name ~= "closed" then
             raises("mapbuf: map is closed", f, m, 1, 1, 1)
@@ -108,7 +121,8 @@ describe("mapbuf_pushmemory", function()
         raises("mapbuf: map is closed", function() m[1] = 1 end)
         print(n)
       ]]
-      assert.is_true(tonumber(out) >= 30, "every method was tried: " .. out)
+      local least = (H.luaver == 5.1 and not H.jit) and 13 or 30   -- 5.1: the named ones
+      assert.is_true(tonumber(out) >= least, "every method was tried: " .. out)
     end)
 
     it("collection: release runs once when the map is collected, or at lua_close", function()
@@ -330,7 +344,9 @@ describe("mapbuf_pushmemory", function()
       assert.matches("^true\n", out)
       -- and the transcript holds what the steps are about
       assert.matches("\nlen: true 19 84 120 nil nil\n", out, 1, true)
-      assert.matches("\nsetbad: false [^\n]*bad argument #2 to 'set' %(string does not fit%)\n", out)
+      -- (LuaJIT counts self in a tail-called method: #3 there)
+      assert.matches("\nsetbad: false [^\n]*bad argument #" .. (H.jit and 3 or 2)
+                     .. " to 'set' %(string does not fit%)\n", out)
       assert.matches("\nviewresize: false [^\n]*: mapbuf: resize: cannot resize a view\n", out)
       assert.matches("\nclosed byte: false [^\n]*: mapbuf: map is closed\n", out)
       assert.matches("\nclosedview: false [^\n]*: mapbuf: map is closed\n", out)
