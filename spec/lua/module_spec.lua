@@ -481,7 +481,12 @@ int luaopen_gluetest(lua_State *L) {
   static const luaL_Reg f[] = {{"pushmemory", pushmemory}, {"pushnull", pushnull},
     {"pushanon", pushanon}, {"released", nreleased}, {"check", check},
     {"test", test}, {NULL, NULL}};
+#ifdef luaL_newlib
   luaL_newlib(L, f);
+#else
+  lua_newtable(L);            /* Lua 5.1 */
+  luaL_register(L, NULL, f);
+#endif
   return 1;
 }
 ]], ".c")
