@@ -98,9 +98,6 @@ void lmb_pushclass(lua_State *L, const void *key, const char *name,
                    const luaL_Reg *methods, const luaL_Reg *metas) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, key) == LUA_TTABLE) return;
   lua_pop(L, 1);
-#if LUA_VERSION_NUM < 503
-  lmbc_openscratch(L);
-#endif
   lua_createtable(L, 0, 8);
   if (methods != NULL) {
     lua_newtable(L);

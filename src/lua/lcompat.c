@@ -314,13 +314,15 @@ void lmbc_pushlstring(lua_State *L, const char *src, size_t n) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);
   s = (Scratch *)lua_touserdata(L, -1);
   lua_pop(L, 1);   /* the registry keeps it */
-  if (n == 0 || s == NULL) {   /* no bytes to lose; or a state with no map */
-    lua_pushlstring(L, n == 0 ? "" : src, n);
+  if (n == 0) {
+    lua_pushlstring(L, "", 0);
     return;
   }
-  if (s->busy) {
-    /* a finalizer pushing while another push copies out of the block:
-    ** a block of its own (lost only if that push raises a memory error) */
+  if (s == NULL || s->busy) {
+    /* a finalizer pushing while another push copies out of the block (or
+    ** a state without one, which module.c's buildmeta gives every state
+    ** that holds a map): a block of its own, lost only if that push
+    ** raises a memory error */
     if ((tmp = (char *)malloc(n)) == NULL) luaL_error(L, "not enough memory");
     memcpy(tmp, src, n);
     lua_pushlstring(L, tmp, n);

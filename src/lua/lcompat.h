@@ -106,7 +106,7 @@ int lmbc_getmetafield(lua_State *L, int obj, const char *e);
 ** map the bytes are in.  So the binding's pushes copy them into a block of
 ** C memory first (one per state, kept in the registry: no finalizer
 ** touches it), and push from there.  lmbc_openscratch makes the block;
-** lmb_pushclass calls it, so every state that holds a map has one. */
+** module.c's buildmeta calls it, so every state that holds a map has one. */
 void lmbc_openscratch(lua_State *L);
 void lmbc_pushlstring(lua_State *L, const char *s, size_t len);
 #define lua_pushlstring lmbc_pushlstring

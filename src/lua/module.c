@@ -336,6 +336,9 @@ static void copyfield(lua_State *L, int from, int to, const char *k) {
 static void buildmeta(lua_State *L) {
   size_t k;
   int mt, methods, names, face;
+#if LUA_VERSION_NUM < 503
+  lmbc_openscratch(L);   /* every state that holds a map has its block */
+#endif
   lua_createtable(L, 0, 10);  mt = lua_gettop(L);
   lua_createtable(L, 0, 64);  methods = lua_gettop(L);
   lua_createtable(L, 0, 96);  names = lua_gettop(L);
