@@ -195,6 +195,10 @@ describe("no input crashes", function()
   -- tries before giving up: the older collectors strike inside a call less
   -- often (and 5.1 .. 5.2 copy pushed bytes first, so fewer calls see it)
   local TRIES = H.luaver >= 5.4 and 3000 or 20000
+  -- Does the collector strike inside a call often enough to see it here?
+  -- 5.2 on; 5.1's and LuaJIT's run these finalizers between calls all but
+  -- always, and there the specs check only that nothing breaks.
+  local STRIKES = H.luaver >= 5.2
   local function normal() H.gcparams(200, 100); collectgarbage() end
 
   it("a finalizer that closes the map during argument conversion", function()
@@ -224,7 +228,7 @@ describe("no input crashes", function()
       m:close()
     end
     normal()
-    assert.is_true(raised > 0, "the finalizer never ran inside a call")
+    assert.is_true(raised > 0 or not STRIKES, "the finalizer never ran inside a call")
   end)
 
   it("a finalizer that shrinks the map under a write", function()
@@ -239,10 +243,11 @@ describe("no input crashes", function()
         assert.matches("out of range", err)
         raised = raised + 1
       end
-      assert.is_true(#m == 1 or #m == 2 * PS)
+      local n = #m   -- once: a finalizer may run between two reads
+      assert.is_true(n == 1 or n == 2 * PS, n)
     end
     normal()
-    assert.is_true(raised > 0, "the finalizer never ran inside a call")
+    assert.is_true(raised > 0 or not STRIKES, "the finalizer never ran inside a call")
   end)
 
   it("closing the map inside its own lines loop, and resizing it", function()
