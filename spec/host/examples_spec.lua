@@ -123,7 +123,9 @@ print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
         if s > 32767 then s = 32767 elseif s < -32768 then s = -32768 end
         peak0 = math.max(peak0, math.abs(tonumber(v)))
         peak1 = math.max(peak1, math.abs(s))
-        out[#out + 1] = s
+        -- as an integer: a float -0 (a negative sample times 0 where
+        -- numbers are doubles) is the sample 0 too
+        out[#out + 1] = ("%d"):format(s)
       end
       return table.concat(out, ",") .. "\n", peak0, peak1
     end
