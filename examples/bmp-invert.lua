@@ -24,7 +24,7 @@ local function invert(m, name)
   local rows = math.abs(height)
   if bits <= 8 then
     -- the colour table: blue, green, red, reserved
-    local n = used ~= 0 and used or 1 << bits
+    local n = used ~= 0 and used or 2 ^ bits
     local at = 15 + hsize
     if at + 4 * n - 1 > #m then error(name .. ": colour table cut short", 0) end
     m:translate(INV, at, at + 4 * n - 1)
@@ -38,8 +38,8 @@ local function invert(m, name)
   if bits ~= 24 and bits ~= 32 then
     error(("%s: %d-bit pixels are not handled"):format(name, bits), 0)
   end
-  local bpp = bits // 8
-  local stride = (width * bits + 31) // 32 * 4
+  local bpp = bits == 32 and 4 or 3   -- bytes per pixel
+  local stride = math.floor((width * bits + 31) / 32) * 4   -- whole 32-bit words
   local used_bytes = width * bpp
   if offbits + stride * rows > #m then error(name .. ": pixel data cut short", 0) end
   for r = 0, rows - 1 do

@@ -54,7 +54,8 @@ local function ispie()
       for d = offset, #m - dsize, dsize do
         local tag, val = m:unpack(dyn, d + 1)
         if tag == 0 then return false end
-        if tag == DT_FLAGS_1 then return val & DF_1_PIE ~= 0 end
+        -- DF_1_PIE is one bit (2^27): whether it is set in val
+        if tag == DT_FLAGS_1 then return math.floor(val / DF_1_PIE) % 2 == 1 end
       end
       return false
     end

@@ -17,7 +17,7 @@ local function describe(m, kind, data, len)
     local text = m:sub(data, data + len - 1)
     return (text:gsub("%z", ": ", 1):gsub("[^\32-\126]", "."))
   elseif kind == "PLTE" then
-    return ("%d colors"):format(len // 3)
+    return ("%d colors"):format(math.floor(len / 3))
   end
   return ""
 end

@@ -59,7 +59,7 @@ local function scale(m, name)
   local after = peak(a)
   print(("%s: 16-bit PCM, %d channel%s, %d Hz, %d samples; gain %g (%+.2f dB), peak %d -> %d%s")
         :format(name, fmt.channels, fmt.channels == 1 and "" or "s", fmt.rate, #a,
-                factor, 20 * math.log(factor, 10), before, after,
+                factor, 20 * math.log(factor) / math.log(10), before, after,
                 before * factor > 32767.5 and ", clipped" or ""))
 end
 

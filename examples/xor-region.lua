@@ -15,8 +15,18 @@ if not key or key ~= math.floor(key) or key < 0 or key > 255 then
 end
 local i, j = tonumber(arg[2] or "1"), tonumber(arg[3] or "-1")
 
+-- a XOR b for bytes, one bit at a time (5.3's a ~ b, on every Lua)
+local function xor(a, b)
+  local r, bit = 0, 1
+  for _ = 1, 8 do
+    if a % 2 ~= b % 2 then r = r + bit end
+    a, b, bit = math.floor(a / 2), math.floor(b / 2), bit * 2
+  end
+  return r
+end
+
 local t = {}
-for b = 0, 255 do t[b + 1] = string.char(b ~ key) end
+for b = 0, 255 do t[b + 1] = string.char(xor(b, key)) end
 t = table.concat(t)
 
 for n, m in ipairs {...} do

@@ -3,6 +3,13 @@
 --   mapbuf -w calibrate.lua FILE -- [GAIN]    over a frame kept in a file
 local frame = ...
 local gain = tonumber(arg and arg[1]) or 2
+local FRAME_CALIBRATED, FRAME_CLIPPED = 0x0001, 0x0002
+
+-- flags with the one-bit flag set (what flags | flag is from Lua 5.3 on)
+local function set(flags, flag)
+  if flags % (2 * flag) >= flag then return flags end
+  return flags + flag
+end
 
 assert(frame:sub(1, 4) == "SFRM", "not a sensor frame")
 local count, flags = frame:unpack("=I2I2", 9)
@@ -11,8 +18,8 @@ for k = 0, count - 1 do
   local v = math.floor(frame:unpack("=i2", pos) * gain + 0.5)
   if v > 32767 or v < -32768 then
     v = math.max(-32768, math.min(32767, v))
-    flags = flags | 0x0002            -- FRAME_CLIPPED
+    flags = set(flags, FRAME_CLIPPED)
   end
   frame:pack(pos, "=i2", v)
 end
-frame:pack(11, "=I2", flags | 0x0001) -- FRAME_CALIBRATED
+frame:pack(11, "=I2", set(flags, FRAME_CALIBRATED))

@@ -15,7 +15,7 @@ while true do
   if msg == "" then r:ack(); break end
   if msg then
     t0 = t0 or mapbuf.monotime()
-    local seq = string.unpack("<I8", msg)
+    local seq = tonumber(msg:match("^%d+"))
     if last and seq ~= last + 1 then
       print(("consumer: %d after %d (a producer restarted, or a repeat)")
             :format(seq, last))

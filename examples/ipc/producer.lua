@@ -13,7 +13,7 @@ local first = tonumber(arg[2]) or 1
 local r = ring.open(m, {role = "producer"})
 for i = first, count do
   -- a sequence number and some text of varying length
-  local msg = string.pack("<I8", i) .. ("message %d "):format(i):rep(i % 5)
+  local msg = ("%d "):format(i) .. ("message %d "):format(i):rep(i % 5)
   while not r:push(msg, 1) do
     if not r:alive("consumer") then
       io.stderr:write("producer: waiting for a consumer\n")

@@ -9,7 +9,7 @@ local mapbuf = require "mapbuf"
 local ring = require "mapbuf.ring"
 local m = assert(..., "usage: mapbuf -s 64K rpc_client.lua FILE [-- n [timeout [quit]]]")
 local n, timeout = tonumber(arg[1]) or 1000, tonumber(arg[2]) or 1
-local half = #m // 2
+local half = math.floor(#m / 2)
 local req = ring.open(m:view(1, half), {role = "producer"})
 local rep = ring.open(m:view(half + 1, #m), {role = "consumer"})
 local now = mapbuf.monotime
@@ -24,7 +24,7 @@ local function call(body)
   lastid = (lastid + 1) % 0x100000000
   local id = lastid
   local deadline = now() + timeout
-  if not req:push(string.pack("<I4", id) .. body, timeout) then
+  if not req:push(("%d %s"):format(id, body), timeout) then
     return nil, "timeout"
   end
   while true do
@@ -32,8 +32,8 @@ local function call(body)
     if left <= 0 then return nil, "timeout" end
     local r = rep:pop(left)
     if not r then return nil, "timeout" end
-    local rid, answer, pos = string.unpack("<I4s4", r)
-    if rid == id then return answer, tonumber(r:sub(pos)) end
+    local rid, len, answer = r:match("^(%d+) (%d+) (.*)$")
+    if tonumber(rid) == id then return answer, tonumber(len) end
     -- a reply to a call that gave up earlier: not ours, skip it
   end
 end
@@ -52,7 +52,7 @@ end
 table.sort(times)
 if #times > 0 then
   print(("rpc_client: %d calls, %d timed out, round trip median %.1f µs")
-        :format(n, timeouts, times[#times // 2 + 1]))
+        :format(n, timeouts, times[math.floor(#times / 2) + 1]))
 else
   print(("rpc_client: %d calls, %d timed out"):format(n, timeouts))
 end

@@ -123,13 +123,17 @@ print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
         if s > 32767 then s = 32767 elseif s < -32768 then s = -32768 end
         peak0 = math.max(peak0, math.abs(tonumber(v)))
         peak1 = math.max(peak1, math.abs(s))
-        out[#out + 1] = s
+        -- as an integer: a float -0 (a negative sample times 0 where
+        -- numbers are doubles) is the sample 0 too
+        out[#out + 1] = ("%d"):format(s)
       end
       return table.concat(out, ",") .. "\n", peak0, peak1
     end
 
-    for _, g in ipairs {{"1.5", 1.5}, {"0.5", 0.5}, {"-6dB", 10 ^ (-6 / 20)},
-                        {"+3.5dB", 10 ^ (3.5 / 20)}, {"0", 0}} do
+    -- the gain as written, as a factor, and in dB as the example prints it
+    for _, g in ipairs {{"1.5", 1.5, "+3.52"}, {"0.5", 0.5, "-6.02"},
+                        {"-6dB", 10 ^ (-6 / 20), "-6.00"},
+                        {"+3.5dB", 10 ^ (3.5 / 20), "+3.50"}, {"0", 0, "-inf"}} do
       it("gain " .. g[1] .. ", with clipping, header untouched", function()
         local f = H.tmpname(".wav")
         py(MAKE, f)
@@ -140,7 +144,8 @@ print(",".join(str(v) for v in struct.unpack("<%dh" % (len(d) // 2), d)))
         assert.equal(want, samples(f))
         assert.equal(header, H.readfile(f):sub(1, 44))
         assert.matches(("^[^\n]+: 16%%-bit PCM, 2 channels, 22050 Hz, 1012 samples; "
-                        .. "gain [^,]+, peak %d %%-> %d%s\n$"):format(peak0, peak1,
+                        .. "gain [^ ]+ %%(%s dB%%), peak %d %%-> %d%s\n$"):format(
+                        H.plain(g[3]), peak0, peak1,
                         peak0 * g[2] > 32767.5 and ", clipped" or ""), out)
       end)
     end

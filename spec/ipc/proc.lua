@@ -31,18 +31,23 @@ function P.cmd(name, args, files)
 end
 
 -- Start a peer in the background; returns a handle with :pid() and
--- :finish() -> output, exit status.
+-- :finish() -> output, exit status (128 + the signal for a peer killed by
+-- one, as the shell tells it).
+local STATUS = "\n:mapbuf-peer-status:"
 function P.start(name, args, files)
-  -- the shell prints its pid, then becomes the peer (so kill reaches it)
-  local p = io.popen("echo $$; exec " .. P.cmd(name, args, files) .. " 2>&1", "r")
+  -- the inner shell prints its pid, then becomes the peer (so kill reaches
+  -- it); the outer one prints the peer's status last, since a pipe closes
+  -- without it on Lua 5.1 and LuaJIT
+  local inner = "echo $$; exec " .. P.cmd(name, args, files) .. " 2>&1"
+  local p = io.popen("sh -c " .. H.q(inner) .. "; printf '" .. STATUS .. "%d' $?", "r")
   local pid = tonumber(p:read("*l"))
   local h = {}
   function h.pid() return pid end
   function h.finish()
     local out = p:read("*a")
-    local _, how, code = p:close()
-    if how == "signal" then code = 128 + code end
-    return out, code
+    p:close()
+    local i = assert(out:find(STATUS, 1, true), "no status from the shell")
+    return out:sub(1, i - 1), tonumber(out:sub(i + #STATUS))
   end
   function h.kill(sig)
     os.execute("kill -" .. (sig or 9) .. " " .. pid .. " 2>/dev/null")

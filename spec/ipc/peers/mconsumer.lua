@@ -13,8 +13,8 @@ local idle = mapbuf.monotime()   -- a failed spec must not leave us behind
 while true do
   local s = r:pop(0.05)
   if s then
-    local id = string.unpack("<I4", s)
-    local seq, why = msg.check(s:sub(5))
+    local id = s:byte(1)                 -- the producer's tag
+    local seq, why = msg.check(s:sub(2))
     if not seq then io.stderr:write("mconsumer: ", why, "\n"); os.exit(3) end
     out[#out + 1] = id .. " " .. seq
     m:atomic_add(count, 1)
