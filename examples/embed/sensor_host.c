@@ -21,6 +21,42 @@
 
 #include "frame.h"
 
+/* The host builds against Lua 5.2 .. 5.4 as written; for Lua 5.1 and
+** LuaJIT (whose lauxlib.h defines luaL_newlib, and has luaL_traceback)
+** the few 5.2 calls it uses are said here. */
+#if LUA_VERSION_NUM < 502
+#ifndef LUA_OK
+#define LUA_OK 0
+#endif
+#define lua_absindex(L, i) \
+  ((i) > 0 || (i) <= LUA_REGISTRYINDEX ? (i) : lua_gettop(L) + (i) + 1)
+#ifndef luaL_newlib
+/* plain 5.1: the traceback of debug.traceback */
+static void luaL_traceback(lua_State *L, lua_State *L1, const char *msg, int level) {
+  (void)L1;
+  lua_getglobal(L, "debug");
+  lua_getfield(L, -1, "traceback");
+  lua_pushstring(L, msg);
+  lua_pushinteger(L, level + 1);
+  lua_call(L, 2, 1);
+  lua_remove(L, -2);
+}
+#endif
+/* luaL_requiref(L, name, f, 0) with the result left on the stack: f
+** called with the name, its result recorded in package.loaded */
+static void luaL_requiref(lua_State *L, const char *name, lua_CFunction f, int glb) {
+  (void)glb;
+  lua_pushcfunction(L, f);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, name);
+  lua_pop(L, 2);
+}
+#endif
+
 /* What the host knows about the memory it lent: the release callback runs
 ** exactly once, when the map is closed or collected; from then on Lua can
 ** no longer reach the frame and the host may reuse or free it. */

@@ -242,9 +242,7 @@ describe("examples/embed against the installed tree", function()
 #include <cstdio>
 #include <cstring>
 #include <vector>
-#include "lua.h"
-#include "lauxlib.h"
-#include "lualib.h"
+#include "lua.hpp"          // Lua's C++ header: extern "C" where lua.h has none (LuaJIT)
 #include "mapbuf_lua.h"
 static int releases = 0;
 static void released(void *, void *, size_t) { releases++; }
@@ -316,7 +314,10 @@ int main() {
     assert.not_matches("libmapbuf", (sh("ldd " .. q(src .. "/frame-file"))))
   end)
 
-  it("builds the host of docs/embedding.md, which runs as the guide says", function()
+  -- The guide's hosts are written against the 5.2 C API (luaL_requiref,
+  -- LUA_OK): they build for 5.2 .. 5.4; sensor_host.c shows 5.1's way
+  local guide_it = H.luaver >= 5.2 and it or pending
+  guide_it("builds the host of docs/embedding.md, which runs as the guide says", function()
     local guide = H.readfile(H.src .. "/docs/embedding.md")
     local c = assert(guide:match("\n## 3%..-\n```c\n(.-)```\n"))
     local lua = assert(guide:match("with a script such as\n\n```lua\n(.-)```\n"))
@@ -334,7 +335,8 @@ int main() {
     local guide = H.readfile(H.src .. "/docs/embedding.md")
     local n = 0
     for c in guide:gmatch("\n```c\n(.-)```\n") do
-      if c:find("int main", 1, true) then
+      -- (the Lua hosts are 5.2 C API, as above; the core's builds everywhere)
+      if c:find("int main", 1, true) and (H.luaver >= 5.2 or not c:find("lua_State", 1, true)) then
         n = n + 1
         local exe = H.tmpname("-sample")
         local out, code = sh("export " .. P.pkgenv() .. "&& cc -std=c11 -Wall -Wextra -Werror "
@@ -350,7 +352,7 @@ int main() {
         end
       end
     end
-    assert.is_true(n >= 2, "whole programs in the guide: " .. n)
+    assert.is_true(n >= (H.luaver >= 5.2 and 2 or 1), "whole programs in the guide: " .. n)
   end)
 
   it("builds with the one-line cc command of its README", function()
