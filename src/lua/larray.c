@@ -13,6 +13,7 @@
 ** arguments were read, and checks the truncation guard after touching
 ** them.
 */
+#include <math.h>
 #include <string.h>
 
 #include "lbind.h"
@@ -82,7 +83,8 @@ static mb_num checknum(lua_State *L, int arg) {
   if (lua_type(L, arg) == LUA_TNUMBER) {
     int isint;
     lua_Integer i = lua_tointegerx(L, arg, &isint);
-    if (isint) return mb_numi((int64_t)i);
+    /* -0.0 is integral, but only a float keeps its sign */
+    if (isint && !(i == 0 && signbit(lua_tonumber(L, arg)))) return mb_numi((int64_t)i);
   }
 #else
   if (lua_isinteger(L, arg)) return mb_numi((int64_t)lua_tointeger(L, arg));

@@ -274,20 +274,50 @@ int lmbc_loadfilex(lua_State *L, const char *path, const char *mode) {
 #undef lua_pushlstring
 
 typedef struct Scratch {
+  void *self;    /* the block itself: a userdata of ours, not another */
   char *p;
   size_t size;
   int busy;      /* a push is copying out of p */
+  int closed;    /* its __gc ran: pushes take blocks of their own */
 } Scratch;
 
-static const char scratchkey = 0;
+static const char scratchkey = 0;   /* registry: the Scratch */
+static const char pushkey = 0;      /* registry: pushcopy, made once */
 #define SCRATCH_KEEP ((size_t)1 << 20)   /* larger blocks go after use */
 
-static int scratch_gc(lua_State *L) {
-  Scratch *s = (Scratch *)lua_touserdata(L, 1);
+/* The Scratch at idx, or NULL when the value there is not ours (the
+** registry can be reached and changed from Lua through the debug library). */
+static Scratch *toscratch(lua_State *L, int idx) {
+  Scratch *s = (Scratch *)lua_touserdata(L, idx);
+  if (s == NULL || lua_rawlen(L, idx) != sizeof *s || s->self != s) return NULL;
+  return s;
+}
+
+static void scratch_free(Scratch *s) {
   free(s->p);
   s->p = NULL;
   s->size = 0;
+}
+
+/* Called by Lua, or by hand: during a push the block stays until the
+** push is done with it. */
+static int scratch_gc(lua_State *L) {
+  Scratch *s = toscratch(L, 1);
+  if (s == NULL) return 0;
+  s->closed = 1;
+  if (!s->busy) scratch_free(s);
   return 0;
+}
+
+typedef struct Copy {
+  const char *p;
+  size_t n;
+} Copy;
+
+static int pushcopy(lua_State *L) {
+  const Copy *c = (const Copy *)lua_touserdata(L, 1);
+  lua_pushlstring(L, c->p, c->n);
+  return 1;
 }
 
 void lmbc_openscratch(lua_State *L) {
@@ -295,54 +325,69 @@ void lmbc_openscratch(lua_State *L) {
   int t = lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);
   lua_pop(L, 1);
   if (t != LUA_TNIL) return;
+  lua_pushcfunction(L, pushcopy);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &pushkey);
   s = (Scratch *)lua_newuserdata(L, sizeof *s);
-  s->p = NULL;
-  s->size = 0;
-  s->busy = 0;
-  lua_createtable(L, 0, 1);
+  memset(s, 0, sizeof *s);
+  s->self = s;
+  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, scratch_gc);
   lua_setfield(L, -2, "__gc");
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "__metatable");
   lua_setmetatable(L, -2);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &scratchkey);
 }
 
-/* Nothing here may allocate through Lua before the bytes are copied:
-** getting the block is a raw get, growing it is realloc. */
+/* Nothing may allocate through Lua before the bytes are copied: the block
+** is a raw get, growing it is realloc.  The push itself runs protected,
+** so that whatever it raises (a memory error, a finalizer's error) the
+** block is let go of and a block of its own freed, and is raised again. */
 void lmbc_pushlstring(lua_State *L, const char *src, size_t n) {
   Scratch *s;
-  char *tmp;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);
-  s = (Scratch *)lua_touserdata(L, -1);
-  lua_pop(L, 1);   /* the registry keeps it */
+  char *own = NULL;
+  Copy c;
+  int status;
   if (n == 0) {
     lua_pushlstring(L, "", 0);
     return;
   }
-  if (s == NULL || s->busy) {
-    /* a finalizer pushing while another push copies out of the block (or
-    ** a state without one, which module.c's buildmeta gives every state
-    ** that holds a map): a block of its own, lost only if that push
-    ** raises a memory error */
-    if ((tmp = (char *)malloc(n)) == NULL) luaL_error(L, "not enough memory");
-    memcpy(tmp, src, n);
-    lua_pushlstring(L, tmp, n);
-    free(tmp);
-    return;
+  luaL_checkstack(L, 4, "no room to push a string");
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &scratchkey);   /* kept while in use */
+  s = toscratch(L, -1);
+  if (s == NULL || s->busy || s->closed) {
+    /* a finalizer pushing while another push copies out of the block, a
+    ** block collected at lua_close, or one that is not ours: a block of
+    ** this push's own */
+    s = NULL;
+    if ((own = (char *)malloc(n)) == NULL) luaL_error(L, "not enough memory");
+    memcpy(own, src, n);
+    c.p = own;
+  } else {
+    if (s->size < n) {
+      char *q = (char *)realloc(s->p, n);
+      if (q == NULL) luaL_error(L, "not enough memory");
+      s->p = q;
+      s->size = n;
+    }
+    memcpy(s->p, src, n);
+    s->busy = 1;
+    c.p = s->p;
   }
-  if (s->size < n) {
-    tmp = (char *)realloc(s->p, n);
-    if (tmp == NULL) luaL_error(L, "not enough memory");
-    s->p = tmp;
-    s->size = n;
+  c.n = n;
+  /* from here on Lua may allocate: the bytes are in C memory */
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &pushkey) != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    lua_pushcfunction(L, pushcopy);
   }
-  memcpy(s->p, src, n);
-  s->busy = 1;
-  lua_pushlstring(L, s->p, n);   /* a memory error leaves busy set: then */
-  s->busy = 0;                   /* pushes take their own blocks, no harm */
-  if (s->size > SCRATCH_KEEP) {
-    free(s->p);
-    s->p = NULL;
-    s->size = 0;
+  lua_pushlightuserdata(L, &c);
+  status = lua_pcall(L, 1, 1, 0);
+  if (s != NULL) {
+    s->busy = 0;
+    if (s->closed || s->size > SCRATCH_KEEP) scratch_free(s);
   }
+  free(own);
+  lua_remove(L, -2);   /* the block; the string, or the error, stays */
+  if (status != LUA_OK) lua_error(L);
 }
 #endif
