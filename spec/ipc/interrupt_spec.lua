@@ -29,21 +29,7 @@ local function start(host, what, p)
   else
     cmd = ("%s %s %s %s"):format(H.q(H.lua), H.q(BLOCKER), what, H.q(p))
   end
-  -- the inner shell becomes the blocker (its pid first); the outer one
-  -- prints its status last (pipes close without it on 5.1 and LuaJIT)
-  local f = io.popen("sh -c " .. H.q("echo $$; exec " .. cmd .. " 2>&1")
-                     .. "; echo \"status $?\"", "r")
-  local pid = tonumber(f:read("*l"))
-  return {
-    pid = pid,
-    kill = function(sig) os.execute(("kill -%s %d 2>/dev/null"):format(sig, pid)) end,
-    finish = function()
-      local out = f:read("*a")
-      f:close()
-      local text, code = out:match("^(.-)status (%d+)\n$")
-      return text, tonumber(code)
-    end,
-  }
+  return P.startcmd(cmd)
 end
 
 -- Run the blocker in what, wait until it blocks, signal it, and time how

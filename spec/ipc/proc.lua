@@ -30,15 +30,15 @@ function P.cmd(name, args, files)
   return string.format("%s %s %s", H.q(H.lua), script, table.concat(words, " "))
 end
 
--- Start a peer in the background; returns a handle with :pid() and
--- :finish() -> output, exit status (128 + the signal for a peer killed by
--- one, as the shell tells it).
+-- Start a shell command in the background; returns a handle with :pid(),
+-- :kill(sig) and :finish() -> output, exit status (128 + the signal for a
+-- process killed by one, as the shell tells it).
 local STATUS = "\n:mapbuf-peer-status:"
-function P.start(name, args, files)
-  -- the inner shell prints its pid, then becomes the peer (so kill reaches
-  -- it); the outer one prints the peer's status last, since a pipe closes
+function P.startcmd(cmd)
+  -- the inner shell prints its pid, then becomes the command (so kill
+  -- reaches it); the outer one prints its status last, since a pipe closes
   -- without it on Lua 5.1 and LuaJIT
-  local inner = "echo $$; exec " .. P.cmd(name, args, files) .. " 2>&1"
+  local inner = "echo $$; exec " .. cmd .. " 2>&1"
   local p = io.popen("sh -c " .. H.q(inner) .. "; printf '" .. STATUS .. "%d' $?", "r")
   local pid = tonumber(p:read("*l"))
   local h = {}
@@ -54,6 +54,10 @@ function P.start(name, args, files)
   end
   return h
 end
+
+-- Start peer name (spec/ipc/peers/name.lua) in the background: P.startcmd's
+-- handle.
+function P.start(name, args, files) return P.startcmd(P.cmd(name, args, files)) end
 
 -- Whether process pid sleeps in a futex wait (Linux's /proc tells).
 function P.infutex(pid)
